@@ -1,0 +1,59 @@
+"""Constants shared by every module: disc numbering, geometry conventions and defaults.
+
+Disc numbers follow the Spinal Cord Toolbox / Spine Generic convention (DESIGN section 3):
+1 = top of C1, 2 = C1/C2, 3 = C2/C3, ..., 8 = C7/T1, 9 = T1/T2, ..., 20 = T12/L1, 21 = L1/L2,
+..., 25 = L5/S1. A disc label is one voxel at the posterior tip of the disc, valued with the disc
+number. The network has one output channel per disc number: channel ``c`` is disc ``c + 1``.
+
+2-D samples are sagittal images in the canonical orientation ``CANONICAL_ORIENTATION``:
+rows run from superior (row 0, head) to inferior, columns from anterior (col 0) to posterior.
+Pixel coordinates are written ``(row, col)`` and integer values are pixel centres.
+"""
+
+from __future__ import annotations
+
+NUM_DISCS: int = 25
+"""Number of disc numbers (and network output channels): discs 1..25."""
+
+DISC_NAMES: tuple[str, ...] = (
+    "C1-top", "C1/C2", "C2/C3", "C3/C4", "C4/C5", "C5/C6", "C6/C7", "C7/T1",
+    "T1/T2", "T2/T3", "T3/T4", "T4/T5", "T5/T6", "T6/T7", "T7/T8", "T8/T9", "T9/T10",
+    "T10/T11", "T11/T12", "T12/L1", "L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1",
+)
+"""Anatomical name of disc number ``n`` is ``DISC_NAMES[n - 1]``."""
+
+IGNORED_LABEL_VALUES: tuple[int, ...] = (49, 50)
+"""Label values that are landmarks, not discs (pontomedullary groove / junction)."""
+
+CANONICAL_ORIENTATION: tuple[str, str, str] = ("R", "I", "P")
+"""nibabel axis codes of the canonical 3-D array: axis 0 towards Right (left-right, the
+sagittal slice index), axis 1 towards Inferior (image rows), axis 2 towards Posterior (columns)."""
+
+CONTRASTS: tuple[str, ...] = ("T1w", "T2w")
+DEFAULT_LABEL_SUFFIX: str = "labels-disc-manual"
+MANIFEST_NAME: str = "dataset.json"
+SPLIT_NAMES: tuple[str, str, str] = ("train", "val", "test")
+
+GRID_SHAPE: tuple[int, int] = (256, 256)
+"""Default (rows, cols) of a prepared 2-D sample."""
+PIXEL_MM: float = 1.0
+"""Default in-plane pixel size in mm; a larger one is used when the field of view does not fit."""
+TRAIN_SLICE_HALF_WIDTH_MM: float = 2.0
+"""Training samples use every sagittal slice within this distance of the labelled slice."""
+INTENSITY_PERCENTILES: tuple[float, float] = (0.5, 99.5)
+"""Robust intensity window mapped to [0, 1] when a 2-D sample is normalised."""
+
+OUTPUT_STRIDE: int = 4
+"""The network predicts heatmaps at 1/4 of the input resolution (256 -> 64)."""
+SIGMA_MM: float = 3.0
+"""Default standard deviation of a disc's target Gaussian, in mm."""
+CONFIDENCE_THRESHOLD: float = 0.3
+"""A decoded disc whose heatmap peak is below this value is reported absent."""
+IDENTIFICATION_RADIUS_MM: float = 5.0
+"""A prediction with the right disc number within this distance of the reference is identified."""
+ORIGINAL_FN_PX: float = 7.0
+"""Original-compatible metric: a reference is missed when its nearest prediction is further
+than this in the superior-inferior direction (pixels of the prepared grid)."""
+ORIGINAL_FP_PX: float = 10.0
+"""Original-compatible metric: a prediction is false when it is further than this from every
+reference in the superior-inferior direction (pixels of the prepared grid)."""
