@@ -1,0 +1,65 @@
+"""Turn a manifest (create_dataset.py) into train/val/test samples: a seeded subject-level split,
+canonical sagittal images on a fixed grid, and per-disc keypoints."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..constants import GRID_SHAPE, PIXEL_MM, SPLIT_NAMES
+from ..io import InputError
+from ..prepare import prepare_dataset
+from .common import Parser, run_main
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="prepare_trainset.py", description=__doc__)
+    parser.add_argument("--source", type=Path, default=Path("dataset"),
+                        help="folder holding dataset.json (default: dataset)")
+    parser.add_argument("--target", type=Path, default=Path("prepared_data"),
+                        help="output folder (default: prepared_data)")
+    parser.add_argument("--split", type=float, nargs=3, default=[0.8, 0.1, 0.1],
+                        metavar=("TRAIN", "VAL", "TEST"),
+                        help="subject shares of the three sides (default: 0.8 0.1 0.1)")
+    parser.add_argument("--seed", type=int, default=42, help="split seed (default: 42)")
+    parser.add_argument("--contrasts", nargs="+", default=None,
+                        help="only these contrasts (default: all in the manifest)")
+    parser.add_argument("--grid", type=int, nargs=2, default=list(GRID_SHAPE),
+                        metavar=("ROWS", "COLS"), help="grid size, multiples of 64 (default: 256 256)")
+    parser.add_argument("--pixel-mm", type=float, default=PIXEL_MM,
+                        help=f"in-plane pixel size in mm (default: {PIXEL_MM})")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _body(args: argparse.Namespace) -> int:
+    if any(f < 0 for f in args.split) or sum(args.split) <= 0:
+        raise InputError(f"--split {' '.join(map(str, args.split))}: shares must be >= 0 "
+                         "with a positive sum")
+    if any(n < 64 or n % 64 for n in args.grid):
+        raise InputError(f"--grid {args.grid[0]} {args.grid[1]}: sizes must be multiples of 64")
+    if args.pixel_mm <= 0:
+        raise InputError(f"--pixel-mm {args.pixel_mm}: must be positive")
+    start = time.perf_counter()
+    meta = prepare_dataset(args.source, args.target, args.split, args.seed, args.contrasts,
+                           tuple(args.grid), args.pixel_mm, progress=not args.no_progress)
+    for name in SPLIT_NAMES:
+        c = meta["counts"][name]
+        print(f"{name}: {c['samples']} samples from {c['subjects']} subjects "
+              f"-> {args.target / (name + '.npz')}")
+    print(f"prepared in {time.perf_counter() - start:.1f} s; split in "
+          f"{args.target / 'splits.json'}, metadata in {args.target / 'meta.json'}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the script; returns the exit code."""
+    return run_main(get_parser(), argv, _body)
+
+
+def run() -> None:
+    """Console entry point."""
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Shared test fixtures: paths to the real data in ../shared/data and tiny NIfTI builders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+ERRSM = SHARED_DATA / "sct_errsm_t2"
+IVADOMED = SHARED_DATA / "ivadomed_data-testing"
+
+
+def needs_shared(*paths: Path):
+    """Skip a test cleanly when ../shared/data (a user's fresh clone has none) is absent."""
+    missing = [p for p in paths if not p.exists()]
+    return pytest.mark.skipif(bool(missing), reason=f"shared data absent: {missing[:1]}")
+
+
+def save_nifti(path: Path, data: np.ndarray, affine: np.ndarray) -> Path:
+    """Save an array as NIfTI (parents created) and return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.save(nib.Nifti1Image(data, affine), str(path))
+    return path
+
+
+def make_bids_subject(root: Path, subject: str, contrast: str, image: np.ndarray,
+                      labels: np.ndarray | None, affine: np.ndarray,
+                      suffix: str = "labels-disc-manual") -> tuple[Path, Path | None]:
+    """Write one Spine Generic style image (and label file when given)."""
+    img = save_nifti(root / subject / "anat" / f"{subject}_{contrast}.nii.gz",
+                     image.astype(np.float32), affine)
+    lab = None
+    if labels is not None:
+        lab = save_nifti(root / "derivatives" / "labels" / subject / "anat" /
+                         f"{subject}_{contrast}_{suffix}.nii.gz", labels.astype(np.uint8), affine)
+    return img, lab
+
+
+def spine_phantom(shape=(9, 48, 64), discs=(3, 4, 5, 6, 7), spacing=9, first_row=8,
+                  seed=0) -> tuple[np.ndarray, np.ndarray]:
+    """A tiny RAS volume (x = L->R, y = P->A, z = I->S) whose values encode their coordinates,
+    with disc labels on the middle slice (one voxel each, spaced ``spacing`` voxels in z)."""
+    rng = np.random.default_rng(seed)
+    x, y, z = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
+    image = 100.0 + 3.0 * z + 1.0 * y + 0.1 * x + rng.normal(0, 0.01, shape)
+    labels = np.zeros(shape, np.uint8)
+    mid = shape[0] // 2
+    for i, disc in enumerate(discs):
+        labels[mid, shape[1] // 2, shape[2] - 1 - first_row - i * spacing] = disc
+    return image.astype(np.float32), labels

@@ -1,0 +1,100 @@
+"""Reorientation and sampling: every orientation gives the same head-up image, and keypoints map
+back to their source voxel."""
+
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+import pytest
+from nibabel import orientations as ornt
+
+from disclabel.prepare import prepare_entry
+from conftest import save_nifti, spine_phantom
+
+ZOOMS = (2.0, 0.8, 1.2)  # anisotropic on purpose: x (L-R), y (P-A), z (I-S)
+ORIENTATIONS = ["RAS", "LPI", "PSR", "PIR", "LAS", "oblique"]
+
+
+def _oriented(code: str, data: np.ndarray, affine: np.ndarray) -> nib.Nifti1Image:
+    base = nib.Nifti1Image(data, affine)
+    if code == "oblique":
+        angle = np.deg2rad(8.0)
+        rot = np.eye(4)
+        rot[1:3, 1:3] = [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
+        return nib.Nifti1Image(data, rot @ affine)
+    transform = ornt.ornt_transform(ornt.axcodes2ornt("RAS"), ornt.axcodes2ornt(tuple(code)))
+    return base.as_reoriented(transform)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """Prepared training samples of the phantom written in every orientation."""
+    tmp = tmp_path_factory.mktemp("orient")
+    image, labels = spine_phantom()
+    affine = np.diag([*ZOOMS, 1.0])
+    affine[:3, 3] = [-10.0, 5.0, 30.0]
+    out = {}
+    for code in ORIENTATIONS:
+        img = _oriented(code, image, affine)
+        lab = _oriented(code, labels, affine)
+        ip = save_nifti(tmp / f"{code}.nii.gz", np.asarray(img.dataobj), img.affine)
+        lp = save_nifti(tmp / f"{code}_lab.nii.gz", np.asarray(lab.dataobj), lab.affine)
+        entry = {"image": ip, "label": lp, "subject": "sub-x", "contrast": "T2w"}
+        samples = prepare_entry(entry, training=True, grid_shape=(96, 64), pixel_mm=1.0)
+        out[code] = (samples, np.asarray(lab.dataobj))
+    return out
+
+
+def _labelled_sample(samples):
+    return next(s for s in samples if s.slice_index == samples[len(samples) // 2].slice_index)
+
+
+@pytest.mark.parametrize("code", ORIENTATIONS)
+def test_image_is_head_up_anterior_left(prepared, code):
+    sample = _labelled_sample(prepared[code][0])
+    img = sample.image
+    inside = img > 0
+    rows = np.nonzero(inside.any(axis=1))[0]
+    cols = np.nonzero(inside.any(axis=0))[0]
+    centre_col = img[rows[1]:rows[-1], (cols[0] + cols[-1]) // 2]
+    centre_row = img[(rows[0] + rows[-1]) // 2, cols[1]:cols[-1]]
+    # values grow towards superior (row 0) and anterior (col 0)
+    assert np.all(np.diff(centre_col) < 0), "superior is not at the top"
+    assert np.all(np.diff(centre_row) < 0), "anterior is not on the left"
+
+
+@pytest.mark.parametrize("code", ORIENTATIONS[1:])
+def test_same_image_in_every_orientation(prepared, code):
+    ref = _labelled_sample(prepared["RAS"][0]).image
+    img = _labelled_sample(prepared[code][0]).image
+    tol = 0.05 if code == "oblique" else 1e-4
+    assert np.abs(img - ref).max() < tol
+
+
+@pytest.mark.parametrize("code", ORIENTATIONS)
+def test_keypoints_map_back_to_source_voxel(prepared, code):
+    samples, labels = prepared[code]
+    checked = 0
+    for sample in samples:
+        for disc in np.nonzero(sample.visible)[0] + 1:
+            voxel = np.argwhere(labels == disc)[0]
+            rc = sample.keypoints[disc - 1]
+            # s = offset of the label's slice from the sample's slice, in canonical slices
+            src2canon = np.linalg.inv(sample.pix2vox)
+            s = (src2canon @ np.r_[voxel, 1.0])[2]
+            back = sample.pix2vox @ np.r_[rc, s, 1.0]
+            assert np.abs(back[:3] - voxel).max() < 0.5, (disc, back, voxel)
+            checked += 1
+    assert checked >= 5 * len(samples)
+
+
+@pytest.mark.parametrize("code", ORIENTATIONS)
+def test_training_slices_around_label_and_pixel_size(prepared, code):
+    samples, _ = prepared[code]
+    # labels on the middle of 9 slices of 2 mm: +-2 mm gives 3 slices
+    assert len(samples) == 3
+    assert all(s.pixel_mm == pytest.approx(1.0) for s in samples)
+    assert all(s.label_range == (3, 7) for s in samples)
+    # discs in anatomical order, spaced 9 voxels * 1.2 mm
+    rows = _labelled_sample(samples).keypoints[2:7, 0]
+    np.testing.assert_allclose(np.diff(rows), 9 * 1.2, atol=0.05)
