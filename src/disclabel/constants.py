@@ -45,7 +45,7 @@ INTENSITY_PERCENTILES: tuple[float, float] = (0.5, 99.5)
 
 OUTPUT_STRIDE: int = 4
 """The network predicts heatmaps at 1/4 of the input resolution (256 -> 64)."""
-SIGMA_MM: float = 3.0
+SIGMA_MM: float = 4.0
 """Default standard deviation of a disc's target Gaussian, in mm."""
 CONFIDENCE_THRESHOLD: float = 0.3
 """A decoded disc whose heatmap peak is below this value is reported absent."""

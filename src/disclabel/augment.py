@@ -1,0 +1,210 @@
+"""Training augmentation of a 2-D sample together with its disc keypoints.
+
+Every random transform owns its ``numpy.random.Generator`` (seeded through :meth:`reseed`), takes
+``(image, keypoints)`` and returns new ones: image (H, W) float32 in [0, 1], keypoints (D, 2)
+float32 (row, col) with NaN for an absent disc. A disc moved off the grid, or cut off by a
+field-of-view crop, becomes NaN (absent). No transform flips the image: the spine stays head up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+
+Sample2D = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Ranges of every augmentation (probabilities in [0, 1])."""
+
+    rotate_deg: float = 12.0
+    scale: tuple[float, float] = (0.8, 1.25)
+    translate: float = 0.12          # fraction of the grid size
+    p_affine: float = 0.9
+    p_crop: float = 0.5
+    crop_max: float = 0.35           # largest fraction of rows removed at either end
+    gamma: tuple[float, float] = (0.6, 1.6)
+    p_gamma: float = 0.5
+    contrast: tuple[float, float] = (0.7, 1.3)
+    p_contrast: float = 0.5
+    noise_std: tuple[float, float] = (0.0, 0.06)
+    p_noise: float = 0.5
+    blur_sigma: tuple[float, float] = (0.3, 1.2)
+    p_blur: float = 0.2
+    bias_strength: float = 0.35      # largest relative gain change of the smooth bias field
+    p_bias: float = 0.4
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RandomTransform:
+    """Base class: a transform applied with probability ``p`` using its own generator."""
+
+    def __init__(self, p: float, seed: int | None = None) -> None:
+        self.p = p
+        self.rng = np.random.default_rng(seed)
+
+    def reseed(self, seed: int | np.random.SeedSequence) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        if self.rng.random() >= self.p:
+            return image, keypoints
+        return self.apply(image, keypoints)
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        raise NotImplementedError
+
+
+def _drop_outside(keypoints: np.ndarray, shape: tuple[int, int], top: float = -0.5,
+                  bottom: float | None = None) -> np.ndarray:
+    """Set keypoints outside rows [top, bottom] or outside the grid to NaN."""
+    bottom = shape[0] - 0.5 if bottom is None else bottom
+    kp = keypoints.copy()
+    out = ((kp[:, 0] < top) | (kp[:, 0] > bottom) | (kp[:, 1] < -0.5)
+           | (kp[:, 1] > shape[1] - 0.5))
+    kp[out] = np.nan
+    return kp
+
+
+class RandomAffine(RandomTransform):
+    """Rotation about the grid centre, isotropic scale and translation (no flip)."""
+
+    def __init__(self, rotate_deg: float, scale: tuple[float, float], translate: float,
+                 p: float, seed: int | None = None) -> None:
+        super().__init__(p, seed)
+        self.rotate_deg, self.scale, self.translate = rotate_deg, scale, translate
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        h, w = image.shape
+        angle = self.rng.uniform(-self.rotate_deg, self.rotate_deg)
+        scale = np.exp(self.rng.uniform(*np.log(self.scale)))
+        shift = self.rng.uniform(-self.translate, self.translate, 2) * (w, h)
+        # cv2 works in (x = col, y = row)
+        m = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angle, scale)
+        m[:, 2] += shift
+        out = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+        xy = keypoints[:, ::-1]
+        moved = xy @ m[:, :2].T + m[:, 2]
+        return out, _drop_outside(moved[:, ::-1].astype(np.float32), (h, w))
+
+
+class RandomFovCrop(RandomTransform):
+    """Blank out rows at the top and/or bottom, as a shorter field of view; discs there vanish."""
+
+    def __init__(self, crop_max: float, p: float, seed: int | None = None) -> None:
+        super().__init__(p, seed)
+        self.crop_max = crop_max
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        rows = np.nonzero(image.max(axis=1) > 0)[0]
+        if len(rows) < 2:
+            return image, keypoints
+        first, last = int(rows[0]), int(rows[-1])
+        span = last - first + 1
+        cut_top = int(self.rng.uniform(0, self.crop_max) * span) if self.rng.random() < 0.7 else 0
+        cut_bot = int(self.rng.uniform(0, self.crop_max) * span) if self.rng.random() < 0.7 else 0
+        out = image.copy()
+        top, bottom = first + cut_top, last - cut_bot
+        out[:top] = 0.0
+        out[bottom + 1:] = 0.0
+        return out, _drop_outside(keypoints, image.shape, top - 0.5, bottom + 0.5)
+
+
+class RandomGamma(RandomTransform):
+    def __init__(self, gamma: tuple[float, float], p: float, seed: int | None = None) -> None:
+        super().__init__(p, seed)
+        self.gamma = gamma
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        g = np.exp(self.rng.uniform(*np.log(self.gamma)))
+        return np.power(np.clip(image, 0, 1), g).astype(np.float32), keypoints
+
+
+class RandomContrast(RandomTransform):
+    """Scale intensities about their mean inside the field of view."""
+
+    def __init__(self, factor: tuple[float, float], p: float, seed: int | None = None) -> None:
+        super().__init__(p, seed)
+        self.factor = factor
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        inside = image > 0
+        mean = float(image[inside].mean()) if inside.any() else 0.0
+        out = (image - mean) * self.rng.uniform(*self.factor) + mean
+        return np.where(inside, np.clip(out, 0, 1), 0).astype(np.float32), keypoints
+
+
+class RandomNoise(RandomTransform):
+    def __init__(self, std: tuple[float, float], p: float, seed: int | None = None) -> None:
+        super().__init__(p, seed)
+        self.std = std
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        noise = self.rng.normal(0.0, self.rng.uniform(*self.std), image.shape)
+        return np.clip(image + noise, 0, 1).astype(np.float32), keypoints
+
+
+class RandomBlur(RandomTransform):
+    def __init__(self, sigma: tuple[float, float], p: float, seed: int | None = None) -> None:
+        super().__init__(p, seed)
+        self.sigma = sigma
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        s = self.rng.uniform(*self.sigma)
+        return cv2.GaussianBlur(image, (0, 0), sigmaX=s, sigmaY=s), keypoints
+
+
+class RandomBiasField(RandomTransform):
+    """Multiply by a smooth random gain field (a low-order polynomial in row and col)."""
+
+    def __init__(self, strength: float, p: float, seed: int | None = None) -> None:
+        super().__init__(p, seed)
+        self.strength = strength
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        h, w = image.shape
+        r = np.linspace(-1, 1, h)[:, None]
+        c = np.linspace(-1, 1, w)[None, :]
+        a = self.rng.uniform(-1, 1, 5)
+        field = a[0] * r + a[1] * c + a[2] * r * c + a[3] * r**2 + a[4] * c**2
+        field = field / max(np.abs(field).max(), 1e-6) * self.strength
+        return np.clip(image * np.exp(field), 0, 1).astype(np.float32), keypoints
+
+
+class Compose:
+    """Apply transforms in order; :meth:`reseed` gives each its own independent stream."""
+
+    def __init__(self, transforms: Sequence[RandomTransform], seed: int = 0) -> None:
+        self.transforms = list(transforms)
+        self.reseed(seed)
+
+    def reseed(self, seed: int) -> None:
+        children = np.random.SeedSequence(seed).spawn(len(self.transforms))
+        for transform, child in zip(self.transforms, children, strict=True):
+            transform.reseed(child)
+
+    def __call__(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        for transform in self.transforms:
+            image, keypoints = transform(image, keypoints)
+        return image.astype(np.float32), keypoints.astype(np.float32)
+
+
+def build_augmenter(config: AugmentConfig = AugmentConfig(), seed: int = 0) -> Compose:
+    """The training augmentation pipeline: geometry first, then field of view, then intensity."""
+    c = config
+    return Compose([
+        RandomAffine(c.rotate_deg, c.scale, c.translate, c.p_affine),
+        RandomFovCrop(c.crop_max, c.p_crop),
+        RandomBiasField(c.bias_strength, c.p_bias),
+        RandomGamma(c.gamma, c.p_gamma),
+        RandomContrast(c.contrast, c.p_contrast),
+        RandomBlur(c.blur_sigma, c.p_blur),
+        RandomNoise(c.noise_std, c.p_noise),
+    ], seed=seed)

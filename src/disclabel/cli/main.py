@@ -1,0 +1,124 @@
+"""Train the stacked hourglass disc labeler (default), or evaluate a trained model on the
+validation split with ``--evaluate true`` (and draw its attention maps with ``--attshow true``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+
+from ..constants import SIGMA_MM
+from ..dataset import OUTSIDE_WEIGHT
+from ..io import InputError
+from .common import Parser, run_main, str2bool
+
+RUNS_DIR = Path("runs")
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="main.py", description=__doc__)
+    p.add_argument("--datapath", default="prepared_data", help="prepared data folder")
+    p.add_argument("--out", default="", help="run folder (default: runs/<timestamp>)")
+    p.add_argument("--epochs", type=int, default=120)
+    p.add_argument("--train-batch", "--train_batch", dest="train_batch", type=int, default=3)
+    p.add_argument("--val-batch", "--val_batch", dest="val_batch", type=int, default=4)
+    p.add_argument("--solver", choices=["rms", "adam", "adamw"], default="rms")
+    p.add_argument("--lr", type=float, default=2.5e-4)
+    p.add_argument("--weight-decay", "--weight_decay", dest="weight_decay", type=float,
+                   default=0.0)
+    p.add_argument("--schedule", type=int, nargs="*", default=[60, 90],
+                   help="epochs at which the learning rate is multiplied by --gamma")
+    p.add_argument("--gamma", type=float, default=0.1)
+    p.add_argument("--att", type=str2bool, default=True, help="multi-level attention (true)")
+    p.add_argument("-s", "--stacks", type=int, default=2)
+    p.add_argument("-b", "--blocks", type=int, default=1)
+    p.add_argument("--features", type=int, default=256)
+    p.add_argument("--sigma", type=float, default=SIGMA_MM, help="target Gaussian sigma in mm")
+    p.add_argument("--outside-weight", "--outside_weight", dest="outside_weight", type=float,
+                   default=OUTSIDE_WEIGHT,
+                   help="loss weight of discs outside a sample's labelled range")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--workers", type=int, default=0, help="data loader worker processes")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--resume", default="",
+                   help="checkpoint to resume from, or 'true' for the run folder's last.pt")
+    p.add_argument("--synthetic-ratio", "--synthetic_ratio", dest="synthetic_ratio", type=float,
+                   default=0.0, help="share of fresh synthetic samples in each epoch (0..1)")
+    p.add_argument("--augment", type=str2bool, default=True, help="training augmentation")
+    p.add_argument("--progress", type=str2bool, default=True, help="tqdm progress bars")
+    p.add_argument("--max-train-seconds", "--max_train_seconds", dest="max_train_seconds",
+                   type=float, default=0.0, help="stop after the epoch that passes this time")
+    p.add_argument("-e", "--evaluate", type=str2bool, default=False,
+                   help="evaluate a trained model on the validation split instead of training")
+    p.add_argument("--attshow", type=str2bool, default=False,
+                   help="with --evaluate: write attention-map overlays of validation images")
+    p.add_argument("--checkpoint", default="",
+                   help="with --evaluate: checkpoint (default: --resume, else the run folder's "
+                        "best.pt, else the newest runs/*/best.pt)")
+    return p
+
+
+def _check(args: argparse.Namespace) -> None:
+    positive = {"epochs": args.epochs, "train-batch": args.train_batch,
+                "val-batch": args.val_batch, "stacks": args.stacks, "blocks": args.blocks,
+                "features": args.features}
+    for name, value in positive.items():
+        if value < 1:
+            raise InputError(f"--{name} {value}: must be at least 1")
+    if args.features % 4:
+        raise InputError(f"--features {args.features}: must be a multiple of 4")
+    if args.lr <= 0 or args.sigma <= 0:
+        raise InputError("--lr and --sigma must be positive")
+    if not 0 <= args.synthetic_ratio <= 1:
+        raise InputError(f"--synthetic-ratio {args.synthetic_ratio}: must lie in [0, 1]")
+
+
+def newest_checkpoint(runs: Path = RUNS_DIR, name: str = "best.pt") -> Path:
+    """The ``name`` checkpoint of the most recently modified run folder."""
+    found = sorted(runs.glob(f"*/{name}"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise InputError(f"{runs}: no run with a {name} (train first, or pass --checkpoint)")
+    return found[-1]
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ..evaluation import evaluate_checkpoint
+
+    ckpt = Path(args.checkpoint or (args.resume if args.resume not in ("", "true") else "")
+                or (Path(args.out) / "best.pt" if args.out else newest_checkpoint()))
+    out = Path(args.out) if args.out else ckpt.parent
+    evaluate_checkpoint(ckpt, Path(args.datapath) / "val.npz", out / "evaluate",
+                        device=args.device, batch_size=args.val_batch, sigma=args.sigma,
+                        attention_dir=out / "attention" if args.attshow else None,
+                        title="validation")
+    return 0
+
+
+def _body(args: argparse.Namespace) -> int:
+    _check(args)
+    if args.attshow and not args.evaluate:
+        raise InputError("--attshow true needs --evaluate true")
+    if args.evaluate:
+        return _evaluate(args)
+    from ..training import TrainConfig, train
+
+    names = {f.name for f in fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    try:
+        run_dir = train(config)
+    except ValueError as exc:  # e.g. a CUDA device on a machine without one
+        raise InputError(str(exc)) from exc
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the script; returns the exit code."""
+    return run_main(get_parser(), argv, _body)
+
+
+def run() -> None:
+    """Console entry point."""
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""PyTorch datasets of prepared samples (and of on-the-fly synthetic ones) with heatmap targets.
+
+An item is a dict of tensors:
+
+* ``image``: (1, H, W) float32 in [0, 1];
+* ``target``: (D, H/4, W/4) float32, one Gaussian per present disc (peak 1), zeros for absent ones;
+* ``weight``: (D,) float32, 1 for discs inside the sample's labelled range (absent ones there are
+  truly absent, and the network learns absence), ``outside_weight`` for the others, whose
+  absence from the label file says nothing;
+* ``keypoints``: (D, 2) float32 (row, col) in input pixels, NaN when absent;
+* ``pixel_mm``: () float32; ``index``: () int64, the sample's row in the split file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .augment import Compose
+from .constants import NUM_DISCS, OUTPUT_STRIDE, SIGMA_MM
+from .heatmaps import render_heatmaps
+from .io import InputError, read_npz
+
+MIN_SIGMA_OUTPUT_PX: float = 0.75
+"""Floor of the target Gaussian's sigma in output pixels, so that coarse grids still give
+peaks that several output pixels see."""
+OUTSIDE_WEIGHT: float = 0.1
+"""Default loss weight of discs outside a sample's labelled range."""
+
+
+def sigma_output_px(sigma_mm: float, pixel_mm: float, stride: int = OUTPUT_STRIDE) -> float:
+    """Target sigma in output pixels for a sigma in mm on a grid of ``pixel_mm``."""
+    return max(sigma_mm / (pixel_mm * stride), MIN_SIGMA_OUTPUT_PX)
+
+
+def disc_weights(label_range: tuple[int, int], outside_weight: float) -> np.ndarray:
+    """(D,) loss weights: 1 inside the labelled disc range [lo, hi], ``outside_weight`` elsewhere."""
+    weights = np.full(NUM_DISCS, outside_weight, np.float32)
+    lo, hi = int(label_range[0]), int(label_range[1])
+    if lo >= 1:
+        weights[lo - 1:hi] = 1.0
+    return weights
+
+
+def make_item(image: np.ndarray, keypoints: np.ndarray, label_range: tuple[int, int],
+              pixel_mm: float, index: int, sigma_mm: float, outside_weight: float
+              ) -> dict[str, torch.Tensor]:
+    """Assemble one training item (see the module docstring) from an image and keypoints."""
+    h, w = image.shape
+    target = render_heatmaps(keypoints, (h // OUTPUT_STRIDE, w // OUTPUT_STRIDE),
+                             sigma_output_px(sigma_mm, pixel_mm))
+    return {
+        "image": torch.from_numpy(np.ascontiguousarray(image, np.float32))[None],
+        "target": torch.from_numpy(target),
+        "weight": torch.from_numpy(disc_weights(label_range, outside_weight)),
+        "keypoints": torch.from_numpy(np.asarray(keypoints, np.float32)),
+        "pixel_mm": torch.tensor(float(pixel_mm), dtype=torch.float32),
+        "index": torch.tensor(index, dtype=torch.int64),
+    }
+
+
+class PreparedDataset(Dataset):
+    """Samples of one prepared split file (``train.npz`` ...), optionally augmented."""
+
+    def __init__(self, path: str | Path, sigma_mm: float = SIGMA_MM,
+                 augment: Compose | None = None, outside_weight: float = OUTSIDE_WEIGHT) -> None:
+        self.path = Path(path)
+        self.arrays = read_npz(self.path)
+        missing = {"images", "keypoints", "label_range", "pixel_mm"} - set(self.arrays)
+        if missing:
+            raise InputError(f"{self.path}: not a prepared split file (missing "
+                             f"{', '.join(sorted(missing))})")
+        self.sigma_mm = sigma_mm
+        self.augment = augment
+        self.outside_weight = outside_weight
+
+    def __len__(self) -> int:
+        return len(self.arrays["images"])
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        image = self.arrays["images"][index]
+        keypoints = self.arrays["keypoints"][index]
+        if self.augment is not None:
+            image, keypoints = self.augment(image, keypoints)
+        return make_item(image, keypoints, tuple(self.arrays["label_range"][index]),
+                         float(self.arrays["pixel_mm"][index]), index, self.sigma_mm,
+                         self.outside_weight)
+
+
+class SyntheticDataset(Dataset):
+    """Fresh synthetic samples drawn on the fly (fully labelled: every disc in view is labelled,
+    so absent discs are truly absent and weigh fully).
+
+    ``sampler(rng)`` returns ``(image (H, W), keypoints (D, 2))`` on the prepared grid; item
+    ``i`` of epoch ``e`` is drawn from a generator seeded by ``(seed, e, i)``.
+    """
+
+    def __init__(self, length: int, sampler: Callable[[np.random.Generator], tuple],
+                 pixel_mm: float, sigma_mm: float = SIGMA_MM, augment: Compose | None = None,
+                 seed: int = 0) -> None:
+        self.length = length
+        self.sampler = sampler
+        self.pixel_mm = pixel_mm
+        self.sigma_mm = sigma_mm
+        self.augment = augment
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        image, keypoints = self.sampler(rng)
+        if self.augment is not None:
+            image, keypoints = self.augment(image, keypoints)
+        return make_item(image, keypoints, (1, NUM_DISCS), self.pixel_mm, -1 - index,
+                         self.sigma_mm, 1.0)
+
+
+def worker_init(worker_id: int) -> None:
+    """DataLoader worker initialiser: give each worker's augmenter its own random streams."""
+    info = torch.utils.data.get_worker_info()
+    if info is None:
+        return
+    for dataset in getattr(info.dataset, "datasets", [info.dataset]):
+        augment = getattr(dataset, "augment", None)
+        if augment is not None:
+            augment.reseed(int(info.seed % 2**32))

@@ -1,0 +1,121 @@
+"""Evaluate a checkpoint on a prepared split: metric tables per contrast, files, pictures."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import file_sha256, model_from_checkpoint
+from .constants import SIGMA_MM
+from .dataset import PreparedDataset
+from .engine import Evaluation, evaluate, predict, resolve_device
+from .io import InputError, atomic_path, write_json
+from .metrics import aggregate, format_table, per_disc_table
+
+PER_DISC_COLUMNS = ("contrast", "disc", "name", "n_ref", "n_identified", "identification_rate",
+                    "median_error_mm", "mean_error_mm")
+
+
+def sample_names(dataset: PreparedDataset) -> list[str]:
+    """A unique file stem per sample: ``<subject>_<contrast>``, with ``_<slice>`` if needed."""
+    a = dataset.arrays
+    stems = [f"{s}_{c}" for s, c in zip(a["subjects"], a["contrasts"], strict=True)]
+    return [f"{stem}_{int(a['slice_index'][i])}" if stems.count(stem) > 1 else stem
+            for i, stem in enumerate(stems)]
+
+
+def summaries_by_contrast(dataset: PreparedDataset, ev: Evaluation) -> dict[str, dict]:
+    """Aggregate metrics for ``all`` samples and for each contrast."""
+    contrasts = dataset.arrays["contrasts"].tolist()
+    out = {"all": ev.summary}
+    for contrast in sorted(set(contrasts)):
+        out[contrast] = aggregate([r for r, c in zip(ev.results, contrasts, strict=True)
+                                   if c == contrast])
+    return out
+
+
+def write_per_disc_csv(path: Path, dataset: PreparedDataset, ev: Evaluation) -> None:
+    contrasts = dataset.arrays["contrasts"].tolist()
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(PER_DISC_COLUMNS)
+        for contrast in ["all", *sorted(set(contrasts))]:
+            results = [r for r, c in zip(ev.results, contrasts, strict=True)
+                       if contrast in ("all", c)]
+            for row in per_disc_table(results):
+                writer.writerow([contrast, *("" if row[k] is None else row[k]
+                                             for k in PER_DISC_COLUMNS[1:])])
+
+
+def draw_predictions(folder: Path, dataset: PreparedDataset, ev: Evaluation) -> None:
+    """One picture per sample: reference (green) vs prediction (red), disc numbers drawn."""
+    from .viz import render_prediction, save_png
+
+    for i, name in enumerate(sample_names(dataset)):
+        rgb = render_prediction(dataset.arrays["images"][i], ev.coords[i], ev.references[i],
+                                ev.confidence[i], title=name.replace("_", " "))
+        save_png(folder / f"{name}.png", rgb)
+
+
+def draw_attention(folder: Path, model: torch.nn.Module, dataset: PreparedDataset,
+                   ev: Evaluation, device: torch.device) -> None:
+    """Input, prediction and attention map of each sample, side by side."""
+    from .viz import render_attention, save_png
+
+    for i, name in enumerate(sample_names(dataset)):
+        image = torch.from_numpy(dataset.arrays["images"][i])[None, None]
+        _, attention = predict(model, image, device)
+        save_png(folder / f"{name}.png", render_attention(
+            dataset.arrays["images"][i], attention[0], ev.coords[i], title=name))
+
+
+def evaluate_checkpoint(checkpoint: Path, split_path: Path, out_dir: Path, device: str = "auto",
+                        batch_size: int = 4, sigma: float = SIGMA_MM,
+                        visualize_dir: Path | None = None, attention_dir: Path | None = None,
+                        title: str = "test", progress: bool = True) -> dict:
+    """Evaluate ``checkpoint`` on a prepared split; print tables and write ``metrics.json``
+    (overall, per contrast, per image) and a per-disc ``metrics.csv`` into ``out_dir``.
+
+    Returns the content of ``metrics.json``.
+    """
+    model, ckpt = model_from_checkpoint(checkpoint)
+    if attention_dir is not None and not model.config["attention"]:
+        raise InputError(f"{checkpoint}: the model has no attention (trained with --att false); "
+                         "--attshow needs one trained with --att true")
+    dev = resolve_device(device)
+    model.to(dev)
+    dataset = PreparedDataset(split_path, sigma)
+    if len(dataset) == 0:
+        raise InputError(f"{split_path}: no sample to evaluate")
+    ev = evaluate(model, dataset, dev, batch_size, progress=progress)
+    by_contrast = summaries_by_contrast(dataset, ev)
+    for contrast, summary in by_contrast.items():
+        if contrast != "all" or len(by_contrast) > 2:
+            print(format_table(summary, f"{title}: {contrast} ({summary['n_images']} images)"))
+    names = sample_names(dataset)
+    document = {
+        "checkpoint": str(checkpoint), "checkpoint_sha256": file_sha256(checkpoint),
+        "epoch": ckpt.get("epoch"), "split": str(split_path), "summary": by_contrast,
+        "images": [{"name": n, "subject": str(dataset.arrays["subjects"][i]),
+                    "contrast": str(dataset.arrays["contrasts"][i]),
+                    "predicted": {str(d + 1): [float(v) for v in ev.coords[i, d]]
+                                  for d in np.nonzero(np.isfinite(ev.coords[i, :, 0]))[0]},
+                    **{k: v for k, v in ev.results[i].items() if k != "per_disc"},
+                    "per_disc": ev.results[i]["per_disc"]}
+                   for i, n in enumerate(names)],
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "metrics.json", document)
+    write_per_disc_csv(out_dir / "metrics.csv", dataset, ev)
+    written = [out_dir / "metrics.json", out_dir / "metrics.csv"]
+    if visualize_dir is not None:
+        draw_predictions(visualize_dir, dataset, ev)
+        written.append(visualize_dir)
+    if attention_dir is not None:
+        draw_attention(attention_dir, model, dataset, ev, dev)
+        written.append(attention_dir)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return document

@@ -1,0 +1,228 @@
+"""A training run: data, model, optimiser, schedule, per-epoch validation, logs and checkpoints.
+
+A run folder holds ``config.json``, ``train.log``, ``metrics.csv`` (one row per epoch),
+``last.pt``, ``best.pt`` (best validation identification rate, then lowest median error) and
+``val_images/epoch_NNN.png`` (one validation prediction picture per epoch).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import ConcatDataset, DataLoader
+
+from .augment import AugmentConfig, build_augmenter
+from .checkpoint import load_weights, read_checkpoint, save_checkpoint
+from .constants import SIGMA_MM
+from .dataset import OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset, worker_init
+from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
+from .io import InputError, read_json, write_json
+from .models import StackedHourglass, build_model, count_parameters
+
+METRIC_COLUMNS = ("epoch", "train_loss", "val_loss", "val_identification_rate",
+                  "val_median_error_mm", "val_mean_error_mm", "val_false_positives", "lr",
+                  "seconds")
+SYNTHETIC_EPOCH_SIZE = 64
+"""Synthetic samples per epoch when there is no real training data (``--synthetic-ratio 1``)."""
+
+
+@dataclass
+class TrainConfig:
+    """Every training hyperparameter, in one place (the ``main.py`` flags)."""
+
+    datapath: str = "prepared_data"
+    out: str = ""
+    epochs: int = 120
+    train_batch: int = 3
+    val_batch: int = 4
+    solver: str = "rms"
+    lr: float = 2.5e-4
+    weight_decay: float = 0.0
+    schedule: list[int] = field(default_factory=lambda: [60, 90])
+    gamma: float = 0.1
+    att: bool = True
+    stacks: int = 2
+    blocks: int = 1
+    features: int = 256
+    sigma: float = SIGMA_MM
+    outside_weight: float = OUTSIDE_WEIGHT
+    seed: int = 42
+    workers: int = 0
+    device: str = "auto"
+    resume: str = ""
+    synthetic_ratio: float = 0.0
+    augment: bool = True
+    progress: bool = True
+    max_train_seconds: float = 0.0   # stop after the epoch that passes this (0 = no limit)
+
+    def model_config(self, in_channels: int = 1) -> dict:
+        return {"stacks": self.stacks, "blocks": self.blocks, "features": self.features,
+                "in_channels": in_channels, "attention": self.att}
+
+
+def make_logger(run_dir: Path) -> logging.Logger:
+    """A logger writing to ``run_dir/train.log`` and the console (fresh handlers per run)."""
+    logger = logging.getLogger(f"disclabel.run.{run_dir.resolve()}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    fmt = logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S")
+    for handler in (logging.FileHandler(run_dir / "train.log"), logging.StreamHandler()):
+        handler.setFormatter(fmt)
+        logger.addHandler(handler)
+    return logger
+
+
+def make_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    params = model.parameters()
+    if config.solver == "rms":
+        return torch.optim.RMSprop(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.solver == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.solver == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    raise InputError(f"--solver {config.solver}: expected rms, adam or adamw")
+
+
+def training_set(config: TrainConfig, meta: dict) -> tuple[torch.utils.data.Dataset, SyntheticDataset | None]:
+    """The real prepared training samples, mixed with on-the-fly synthetic ones when
+    ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch)."""
+    augment = build_augmenter(AugmentConfig(), config.seed) if config.augment else None
+    real = PreparedDataset(Path(config.datapath) / "train.npz", config.sigma, augment,
+                           config.outside_weight)
+    if config.synthetic_ratio <= 0:
+        if len(real) == 0:
+            raise InputError(f"{real.path}: no training sample (use --synthetic-ratio to train "
+                             "on synthetic data)")
+        return real, None
+    from .synthetic import sample_2d
+
+    ratio = min(config.synthetic_ratio, 1.0)
+    n_synth = (SYNTHETIC_EPOCH_SIZE if ratio >= 1 or len(real) == 0
+               else max(1, round(len(real) * ratio / (1 - ratio))))
+    grid = tuple(meta["grid_shape"])
+    pixel = float(meta["pixel_mm"])
+    synth_augment = build_augmenter(AugmentConfig(), config.seed + 1) if config.augment else None
+    synth = SyntheticDataset(n_synth, lambda rng: sample_2d(rng, grid, pixel), pixel,
+                             config.sigma, synth_augment, config.seed)
+    if ratio >= 1 or len(real) == 0:
+        return synth, synth
+    return ConcatDataset([real, synth]), synth
+
+
+def _is_better(summary: dict, best: dict | None) -> bool:
+    rate = summary.get("identification_rate") or 0.0
+    err = summary.get("median_error_mm")
+    err = math.inf if err is None else err
+    if best is None:
+        return True
+    return (rate, -err) > (best["identification_rate"], -best["median_error_mm"])
+
+
+def _save_val_picture(run_dir: Path, epoch: int, dataset: PreparedDataset, ev: Evaluation) -> None:
+    if len(dataset) == 0:
+        return
+    from .viz import render_prediction, save_png
+
+    image = dataset.arrays["images"][0]
+    title = (f"epoch {epoch}  {dataset.arrays['subjects'][0]} "
+             f"{dataset.arrays['contrasts'][0]}")
+    rgb = render_prediction(image, ev.coords[0], ev.references[0], ev.confidence[0], title)
+    save_png(run_dir / "val_images" / f"epoch_{epoch:03d}.png", rgb)
+
+
+def resume_path(config: TrainConfig, run_dir: Path) -> Path | None:
+    """Checkpoint to resume from: ``--resume true`` means the run folder's ``last.pt``."""
+    if not config.resume or config.resume.lower() in ("false", "no", "0"):
+        return None
+    if config.resume.lower() in ("true", "yes", "1"):
+        return run_dir / "last.pt"
+    return Path(config.resume)
+
+
+def train(config: TrainConfig) -> Path:
+    """Run a training; returns the run folder."""
+    run_dir = Path(config.out or time.strftime("runs/%Y%m%d-%H%M%S"))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    meta = read_json(Path(config.datapath) / "meta.json", "prepared metadata (run "
+                     "prepare_trainset.py first)")
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed % 2**32)
+    train_set, synth = training_set(config, meta)
+    val_set = PreparedDataset(Path(config.datapath) / "val.npz", config.sigma, None,
+                              config.outside_weight)
+    model: StackedHourglass = build_model(config.model_config()).to(device)
+    optimizer = make_optimizer(config, model)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.schedule, config.gamma)
+    start_epoch, best = 0, None
+    ckpt_path = resume_path(config, run_dir)
+    if ckpt_path is not None:
+        ckpt = read_checkpoint(ckpt_path)
+        load_weights(model, ckpt, ckpt_path)
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        start_epoch, best = int(ckpt["epoch"]), ckpt.get("best")
+    write_json(run_dir / "config.json", {**asdict(config), "out": str(run_dir),
+                                         "model": model.config, "data": meta["grid_shape"]})
+    log = make_logger(run_dir)
+    log.info(f"run {run_dir}: {count_parameters(model):,} parameters, device {device}, "
+             f"{len(train_set)} training / {len(val_set)} validation samples"
+             + (f", resumed at epoch {start_epoch}" if start_epoch else ""))
+    loader = DataLoader(train_set, batch_size=config.train_batch, shuffle=True,
+                        num_workers=config.workers, worker_init_fn=worker_init,
+                        drop_last=len(train_set) > config.train_batch,
+                        generator=torch.Generator().manual_seed(config.seed + start_epoch))
+    metrics_path = run_dir / "metrics.csv"
+    if start_epoch == 0 or not metrics_path.exists():
+        with open(metrics_path, "w", newline="") as handle:
+            csv.writer(handle).writerow(METRIC_COLUMNS)
+    began = time.perf_counter()
+    for epoch in range(start_epoch + 1, config.epochs + 1):
+        tic = time.perf_counter()
+        if synth is not None:
+            synth.epoch = epoch
+        lr = optimizer.param_groups[0]["lr"]
+        stats = train_one_epoch(model, loader, optimizer, device, config.progress,
+                                desc=f"epoch {epoch}/{config.epochs}")
+        scheduler.step()
+        ev = evaluate(model, val_set, device, config.val_batch)
+        s = ev.summary
+        seconds = time.perf_counter() - tic
+        row = [epoch, stats["loss"], ev.loss, s["identification_rate"], s["median_error_mm"],
+               s["mean_error_mm"], s["false_positives"], lr, seconds]
+        with open(metrics_path, "a", newline="") as handle:
+            csv.writer(handle).writerow(["" if v is None else v for v in row])
+        improved = len(val_set) > 0 and _is_better(s, best)
+        if improved:
+            best = {"epoch": epoch, "identification_rate": s["identification_rate"] or 0.0,
+                    "median_error_mm": (math.inf if s["median_error_mm"] is None
+                                        else s["median_error_mm"])}
+        extra = {"epoch": epoch, "optimizer": optimizer.state_dict(),
+                 "scheduler": scheduler.state_dict(), "best": best,
+                 "train_config": asdict(config), "data": {"grid_shape": meta["grid_shape"],
+                                                         "pixel_mm": meta["pixel_mm"]}}
+        save_checkpoint(run_dir / "last.pt", model, **extra)
+        if improved or not (run_dir / "best.pt").exists():
+            save_checkpoint(run_dir / "best.pt", model, **extra)
+        _save_val_picture(run_dir, epoch, val_set, ev)
+        rate = s["identification_rate"]
+        err = s["median_error_mm"]
+        log.info(f"epoch {epoch}/{config.epochs} loss {stats['loss']:.5f} val_loss {ev.loss:.5f}"
+                 f" id_rate {'n/a' if rate is None else f'{100 * rate:.1f}%'}"
+                 f" median_err {'n/a' if err is None else f'{err:.2f} mm'}"
+                 f" lr {lr:.2e} {seconds:.1f}s{' *best*' if improved else ''}")
+        if config.max_train_seconds and time.perf_counter() - began > config.max_train_seconds:
+            log.info(f"stopping after epoch {epoch}: time budget of "
+                     f"{config.max_train_seconds:.0f} s reached")
+            break
+    return run_dir

@@ -1,0 +1,165 @@
+"""Augmentation moves keypoints with the image; datasets render heatmap targets and weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from disclabel.augment import (
+    AugmentConfig,
+    RandomAffine,
+    RandomFovCrop,
+    RandomGamma,
+    build_augmenter,
+)
+from disclabel.constants import NUM_DISCS
+from disclabel.dataset import PreparedDataset, SyntheticDataset, disc_weights, sigma_output_px
+from disclabel.heatmaps import decode_argmax
+from disclabel.io import write_npz
+from disclabel.prepare import Sample, stack_samples
+
+GRID = (128, 128)
+
+
+def _dot_image(keypoints: np.ndarray) -> np.ndarray:
+    """An image with a small bright blob at every present keypoint (on a dim body)."""
+    image = np.full(GRID, 0.2, np.float32)
+    rr, cc = np.mgrid[:GRID[0], :GRID[1]]
+    for r, c in keypoints[np.isfinite(keypoints[:, 0])]:
+        image += np.exp(-((rr - r) ** 2 + (cc - c) ** 2) / (2 * 1.5**2)).astype(np.float32)
+    return np.clip(image, 0, 1)
+
+
+def _keypoints() -> np.ndarray:
+    kp = np.full((NUM_DISCS, 2), np.nan, np.float32)
+    for i, disc in enumerate(range(3, 10)):
+        kp[disc - 1] = (30 + 10 * i, 60 + 2 * i)
+    return kp
+
+
+def _blob_centre(image: np.ndarray, rc: np.ndarray, radius: int = 4) -> np.ndarray:
+    r0, c0 = np.round(rc).astype(int)
+    win = image[r0 - radius:r0 + radius + 1, c0 - radius:c0 + radius + 1]
+    win = np.clip(win - np.median(image), 0, None) ** 2
+    rr, cc = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+    return np.array([r0 + (rr * win).sum() / win.sum(), c0 + (cc * win).sum() / win.sum()])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_affine_moves_keypoints_with_the_image(seed):
+    kp = _keypoints()
+    transform = RandomAffine(15.0, (0.8, 1.25), 0.1, p=1.0, seed=seed)
+    image, moved = transform(_dot_image(kp), kp)
+    assert np.isfinite(moved[2:9]).sum() >= 10
+    for rc in moved[np.isfinite(moved[:, 0])]:
+        if 6 <= rc[0] < GRID[0] - 6 and 6 <= rc[1] < GRID[1] - 6:
+            assert np.abs(_blob_centre(image, rc) - rc).max() < 0.6
+
+
+def test_affine_never_flips_the_spine():
+    kp = _keypoints()
+    for seed in range(20):
+        _, moved = RandomAffine(12.0, (0.8, 1.25), 0.1, p=1.0, seed=seed)(_dot_image(kp), kp)
+        rows = moved[np.isfinite(moved[:, 0]), 0]
+        assert np.all(np.diff(rows) > 0), "head-up order lost"
+
+
+def test_fov_crop_drops_discs_in_the_blanked_rows():
+    kp = _keypoints()
+    dropped_any = False
+    for seed in range(20):
+        image, cut = RandomFovCrop(0.4, p=1.0, seed=seed)(_dot_image(kp), kp)
+        for rc_old, rc_new in zip(kp, cut, strict=True):
+            if np.isnan(rc_old[0]):
+                continue
+            if np.isnan(rc_new[0]):
+                dropped_any = True
+                assert image[int(round(rc_old[0]))].max() == 0
+            else:
+                assert image[int(round(rc_new[0]))].max() > 0
+    assert dropped_any
+
+
+def test_transforms_own_their_generators():
+    kp = _keypoints()
+    img = _dot_image(kp)
+    a = build_augmenter(AugmentConfig(), seed=3)
+    b = build_augmenter(AugmentConfig(), seed=3)
+    c = build_augmenter(AugmentConfig(), seed=4)
+    out_a, out_b, out_c = a(img, kp), b(img, kp), c(img, kp)
+    np.testing.assert_array_equal(out_a[0], out_b[0])
+    assert not np.array_equal(out_a[0], out_c[0])
+    g1, g2 = RandomGamma((0.5, 2.0), 1.0, seed=1), RandomGamma((0.5, 2.0), 1.0, seed=1)
+    np.testing.assert_array_equal(g1(img, kp)[0], g2(img, kp)[0])
+
+
+def test_intensity_stays_in_range_and_keypoints_untouched_without_geometry():
+    kp = _keypoints()
+    cfg = AugmentConfig(p_affine=0.0, p_crop=0.0, p_gamma=1, p_contrast=1, p_noise=1, p_blur=1,
+                        p_bias=1)
+    image, out = build_augmenter(cfg, seed=0)(_dot_image(kp), kp)
+    assert image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
+    np.testing.assert_array_equal(out, kp)
+
+
+def test_disc_weights():
+    w = disc_weights((3, 10), 0.1)
+    assert w[2:10].tolist() == [1.0] * 8 and w[1] == pytest.approx(0.1) and w[10] == pytest.approx(0.1)
+    assert np.all(disc_weights((0, 0), 0.0) == 0)
+
+
+def _split_file(tmp_path):
+    kp = _keypoints()
+    samples = [Sample(_dot_image(kp), kp, np.isfinite(kp[:, 0]).astype(np.uint8), (3, 9),
+                      "sub-a01", "T2w", "a.nii.gz", 1.0, 4, np.eye(4), np.eye(4))] * 2
+    path = tmp_path / "train.npz"
+    write_npz(path, stack_samples(samples, GRID))
+    return path
+
+
+def test_prepared_dataset_items(tmp_path):
+    ds = PreparedDataset(_split_file(tmp_path), sigma_mm=4.0)
+    item = ds[0]
+    assert item["image"].shape == (1, *GRID)
+    assert item["target"].shape == (NUM_DISCS, GRID[0] // 4, GRID[1] // 4)
+    assert item["weight"].shape == (NUM_DISCS,)
+    # present discs peak at 1 and decode back to their keypoints; absent ones are all zero
+    coords, conf = decode_argmax(item["target"].numpy())
+    present = np.isfinite(_keypoints()[:, 0])
+    np.testing.assert_allclose(coords[present], _keypoints()[present], atol=0.1)
+    assert torch.all(item["target"][~torch.from_numpy(present)] == 0)
+    assert sigma_output_px(4.0, 1.0) == pytest.approx(1.0)
+
+
+def test_augmented_dataset_targets_follow_keypoints(tmp_path):
+    ds = PreparedDataset(_split_file(tmp_path), augment=build_augmenter(seed=1))
+    for _ in range(5):
+        item = ds[0]
+        kp = item["keypoints"].numpy()
+        coords, _ = decode_argmax(item["target"].numpy())
+        present = np.isfinite(kp[:, 0])
+        np.testing.assert_allclose(coords[present], kp[present], atol=0.15)
+
+
+def test_synthetic_dataset_is_deterministic_per_epoch():
+    def sampler(rng):
+        kp = _keypoints()
+        kp[:, 0] += rng.uniform(-5, 5)
+        return _dot_image(kp), kp
+
+    ds = SyntheticDataset(4, sampler, pixel_mm=1.0)
+    first = ds[1]["keypoints"].numpy()
+    np.testing.assert_array_equal(first, ds[1]["keypoints"].numpy())
+    ds.epoch = 1
+    assert not np.allclose(first, ds[1]["keypoints"].numpy(), equal_nan=True)
+    assert torch.all(ds[0]["weight"] == 1)
+
+
+def test_not_a_split_file(tmp_path):
+    path = tmp_path / "x.npz"
+    write_npz(path, {"a": np.zeros(3)})
+    from disclabel.io import InputError
+
+    with pytest.raises(InputError, match="not a prepared split file"):
+        PreparedDataset(path)
