@@ -1,0 +1,153 @@
+"""main.py, test.py and make_res_gif.py end to end on a tiny prepared set in tmp_path."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import make_bids_subject, spine_phantom
+from disclabel.checkpoint import read_checkpoint
+from disclabel.cli import create_dataset, prepare_trainset
+from disclabel.cli import main as main_cli
+from disclabel.cli import test as test_cli
+
+AFFINE = np.diag([2.0, 1.0, 1.0, 1.0])
+TINY = ["--features", "16", "--stacks", "1", "--train-batch", "2", "--progress", "false",
+        "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("tiny")
+    root = tmp / "bids"
+    for i in range(6):
+        image, labels = spine_phantom(shape=(5, 60, 60), spacing=9, first_row=6, seed=i)
+        for contrast in ("T1w", "T2w"):
+            make_bids_subject(root, f"sub-s{i:02d}", contrast, image, labels, AFFINE)
+    assert create_dataset.main(["--bids", str(root), "--out", str(tmp / "ds"), "--quiet"]) == 0
+    assert prepare_trainset.main(["--source", str(tmp / "ds"), "--target", str(tmp / "prep"),
+                                  "--grid", "64", "64", "--split", "0.6", "0.2", "0.2",
+                                  "--no-progress"]) == 0
+    return tmp / "prep"
+
+
+@pytest.fixture(scope="module")
+def run_dir(prepared, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "run"
+    assert main_cli.main(["--datapath", str(prepared), "--out", str(out), "--epochs", "2",
+                          *TINY]) == 0
+    return out
+
+
+def test_training_run_writes_every_file(run_dir):
+    for name in ["config.json", "train.log", "metrics.csv", "last.pt", "best.pt",
+                 "val_images/epoch_001.png", "val_images/epoch_002.png"]:
+        assert (run_dir / name).exists(), name
+    rows = list(csv.DictReader(open(run_dir / "metrics.csv")))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert {"train_loss", "val_loss", "val_identification_rate", "val_median_error_mm", "lr",
+            "seconds"} <= set(rows[0])
+    ckpt = read_checkpoint(run_dir / "last.pt")
+    assert ckpt["epoch"] == 2 and ckpt["model_config"]["features"] == 16
+    assert not any(k.startswith("module.") for k in ckpt["model"])
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["att"] is True and config["train_batch"] == 2
+
+
+def test_resume_continues_from_saved_epoch(prepared, run_dir, tmp_path):
+    out = tmp_path / "resumed"
+    out.mkdir()
+    for name in ("last.pt", "metrics.csv"):
+        (out / name).write_bytes((run_dir / name).read_bytes())
+    assert main_cli.main(["--datapath", str(prepared), "--out", str(out), "--epochs", "3",
+                          "--resume", "true", *TINY]) == 0
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert read_checkpoint(out / "last.pt")["epoch"] == 3
+    assert "resumed at epoch 2" in (out / "train.log").read_text()
+
+
+def test_attention_checkpoint_refuses_model_without_attention(prepared, run_dir, tmp_path,
+                                                             capsys):
+    code = main_cli.main(["--datapath", str(prepared), "--out", str(tmp_path / "x"),
+                          "--epochs", "3", "--resume", str(run_dir / "last.pt"),
+                          "--att", "false", *TINY])
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert "attention=True in the checkpoint but False here" in err and "\n" not in err
+
+
+def test_att_false_builds_a_model_without_attention(prepared, tmp_path):
+    out = tmp_path / "noatt"
+    assert main_cli.main(["--datapath", str(prepared), "--out", str(out), "--epochs", "1",
+                          "--att", "false", "--train_batch", "2", "--features", "16",
+                          "-s", "1", "--progress", "no", "--device", "cpu"]) == 0
+    ckpt = read_checkpoint(out / "best.pt")
+    assert ckpt["model_config"]["attention"] is False
+    assert not any("attention" in k for k in ckpt["model"])
+
+
+def test_evaluate_and_attshow(run_dir, prepared, capsys):
+    assert main_cli.main(["--datapath", str(prepared), "--out", str(run_dir),
+                          "--evaluate", "true", "--attshow", "true", "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert "identification rate" in printed.lower()
+    assert (run_dir / "evaluate" / "metrics.json").exists()
+    assert len(list((run_dir / "attention").glob("*.png"))) >= 1
+
+
+def test_test_script_writes_metrics_and_pictures(run_dir, prepared, tmp_path, capsys):
+    out = tmp_path / "test"
+    assert test_cli.main(["--datapath", str(prepared), "--checkpoint", str(run_dir / "best.pt"),
+                          "--out", str(out), "--visualize", "true", "--device", "cpu",
+                          "--progress", "false"]) == 0
+    printed = capsys.readouterr().out
+    assert "T1w" in printed and "T2w" in printed and "DTT" in printed
+    doc = json.loads((out / "metrics.json").read_text())
+    assert set(doc["summary"]) == {"all", "T1w", "T2w"}
+    assert doc["images"] and "n_identified" in doc["images"][0]
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert rows and {"contrast", "disc", "name", "identification_rate"} <= set(rows[0])
+    assert len(list((out / "images").glob("*.png"))) == len(doc["images"])
+
+
+def test_make_res_gif_on_run_folder(run_dir):
+    from disclabel.cli import make_res_gif
+
+    assert make_res_gif.main(["--input", str(run_dir), "--out", str(run_dir / "p.gif")]) == 0
+    assert (run_dir / "p.gif").stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--epochs", "0"], "--epochs"),
+    (["--synthetic-ratio", "2"], "--synthetic-ratio"),
+    (["--attshow", "true"], "--evaluate"),
+    (["--device", "cuda:7"] if not torch.cuda.is_available() else ["--epochs", "-1"], "--"),
+])
+def test_bad_arguments(prepared, tmp_path, capsys, argv, needle):
+    assert main_cli.main(["--datapath", str(prepared), "--out", str(tmp_path / "r"),
+                          "--progress", "false", *argv]) == 1
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "\n" not in err
+
+
+@pytest.mark.parametrize("argv", [["--att", "maybe"], ["--solver", "sgd"], ["--nope"]])
+def test_bad_flags(argv):
+    with pytest.raises(SystemExit) as info:
+        main_cli.main(argv)
+    assert info.value.code == 2
+
+
+def test_missing_checkpoint(tmp_path, capsys):
+    assert test_cli.main(["--checkpoint", str(tmp_path / "none.pt")]) == 1
+    assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_checkpoint_loads_with_weights_only(run_dir):
+    ckpt = torch.load(run_dir / "best.pt", weights_only=True)
+    assert "model" in ckpt and "optimizer" in ckpt
