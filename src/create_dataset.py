@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Thin wrapper: `python src/create_dataset.py --help`. The logic lives in disclabel.cli.create_dataset."""
+"""Thin wrapper around disclabel.cli.create_dataset (see --help)."""
 
 import sys
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Thin wrapper: `python src/main.py --help`. The logic lives in disclabel.cli.main."""
+"""Thin wrapper around disclabel.cli.main (see --help)."""
 
 import sys
 

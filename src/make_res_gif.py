@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Thin wrapper: `python src/make_res_gif.py --help`. The logic lives in disclabel.cli.make_res_gif."""
+"""Thin wrapper around disclabel.cli.make_res_gif (see --help)."""
 
 import sys
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Thin wrapper: `python src/prepare_trainset.py --help`. The logic lives in disclabel.cli.prepare_trainset."""
+"""Thin wrapper around disclabel.cli.prepare_trainset (see --help)."""
 
 import sys
 

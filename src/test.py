@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Thin wrapper: `python src/test.py --help`. The logic lives in disclabel.cli.test."""
+"""Thin wrapper around disclabel.cli.test (see --help)."""
 
 import sys
 

@@ -105,7 +105,8 @@ def test_intensity_stays_in_range_and_keypoints_untouched_without_geometry():
 
 def test_disc_weights():
     w = disc_weights((3, 10), 0.1)
-    assert w[2:10].tolist() == [1.0] * 8 and w[1] == pytest.approx(0.1) and w[10] == pytest.approx(0.1)
+    assert w[2:10].tolist() == [1.0] * 8
+    assert w[1] == pytest.approx(0.1) and w[10] == pytest.approx(0.1)
     assert np.all(disc_weights((0, 0), 0.0) == 0)
 
 

@@ -43,7 +43,7 @@ def test_split_has_no_overlap_and_keeps_contrasts_together(tmp_path):
     sides = {}
     for name in SPLIT_NAMES:
         data = read_npz(target / f"{name}.npz")
-        for subject, contrast in zip(data["subjects"], data["contrasts"]):
+        for subject in data["subjects"]:
             assert sides.setdefault(str(subject), name) == name
         assert Counter(data["contrasts"].tolist()).get("T1w", 0) == \
             Counter(data["contrasts"].tolist()).get("T2w", 0)
@@ -165,7 +165,7 @@ def test_real_data_prepared_and_errsm11_labels_land_on_the_image(tmp_path):
         assert image.min() >= 0 and image.max() <= 1
         # every keypoint maps back to its label voxel's world position (in the sagittal plane)
         world = pixels_to_world(kp[present - 1], merged["pix2vox"][i], merged["vox2world"][i])
-        for disc, w in zip(present, world):
+        for disc, w in zip(present, world, strict=True):
             vox = np.argwhere(values == disc)[0]
             ref = (lab.affine @ np.r_[vox, 1.0])[:3]
             # PSR: world axes 1 (A-P) and 2 (S-I) are in-plane

@@ -38,7 +38,8 @@ def sigma_output_px(sigma_mm: float, pixel_mm: float, stride: int = OUTPUT_STRID
 
 
 def disc_weights(label_range: tuple[int, int], outside_weight: float) -> np.ndarray:
-    """(D,) loss weights: 1 inside the labelled disc range [lo, hi], ``outside_weight`` elsewhere."""
+    """(D,) loss weights: 1 inside the labelled disc range [lo, hi], ``outside_weight``
+    elsewhere."""
     weights = np.full(NUM_DISCS, outside_weight, np.float32)
     lo, hi = int(label_range[0]), int(label_range[1])
     if lo >= 1:

@@ -1,4 +1,5 @@
-"""Training step, prediction and the one ``evaluate`` used by training, ``--evaluate`` and test.py."""
+"""Training step, prediction, and the one ``evaluate`` shared by training, ``--evaluate`` and
+test.py."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
 
 
 @torch.no_grad()
-def predict(model: nn.Module, images: Tensor, device: torch.device) -> tuple[np.ndarray, np.ndarray | None]:
+def predict(model: nn.Module, images: Tensor, device: torch.device
+            ) -> tuple[np.ndarray, np.ndarray | None]:
     """Heatmaps of the last stack (B, D, h, w) and the attention map (B, h, w) or None."""
     model.eval()
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):

@@ -8,9 +8,10 @@ Three coordinate systems appear here:
 * **grid pixel** ``(row, col)``: a prepared 2-D sample, row = superior -> inferior,
   col = anterior -> posterior, integer values at pixel centres.
 
-A sample keeps a 4 x 4 matrix ``pix2vox`` mapping the homogeneous vector ``(row, col, s, 1)`` to the
-source voxel ``(i, j, k, 1)``, where ``s`` is a sagittal offset in canonical slices from the sample's
-slice (0 on the slice itself). With the source affine, ``affine @ pix2vox`` maps a pixel to world mm.
+A sample keeps a 4 x 4 matrix ``pix2vox`` mapping the homogeneous vector ``(row, col, s, 1)`` to
+the source voxel ``(i, j, k, 1)``, where ``s`` is a sagittal offset in canonical slices from the
+sample's slice (0 on the slice itself). With the source affine, ``affine @ pix2vox`` maps a pixel
+to world mm.
 """
 
 from __future__ import annotations

@@ -110,8 +110,8 @@ def gather(roots: Sequence[Path], contrasts: Sequence[str] = CONTRASTS,
                     continue
                 stem = image_path.name.removesuffix(".gz").removesuffix(".nii")
                 label_dir = root / "derivatives" / "labels" / rel
-                label_path = next((p for s in label_suffixes
-                                   if (p := _find_file(label_dir, f"{stem}_{s}")) is not None), None)
+                found = (_find_file(label_dir, f"{stem}_{s}") for s in label_suffixes)
+                label_path = next((p for p in found if p is not None), None)
                 if label_path is None:
                     result.skipped.append({"image": str(image_path), "reason":
                                            f"no label file ({', '.join(label_suffixes)})"})

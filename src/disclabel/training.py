@@ -93,7 +93,8 @@ def make_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.O
     raise InputError(f"--solver {config.solver}: expected rms, adam or adamw")
 
 
-def training_set(config: TrainConfig, meta: dict) -> tuple[torch.utils.data.Dataset, SyntheticDataset | None]:
+def training_set(config: TrainConfig, meta: dict
+                 ) -> tuple[torch.utils.data.Dataset, SyntheticDataset | None]:
     """The real prepared training samples, mixed with on-the-fly synthetic ones when
     ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch)."""
     augment = build_augmenter(AugmentConfig(), config.seed) if config.augment else None

@@ -134,7 +134,7 @@ def render_attention(image: np.ndarray, attention: np.ndarray, pred: np.ndarray 
     fig = _figure(3 * PANEL_SIDE_IN, PANEL_SIDE_IN * max(h / w, 0.5))
     axes = fig.subplots(1, 3)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.88, wspace=0.02)
-    for ax, subtitle in zip(axes, ("input", "prediction", "attention")):
+    for ax, subtitle in zip(axes, ("input", "prediction", "attention"), strict=True):
         _show_image(ax, image)
         ax.set_title(subtitle, fontsize=TITLE_FONT_SIZE)
     _draw_discs(axes[1], pred, None, None, names=False)
@@ -199,7 +199,7 @@ def write_animation(frames: Sequence[np.ndarray], captions: Sequence[str], out: 
     if not np.isfinite(fps) or fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
     out = Path(out)
-    captioned = [_captioned(f, c) for f, c in zip(frames, captions)]
+    captioned = [_captioned(f, c) for f, c in zip(frames, captions, strict=True)]
     with atomic_path(out) as tmp:
         iio.imwrite(tmp, _pad(captioned), extension=".gif", plugin="pillow",
                     duration=MS_PER_S / fps, loop=0)

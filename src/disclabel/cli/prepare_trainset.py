@@ -28,7 +28,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--contrasts", nargs="+", default=None,
                         help="only these contrasts (default: all in the manifest)")
     parser.add_argument("--grid", type=int, nargs=2, default=list(GRID_SHAPE),
-                        metavar=("ROWS", "COLS"), help="grid size, multiples of 64 (default: 256 256)")
+                        metavar=("ROWS", "COLS"),
+                        help="grid size, multiples of 64 (default: 256 256)")
     parser.add_argument("--pixel-mm", type=float, default=PIXEL_MM,
                         help=f"in-plane pixel size in mm (default: {PIXEL_MM})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -1,0 +1,197 @@
+"""Prediction / attention pictures, atomic PNG writing and captioned animations (disclabel.viz)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from disclabel import viz
+from disclabel.constants import NUM_DISCS
+
+SHAPE = (128, 96)
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _image() -> np.ndarray:
+    rows = np.linspace(0.0, 1.0, SHAPE[0], dtype=np.float32)[:, None]
+    return np.repeat(rows, SHAPE[1], axis=1) * 0.5
+
+
+def _discs(offset: float = 0.0) -> np.ndarray:
+    """(25, 2) (row, col): the first 8 discs present on a vertical line, the rest NaN."""
+    points = np.full((NUM_DISCS, 2), np.nan, dtype=np.float32)
+    points[:8, 0] = 10 + 14 * np.arange(8) + offset
+    points[:8, 1] = 48 + offset
+    return points
+
+
+def _read_gif(path) -> list[np.ndarray]:
+    frames = []
+    with Image.open(path) as gif:
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            frames.append(np.asarray(gif.convert("RGB")))
+    return frames
+
+
+def test_import_has_no_matplotlib_side_effect():
+    code = ("import sys, disclabel.viz, disclabel.cli.make_res_gif; "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported at import time'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(SRC)}, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"pred": _discs()},
+    {"pred": _discs(), "ref": _discs(2.0)},
+    {"pred": _discs(), "confidence": np.linspace(0, 1, NUM_DISCS), "names": False},
+    {"pred": None, "ref": _discs()},
+])
+def test_render_prediction_markers_change_pixels(kwargs):
+    blank = viz.render_prediction(_image(), None, title="t")
+    rgb = viz.render_prediction(_image(), title="t", **kwargs)
+    assert rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3
+    assert rgb.shape == blank.shape and min(rgb.shape[:2]) >= 200
+    # portrait image -> portrait figure
+    assert rgb.shape[0] > rgb.shape[1]
+    assert (rgb != blank).any(axis=2).sum() > 100
+
+
+def test_render_prediction_draws_red_predictions_and_green_references():
+    blank = viz.render_prediction(_image(), None)
+    pred = viz.render_prediction(_image(), _discs())
+    ref = viz.render_prediction(_image(), None, _discs())
+
+    def reddish(a):
+        return ((a[..., 0] > 180) & (a[..., 1] < 80) & (a[..., 2] < 80)).sum()
+
+    def greenish(a):
+        return ((a[..., 1] > 180) & (a[..., 0] < 80) & (a[..., 2] < 80)).sum()
+
+    assert reddish(pred) > reddish(blank) + 50
+    assert greenish(ref) > greenish(blank) + 50
+
+
+def test_all_nan_and_partial_nan_discs_are_skipped():
+    blank = viz.render_prediction(_image(), None)
+    all_nan = np.full((NUM_DISCS, 2), np.nan, dtype=np.float32)
+    conf = np.full(NUM_DISCS, np.nan)
+    assert np.array_equal(viz.render_prediction(_image(), all_nan, all_nan, conf), blank)
+    half = _discs()
+    half[2, 1] = np.nan  # one coordinate missing -> disc absent
+    assert viz.render_prediction(_image(), half).shape == blank.shape
+
+
+def test_title_changes_pixels():
+    assert not np.array_equal(viz.render_prediction(_image(), None, title="sub-01 T2w"),
+                              viz.render_prediction(_image(), None))
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 4, 3)), np.zeros(5)])
+def test_render_prediction_rejects_non_2d_image(bad):
+    with pytest.raises(ValueError, match="2-D"):
+        viz.render_prediction(bad, None)
+
+
+def test_render_prediction_rejects_bad_keypoint_shape():
+    with pytest.raises(ValueError, match="pred"):
+        viz.render_prediction(_image(), np.zeros((25, 3)))
+
+
+def test_render_attention_three_panels():
+    attention = np.zeros((SHAPE[0] // 4, SHAPE[1] // 4), dtype=np.float32)
+    attention[8:16, 8:16] = 1.0
+    with_pred = viz.render_attention(_image(), attention, _discs(), title="att")
+    no_pred = viz.render_attention(_image(), attention, None, title="att")
+    assert with_pred.dtype == np.uint8 and with_pred.shape[2] == 3
+    assert with_pred.shape == no_pred.shape and with_pred.shape[1] > 2 * with_pred.shape[0]
+    changed = np.flatnonzero((with_pred != no_pred).any(axis=(0, 2)))
+    width = with_pred.shape[1]
+    # the discs are drawn in the middle panel only
+    assert changed.size and changed.min() > width // 3 and changed.max() < 2 * width // 3
+    # the attention overlay is coloured (jet) in the right panel, grey elsewhere
+    right, left = with_pred[:, 2 * width // 3:].astype(int), with_pred[:, :width // 3].astype(int)
+    assert np.ptp(right, axis=2).max() > 100 and np.ptp(left, axis=2).max() < 30
+
+
+def test_render_attention_constant_map_and_bad_shape():
+    rgb = viz.render_attention(_image(), np.full((32, 24), 0.5), _discs())
+    assert rgb.dtype == np.uint8
+    with pytest.raises(ValueError, match="attention"):
+        viz.render_attention(_image(), np.zeros(10), None)
+
+
+def test_save_png_roundtrip_atomic(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    path = tmp_path / "sub" / "a.png"
+    viz.save_png(path, rgb)
+    viz.save_png(path, rgb)  # overwrite in place
+    assert np.array_equal(np.asarray(Image.open(path).convert("RGB")), rgb)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["a.png"]  # no temp files left
+
+
+def test_save_png_failure_leaves_no_file(tmp_path):
+    with pytest.raises((TypeError, ValueError)):
+        viz.save_png(tmp_path / "bad.png", np.zeros((2, 2, 7), dtype=np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_animation_frames_captions_and_padding(tmp_path, monkeypatch):
+    monkeypatch.setattr(viz, "ffmpeg_available", lambda: False)
+    frames = [np.full((40, 60, 3), 30, np.uint8), np.full((50, 40, 3), 120, np.uint8),
+              np.full((40, 60, 3), 30, np.uint8)]
+    out = tmp_path / "anim.gif"
+    written = viz.write_animation(frames, ["a", "b", "c"], out, fps=4.0)
+    assert written == [out] and not out.with_suffix(".mp4").exists()
+    back = _read_gif(out)
+    assert len(back) == 3  # identical pictures with different captions stay separate frames
+    assert {f.shape for f in back} == {(50 + viz.CAPTION_BAND_PX, 60, 3)}
+    band = back[0][:viz.CAPTION_BAND_PX]
+    assert (band < 128).any() and (band > 200).any()  # dark caption text on a white band
+    assert not np.array_equal(back[0][:viz.CAPTION_BAND_PX], back[2][:viz.CAPTION_BAND_PX])
+    body = back[1][viz.CAPTION_BAND_PX:]
+    assert abs(int(body[:50, 10:50].mean()) - 120) <= 3 and body[:, :5].min() >= 250
+    with Image.open(out) as gif:
+        assert gif.info["duration"] == 250 and gif.info["loop"] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["anim.gif"]
+
+
+def test_write_animation_mp4_when_ffmpeg_present(tmp_path, monkeypatch):
+    calls = []
+    import imageio.v3 as iio
+
+    real = iio.imwrite
+
+    def fake_imwrite(uri, frames, **kwargs):
+        if kwargs.get("extension") == ".mp4":
+            calls.append(np.asarray(frames).shape)
+            open(uri, "wb").write(b"mp4")
+            return None
+        return real(uri, frames, **kwargs)
+
+    monkeypatch.setattr(viz, "ffmpeg_available", lambda: True)
+    monkeypatch.setattr(iio, "imwrite", fake_imwrite)
+    out = tmp_path / "a.gif"
+    written = viz.write_animation([np.zeros((30, 21, 3), np.uint8)] * 2, ["1", "2"], out)
+    assert written == [out, tmp_path / "a.mp4"] and (tmp_path / "a.mp4").exists()
+    n, h, w, _ = calls[0]
+    assert n == 2 and h % viz.MP4_BLOCK == 0 and w % viz.MP4_BLOCK == 0
+
+
+@pytest.mark.parametrize("frames,captions,fps", [
+    ([], [], 2.0),
+    ([np.zeros((4, 4, 3), np.uint8)], [], 2.0),
+    ([np.zeros((4, 4, 3), np.uint8)], ["a"], 0.0),
+    ([np.zeros((4, 4, 3), np.uint8)], ["a"], float("nan")),
+])
+def test_write_animation_rejects_bad_arguments(tmp_path, frames, captions, fps):
+    with pytest.raises(ValueError):
+        viz.write_animation(frames, captions, tmp_path / "x.gif", fps)
+    assert list(tmp_path.iterdir()) == []
