@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from nibabel import orientations as ornt
 
-from disclabel.prepare import prepare_entry
 from conftest import save_nifti, spine_phantom
+from disclabel.prepare import prepare_entry
 
 ZOOMS = (2.0, 0.8, 1.2)  # anisotropic on purpose: x (L-R), y (P-A), z (I-S)
 ORIENTATIONS = ["RAS", "LPI", "PSR", "PIR", "LAS", "oblique"]
