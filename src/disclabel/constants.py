@@ -57,3 +57,8 @@ than this in the superior-inferior direction (pixels of the prepared grid)."""
 ORIGINAL_FP_PX: float = 10.0
 """Original-compatible metric: a prediction is false when it is further than this from every
 reference in the superior-inferior direction (pixels of the prepared grid)."""
+
+DEFAULT_WEIGHTS_FILE: str = "weights/disclabel_default.pt"
+"""The model the project ships, relative to the package folder (used by label.py by default)."""
+LABEL_SUFFIX_OUT: str = "labels-disc"
+"""Suffix of the label files label.py writes (``<stem>_labels-disc.nii.gz``)."""

@@ -1,0 +1,147 @@
+"""Label the discs of any spine MRI: for each NIfTI volume, write a label file in the image's own
+space (same shape and affine; one voxel per disc at its posterior tip, valued with the disc number),
+a JSON sidecar, and optionally a QC picture."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..constants import CONTRASTS, DEFAULT_WEIGHTS_FILE, LABEL_SUFFIX_OUT
+from ..inference import (
+    Labeler,
+    check_weights,
+    default_output,
+    label_image,
+    save_nifti_atomic,
+)
+from ..io import InputError, load_nifti, write_json
+from .common import Parser, run_main
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="label.py", description=__doc__)
+    p.add_argument("images", nargs="*", type=Path, metavar="IMAGE", help="NIfTI volume(s)")
+    p.add_argument("-o", "--out", type=Path, default=None,
+                   help="output file (one input) or folder (several inputs, or --bids); default: "
+                        f"<input stem>_{LABEL_SUFFIX_OUT}.nii.gz beside each input")
+    p.add_argument("--weights", type=Path, default=None,
+                   help="checkpoint (a run's best.pt); default: the model the project ships")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--qc", type=Path, default=None, metavar="DIR",
+                   help="write a QC picture per image into DIR")
+    p.add_argument("--bids", type=Path, default=None, metavar="ROOT",
+                   help="label every T1w/T2w image of a BIDS dataset into BIDS derivatives")
+    p.add_argument("--contrasts", nargs="+", default=list(CONTRASTS),
+                   help="contrasts labelled with --bids (default: T1w T2w)")
+    return p
+
+
+def _is_nifti_name(path: Path) -> bool:
+    return path.name.endswith((".nii", ".nii.gz"))
+
+
+def _bids_jobs(root: Path, out: Path | None, contrasts: Sequence[str]) -> tuple[list, Path]:
+    """(image, output) pairs of a BIDS dataset and the derivatives folder."""
+    if not root.is_dir():
+        raise InputError(f"{root}: BIDS root not found")
+    deriv = (out or root / "derivatives") / "labels"
+    jobs = []
+    for image in sorted(root.glob("sub-*/**/anat/sub-*.nii*")):
+        if "derivatives" in image.relative_to(root).parts:
+            continue
+        if not any(image.name.split(".")[0].endswith(f"_{c}") for c in contrasts):
+            continue
+        rel = image.parent.relative_to(root)
+        jobs.append((image, deriv / rel / default_output(image).name))
+    if not jobs:
+        raise InputError(f"{root}: no {'/'.join(contrasts)} image in sub-*/anat")
+    return jobs, deriv
+
+
+def _jobs(args: argparse.Namespace) -> tuple[list[tuple[Path, Path]], Path | None]:
+    if args.bids is not None:
+        if args.images:
+            raise InputError("give either IMAGE ... or --bids ROOT, not both")
+        return _bids_jobs(args.bids, args.out, args.contrasts)
+    if not args.images:
+        raise InputError("no input: give IMAGE [IMAGE ...] or --bids ROOT")
+    if args.out is None:
+        return [(p, default_output(p)) for p in args.images], None
+    if len(args.images) == 1 and _is_nifti_name(args.out):
+        return [(args.images[0], args.out)], None
+    if _is_nifti_name(args.out):
+        raise InputError(f"{args.out}: -o must be a folder when labelling several images")
+    return [(p, args.out / default_output(p).name) for p in args.images], None
+
+
+def _sidecar_path(label_path: Path) -> Path:
+    name = label_path.name
+    stem = name[:-7] if name.endswith(".nii.gz") else name.rsplit(".", 1)[0]
+    return label_path.with_name(stem + ".json")
+
+
+def _write_qc(result, folder: Path, output: Path) -> Path:
+    from ..viz import render_prediction, save_png
+
+    rgb = render_prediction(result.image, result.coords, None, result.confidence,
+                            title=f"{result.path.name}  sagittal slice {result.slice_index}  "
+                                  f"{len(result.discs)} discs")
+    path = folder / f"{_sidecar_path(output).stem}_qc.png"
+    save_png(path, rgb)
+    return path
+
+
+def _body(args: argparse.Namespace) -> int:
+
+    jobs, deriv = _jobs(args)
+    weights = check_weights(args.weights, PACKAGE_DIR / DEFAULT_WEIGHTS_FILE)
+    try:
+        labeler = Labeler(weights, args.device)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    failures = 0
+    for image_path, output in jobs:
+        tic = time.perf_counter()
+        try:
+            result = labeler.label(image_path)
+        except InputError as exc:
+            failures += 1
+            print(f"label.py: error: {exc}", file=sys.stderr)
+            continue
+        save_nifti_atomic(label_image(result, load_nifti(image_path)), output)
+        write_json(_sidecar_path(output), labeler.sidecar(result, output))
+        names = " ".join(str(d.number) for d in result.discs)
+        print(f"{image_path}: {len(result.discs)} discs [{names}] -> {output} "
+              f"({time.perf_counter() - tic:.2f} s)")
+        if not result.discs:
+            print(f"label.py: warning: {image_path}: no disc found (is there a spine in the "
+                  "image?); wrote an empty label file", file=sys.stderr)
+        if args.qc is not None:
+            _write_qc(result, args.qc, output)
+    if deriv is not None and not (deriv / "dataset_description.json").exists():
+        from .. import __version__
+
+        write_json(deriv / "dataset_description.json", {
+            "Name": "Intervertebral disc labels", "BIDSVersion": "1.9.0",
+            "DatasetType": "derivative",
+            "GeneratedBy": [{"Name": "disclabel", "Version": __version__}]})
+    if failures:
+        print(f"label.py: {failures} of {len(jobs)} images failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the script; returns the exit code."""
+    return run_main(get_parser(), argv, _body)
+
+
+def run() -> None:
+    """Console entry point."""
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Label any NIfTI volume: find and number its discs and place them in the image's own space.
+
+Nothing but the image is used: the sagittal slice is chosen by running the network over the
+central slices (a coarse pass, then a fine one around the best) and keeping the slice whose ordered
+decoding is the most confident; each disc found there is placed in 3-D on that slice, at its
+posterior tip, and mapped back through the image's own affine.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import torch
+
+from . import __version__
+from .checkpoint import file_sha256, model_from_checkpoint
+from .constants import CONFIDENCE_THRESHOLD, DISC_NAMES, GRID_SHAPE, PIXEL_MM
+from .engine import resolve_device
+from .geometry import to_canonical
+from .heatmaps import decode_ordered
+from .io import InputError, atomic_path, load_nifti, read_data
+from .prepare import slice_sample
+
+SEARCH_HALF_WIDTH_MM: float = 10.0
+"""The slice search covers the central +-10 mm (left-right) of the volume."""
+COARSE_STEP_MM: float = 4.0
+"""Step of the coarse slice search; the fine search then tries the neighbours of the best."""
+FINE_STEP_MM: float = 2.0
+LABEL_DTYPE = np.uint8
+
+
+@dataclass
+class Disc:
+    """One detected disc: number, name, source voxel index (i, j, k), world mm, confidence."""
+
+    number: int
+    name: str
+    voxel: tuple[int, int, int]
+    world_mm: tuple[float, float, float]
+    confidence: float
+
+
+@dataclass
+class LabelResult:
+    """Discs found in one volume, with the 2-D evidence used (for QC pictures).
+
+    ``image`` (H, W) is the chosen slice on the grid; ``coords`` (D, 2) the decoded (row, col),
+    NaN when absent; ``confidence`` (D,); ``slice_index`` the canonical sagittal slice.
+    """
+
+    path: Path
+    shape: tuple[int, int, int]
+    discs: list[Disc]
+    slice_index: int
+    image: np.ndarray
+    coords: np.ndarray
+    confidence: np.ndarray
+    slices_tried: list[int] = field(default_factory=list)
+
+
+def candidate_offsets(n_slices: int, zoom_mm: float, half_width_mm: float, step_mm: float
+                      ) -> list[int]:
+    """Slice offsets from the middle within +-``half_width_mm``, every ``step_mm`` (>= 1 slice)."""
+    step = max(1, int(round(step_mm / zoom_mm)))
+    reach = min(int(half_width_mm / zoom_mm), (n_slices - 1) // 2)
+    return sorted({0, *range(step, reach + 1, step), *range(-step, -reach - 1, -step)})
+
+
+class Labeler:
+    """A model loaded once, labeling any number of volumes."""
+
+    def __init__(self, weights: str | Path, device: str = "auto",
+                 threshold: float = CONFIDENCE_THRESHOLD) -> None:
+        self.weights = Path(weights)
+        self.model, ckpt = model_from_checkpoint(self.weights)
+        self.device = resolve_device(device)
+        self.model.to(self.device)
+        data = ckpt.get("data") or {}
+        self.grid = tuple(data.get("grid_shape", GRID_SHAPE))
+        self.pixel_mm = float(data.get("pixel_mm", PIXEL_MM))
+        self.threshold = threshold
+        self.sha256 = file_sha256(self.weights)
+
+    @torch.no_grad()
+    def _score_slices(self, volume, affine, xs: list[int], cache: dict) -> None:
+        todo = [x for x in xs if x not in cache]
+        if not todo:
+            return
+        samples = [slice_sample(volume, x, affine, self.grid, self.pixel_mm) for x in todo]
+        batch = torch.from_numpy(np.stack([s[0] for s in samples]))[:, None].to(self.device)
+        heatmaps = self.model(batch)[-1].float().cpu().numpy()
+        for x, sample, maps in zip(todo, samples, heatmaps, strict=True):
+            coords, conf = decode_ordered(maps, sample[3], threshold=self.threshold)
+            cache[x] = (float(conf.sum()), sample, coords, conf)
+
+    def label(self, path: str | Path) -> LabelResult:
+        """Find the discs of one NIfTI volume (raises :class:`InputError` on a bad file)."""
+        path = Path(path)
+        nii = load_nifti(path)
+        data = read_data(nii, path)
+        volume = to_canonical(data, nii.affine)
+        nx, zoom = volume.data.shape[0], float(volume.zooms[0])
+        middle = (nx - 1) // 2
+        cache: dict[int, tuple] = {}
+        coarse = [middle + o for o in candidate_offsets(nx, zoom, SEARCH_HALF_WIDTH_MM,
+                                                         COARSE_STEP_MM)]
+        self._score_slices(volume, nii.affine, coarse, cache)
+        best = max(cache, key=lambda x: (cache[x][0], -abs(x - middle)))
+        fine = [best + o for o in candidate_offsets(nx, zoom, COARSE_STEP_MM / 2, FINE_STEP_MM)
+                if 0 <= best + o < nx]
+        self._score_slices(volume, nii.affine, fine, cache)
+        best = max(cache, key=lambda x: (cache[x][0], -abs(x - middle)))
+        _, (image, _, pix2vox, _), coords, conf = cache[best]
+        discs = []
+        for d in np.nonzero(np.isfinite(coords[:, 0]))[0]:
+            voxel = pix2vox @ np.r_[coords[d], 0.0, 1.0]
+            index = tuple(int(v) for v in np.rint(voxel[:3]))
+            if not all(0 <= v < n for v, n in zip(index, nii.shape[:3], strict=True)):
+                continue  # decoded in the padding around the field of view
+            world = nii.affine @ np.r_[index, 1.0]
+            discs.append(Disc(int(d + 1), DISC_NAMES[d], index,
+                              tuple(round(float(w), 3) for w in world[:3]),
+                              round(float(conf[d]), 4)))
+        return LabelResult(path, tuple(nii.shape[:3]), discs, int(best), image, coords, conf,
+                           sorted(cache))
+
+    def sidecar(self, result: LabelResult, output: Path) -> dict:
+        """JSON sidecar content of a label file."""
+        return {
+            "Description": "Intervertebral disc labels: one voxel per disc at its posterior tip, "
+                           "valued with the disc number (1 = top of C1, 3 = C2/C3, ...).",
+            "source_image": str(result.path),
+            "label_file": str(output),
+            "discs": [{"number": d.number, "name": d.name, "world_mm": list(d.world_mm),
+                       "voxel": list(d.voxel), "confidence": d.confidence}
+                      for d in result.discs],
+            "sagittal_slice_canonical": result.slice_index,
+            "model": {"path": str(self.weights), "sha256": self.sha256,
+                      "confidence_threshold": self.threshold},
+            "software": {"name": "disclabel", "version": __version__},
+        }
+
+
+def label_image(result: LabelResult, reference: nib.Nifti1Image) -> nib.Nifti1Image:
+    """The label volume: the reference's exact shape, affine and header, one voxel per disc."""
+    labels = np.zeros(result.shape, LABEL_DTYPE)
+    for disc in result.discs:
+        labels[disc.voxel] = disc.number
+    header = reference.header.copy()
+    header.set_data_dtype(LABEL_DTYPE)
+    out = nib.Nifti1Image(labels, reference.affine, header)
+    out.set_qform(reference.get_qform(), int(reference.header["qform_code"]))
+    out.set_sform(reference.get_sform(), int(reference.header["sform_code"]))
+    out.header.set_slope_inter(1.0, 0.0)
+    return out
+
+
+def save_nifti_atomic(image: nib.Nifti1Image, path: Path) -> None:
+    """Write a NIfTI (gzipped when the name ends in .gz, with a fixed timestamp) atomically."""
+    raw = image.to_bytes()
+    with atomic_path(path) as tmp:
+        if path.name.endswith(".gz"):
+            with open(tmp, "wb") as handle, gzip.GzipFile(fileobj=handle, mode="wb",
+                                                         mtime=0) as gz:
+                gz.write(raw)
+        else:
+            tmp.write_bytes(raw)
+
+
+def default_output(image_path: Path) -> Path:
+    """``<input stem>_labels-disc.nii.gz`` beside the input."""
+    name = image_path.name
+    stem = name[:-7] if name.endswith(".nii.gz") else name.rsplit(".", 1)[0]
+    return image_path.with_name(f"{stem}_labels-disc.nii.gz")
+
+
+def check_weights(weights: str | Path | None, default: Path) -> Path:
+    """The weights to use, or a clear error when neither the given nor the default exist."""
+    path = Path(weights) if weights else default
+    if not path.is_file():
+        if weights:
+            raise InputError(f"{path}: weights not found")
+        raise InputError(f"{path}: no default model is installed; pass --weights "
+                         "runs/<run>/best.pt (train one with main.py)")
+    return path
