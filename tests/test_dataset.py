@@ -164,3 +164,13 @@ def test_not_a_split_file(tmp_path):
 
     with pytest.raises(InputError, match="not a prepared split file"):
         PreparedDataset(path)
+
+
+def test_negative_items_have_no_disc_and_full_weight(tmp_path):
+    ds = PreparedDataset(_split_file(tmp_path), negative_ratio=1.0, seed=0)
+    for _ in range(6):
+        item = ds[0]
+        assert torch.all(item["target"] == 0) and torch.all(item["weight"] == 1)
+        assert torch.isnan(item["keypoints"]).all()
+        assert 0 <= float(item["image"].min()) and float(item["image"].max()) <= 1
+    assert not torch.all(PreparedDataset(_split_file(tmp_path))[0]["target"] == 0)

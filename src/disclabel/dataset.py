@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -30,6 +31,22 @@ MIN_SIGMA_OUTPUT_PX: float = 0.75
 peaks that several output pixels see."""
 OUTSIDE_WEIGHT: float = 0.1
 """Default loss weight of discs outside a sample's labelled range."""
+NEGATIVE_RATIO: float = 0.05
+"""Default share of training items replaced by a no-spine image (noise, smooth texture or a
+constant) whose every disc channel must stay empty: the network learns not to invent discs."""
+NEGATIVE_SMOOTHING_PX: tuple[float, float] = (1.0, 8.0)
+
+
+def negative_image(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """A random image without a spine (H, W) in [0, 1]: noise, smoothed noise or a constant."""
+    kind = rng.integers(3)
+    if kind == 2:
+        return np.full(shape, rng.uniform(0, 1), np.float32)
+    noise = rng.random(shape).astype(np.float32)
+    if kind == 1:
+        noise = cv2.GaussianBlur(noise, (0, 0), float(rng.uniform(*NEGATIVE_SMOOTHING_PX)))
+        noise = (noise - noise.min()) / max(float(np.ptp(noise)), 1e-6)
+    return noise.astype(np.float32)
 
 
 def sigma_output_px(sigma_mm: float, pixel_mm: float, stride: int = OUTPUT_STRIDE) -> float:
@@ -68,7 +85,8 @@ class PreparedDataset(Dataset):
     """Samples of one prepared split file (``train.npz`` ...), optionally augmented."""
 
     def __init__(self, path: str | Path, sigma_mm: float = SIGMA_MM,
-                 augment: Compose | None = None, outside_weight: float = OUTSIDE_WEIGHT) -> None:
+                 augment: Compose | None = None, outside_weight: float = OUTSIDE_WEIGHT,
+                 negative_ratio: float = 0.0, seed: int = 0) -> None:
         self.path = Path(path)
         self.arrays = read_npz(self.path)
         missing = {"images", "keypoints", "label_range", "pixel_mm"} - set(self.arrays)
@@ -78,11 +96,24 @@ class PreparedDataset(Dataset):
         self.sigma_mm = sigma_mm
         self.augment = augment
         self.outside_weight = outside_weight
+        self.negative_ratio = negative_ratio
+        self.rng = np.random.default_rng(seed)
+
+    def reseed(self, seed: int) -> None:
+        """Give this dataset (and its augmenter) fresh random streams, e.g. per worker."""
+        self.rng = np.random.default_rng([seed, 1])
+        if self.augment is not None:
+            self.augment.reseed(seed)
 
     def __len__(self) -> int:
         return len(self.arrays["images"])
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if self.negative_ratio > 0 and self.rng.random() < self.negative_ratio:
+            shape = self.arrays["images"].shape[1:]
+            return make_item(negative_image(self.rng, shape),
+                             np.full((NUM_DISCS, 2), np.nan, np.float32), (1, NUM_DISCS),
+                             float(self.arrays["pixel_mm"][index]), index, self.sigma_mm, 1.0)
         image = self.arrays["images"][index]
         keypoints = self.arrays["keypoints"][index]
         if self.augment is not None:
@@ -111,6 +142,11 @@ class SyntheticDataset(Dataset):
         self.seed = seed
         self.epoch = 0
 
+    def reseed(self, seed: int) -> None:
+        """Items are seeded by (seed, epoch, index); only the augmenter needs a new stream."""
+        if self.augment is not None:
+            self.augment.reseed(seed)
+
     def __len__(self) -> int:
         return self.length
 
@@ -129,6 +165,5 @@ def worker_init(worker_id: int) -> None:
     if info is None:
         return
     for dataset in getattr(info.dataset, "datasets", [info.dataset]):
-        augment = getattr(dataset, "augment", None)
-        if augment is not None:
-            augment.reseed(int(info.seed % 2**32))
+        if hasattr(dataset, "reseed"):
+            dataset.reseed(int(info.seed % 2**32))

@@ -2,8 +2,9 @@
 
 Nothing but the image is used: the sagittal slice is chosen by running the network over the
 central slices (a coarse pass, then a fine one around the best) and keeping the slice whose ordered
-decoding is the most confident; each disc found there is placed in 3-D on that slice, at its
-posterior tip, and mapped back through the image's own affine.
+decoding is the most confident; the heatmaps of that slice and its neighbours are averaged and
+decoded, and each disc found is placed in 3-D on that slice, at its posterior tip, and mapped back
+through the image's own affine.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ SEARCH_HALF_WIDTH_MM: float = 10.0
 COARSE_STEP_MM: float = 4.0
 """Step of the coarse slice search; the fine search then tries the neighbours of the best."""
 FINE_STEP_MM: float = 2.0
+SLAB_HALF_WIDTH_MM: float = 2.0
+"""Heatmaps of the slices within this distance of the best one are averaged before decoding."""
 LABEL_DTYPE = np.uint8
 
 
@@ -94,8 +97,8 @@ class Labeler:
         batch = torch.from_numpy(np.stack([s[0] for s in samples]))[:, None].to(self.device)
         heatmaps = self.model(batch)[-1].float().cpu().numpy()
         for x, sample, maps in zip(todo, samples, heatmaps, strict=True):
-            coords, conf = decode_ordered(maps, sample[3], threshold=self.threshold)
-            cache[x] = (float(conf.sum()), sample, coords, conf)
+            _, conf = decode_ordered(maps, sample[3], threshold=self.threshold)
+            cache[x] = (float(conf.sum()), sample, maps)
 
     def label(self, path: str | Path) -> LabelResult:
         """Find the discs of one NIfTI volume (raises :class:`InputError` on a bad file)."""
@@ -114,7 +117,12 @@ class Labeler:
                 if 0 <= best + o < nx]
         self._score_slices(volume, nii.affine, fine, cache)
         best = max(cache, key=lambda x: (cache[x][0], -abs(x - middle)))
-        _, (image, _, pix2vox, _), coords, conf = cache[best]
+        _, (image, _, pix2vox, pixel), _ = cache[best]
+        # decode the mean heatmap of the slab around the best slice: a disc is a 3-D object
+        # seen on neighbouring slices too, while spurious peaks of single slices average out
+        slab = [x for x in cache if abs(x - best) * zoom <= SLAB_HALF_WIDTH_MM]
+        mean_maps = np.mean([cache[x][2] for x in slab], axis=0)
+        coords, conf = decode_ordered(mean_maps, pixel, threshold=self.threshold)
         discs = []
         for d in np.nonzero(np.isfinite(coords[:, 0]))[0]:
             voxel = pix2vox @ np.r_[coords[d], 0.0, 1.0]

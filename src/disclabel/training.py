@@ -21,7 +21,7 @@ from torch.utils.data import ConcatDataset, DataLoader
 from .augment import AugmentConfig, build_augmenter
 from .checkpoint import load_weights, read_checkpoint, save_checkpoint
 from .constants import SIGMA_MM
-from .dataset import OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset, worker_init
+from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset, worker_init
 from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
 from .io import InputError, read_json, write_json
 from .models import StackedHourglass, build_model, count_parameters
@@ -53,6 +53,7 @@ class TrainConfig:
     features: int = 256
     sigma: float = SIGMA_MM
     outside_weight: float = OUTSIDE_WEIGHT
+    negative_ratio: float = NEGATIVE_RATIO
     seed: int = 42
     workers: int = 0
     device: str = "auto"
@@ -99,7 +100,7 @@ def training_set(config: TrainConfig, meta: dict
     ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch)."""
     augment = build_augmenter(AugmentConfig(), config.seed) if config.augment else None
     real = PreparedDataset(Path(config.datapath) / "train.npz", config.sigma, augment,
-                           config.outside_weight)
+                           config.outside_weight, config.negative_ratio, config.seed)
     if config.synthetic_ratio <= 0:
         if len(real) == 0:
             raise InputError(f"{real.path}: no training sample (use --synthetic-ratio to train "

@@ -10,7 +10,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..constants import SIGMA_MM
-from ..dataset import OUTSIDE_WEIGHT
+from ..dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT
 from ..io import InputError
 from .common import Parser, run_main, str2bool
 
@@ -39,6 +39,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--outside-weight", "--outside_weight", dest="outside_weight", type=float,
                    default=OUTSIDE_WEIGHT,
                    help="loss weight of discs outside a sample's labelled range")
+    p.add_argument("--negative-ratio", "--negative_ratio", dest="negative_ratio", type=float,
+                   default=NEGATIVE_RATIO,
+                   help="share of training items replaced by a no-spine image (learns absence)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--workers", type=int, default=0, help="data loader worker processes")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -71,8 +74,10 @@ def _check(args: argparse.Namespace) -> None:
         raise InputError(f"--features {args.features}: must be a multiple of 4")
     if args.lr <= 0 or args.sigma <= 0:
         raise InputError("--lr and --sigma must be positive")
-    if not 0 <= args.synthetic_ratio <= 1:
-        raise InputError(f"--synthetic-ratio {args.synthetic_ratio}: must lie in [0, 1]")
+    for name in ("synthetic_ratio", "negative_ratio"):
+        value = getattr(args, name)
+        if not 0 <= value <= 1:
+            raise InputError(f"--{name.replace('_', '-')} {value}: must lie in [0, 1]")
 
 
 def newest_checkpoint(runs: Path = RUNS_DIR, name: str = "best.pt") -> Path:

@@ -1,0 +1,22 @@
+"""Synthetic spine MRI: random 3-D anatomy, T1w/T2w-like or random contrast, disc labels.
+
+Public API:
+
+- :func:`generate_subject` -- one subject's volumes (one per contrast) with disc labels.
+- :func:`write_bids_dataset` -- a BIDS dataset of synthetic subjects with label derivatives.
+- :func:`sample_2d` -- a fast 2-D mid-sagittal sample with keypoints, for on-the-fly training.
+- :class:`SyntheticVolume` -- image, labels, affine (and optionally the tissue map).
+
+Modules: :mod:`.tables` (every tunable number), :mod:`.anatomy` (random anatomy numbers),
+:mod:`.geometry` (spine curve, curvilinear coordinates), :mod:`.shapes` (implicit shapes),
+:mod:`.layers` (left-right layered evaluation), :mod:`.appearance` (MR appearance),
+:mod:`.volume` (3-D grid, orientation, labels), :mod:`.writer` (NIfTI/BIDS),
+:mod:`.sample2d` (2-D samples).
+"""
+
+from .sample2d import sample_2d
+from .tables import Tissue
+from .volume import SyntheticVolume, generate_subject
+from .writer import write_bids_dataset
+
+__all__ = ["SyntheticVolume", "Tissue", "generate_subject", "sample_2d", "write_bids_dataset"]

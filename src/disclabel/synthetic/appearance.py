@@ -1,0 +1,143 @@
+"""MR appearance of a tissue map: intensities, texture, bias field, partial-volume blur, noise.
+
+Works on 2-D images (H, W) and on 3-D volumes in the generator's internal order (X, H, W) =
+(left-right, superior-inferior, anterior-posterior). Every random draw comes from the generator
+passed in; nothing is global.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..constants import INTENSITY_PERCENTILES
+from . import tables as T
+from .geometry import interp_matrix
+
+F32 = np.float32
+MODES: tuple[str, ...] = ("preset", "random")
+MIN_NODES: int = 2
+
+
+def sample_intensities(rng: np.random.Generator, contrast: str, mode: str) -> np.ndarray:
+    """One intensity per tissue: float32 (NUM_TISSUES,).
+
+    ``mode="preset"``: the T1w-like or T2w-like table (chosen by ``contrast``) with per-tissue
+    log-normal jitter. ``mode="random"``: every tissue uniform in RANDOM_INTENSITY_RANGE (the
+    contrast name is then only a file name). Degenerated nucleus grades are interpolated
+    between the healthy nucleus and the annulus in both modes.
+    """
+    if mode == "preset":
+        if contrast not in T.INTENSITY_PRESETS:
+            raise ValueError(f"no intensity preset for contrast {contrast!r}; "
+                             f"known: {sorted(T.INTENSITY_PRESETS)} (or use mode='random')")
+        table = T.INTENSITY_PRESETS[contrast]
+        lut = np.array([table.get(t, 0.0) for t in range(T.NUM_TISSUES)], np.float64)
+        lut *= np.exp(rng.normal(0.0, T.PRESET_JITTER_SD, T.NUM_TISSUES))
+    elif mode == "random":
+        lut = rng.uniform(*T.RANDOM_INTENSITY_RANGE, T.NUM_TISSUES)
+    else:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    nuc, ann = lut[T.Tissue.NUCLEUS], lut[T.Tissue.ANNULUS]
+    for g in range(1, T.NUCLEUS_GRADES):
+        frac = T.NUCLEUS_GRADE_SHIFT * g / (T.NUCLEUS_GRADES - 1)
+        lut[T.Tissue.NUCLEUS + g] = nuc + (ann - nuc) * frac
+    return lut.astype(F32)
+
+
+def sample_texture_amplitudes(rng: np.random.Generator) -> np.ndarray:
+    """Per-tissue relative texture amplitude: float32 (NUM_TISSUES,)."""
+    amp = np.zeros(T.NUM_TISSUES, np.float64)
+    for t, a in T.TEXTURE_AMPLITUDE.items():
+        amp[t] = a
+    for g in range(1, T.NUCLEUS_GRADES):
+        amp[T.Tissue.NUCLEUS + g] = amp[T.Tissue.NUCLEUS]
+    return (amp * rng.uniform(*T.TEXTURE_SCALE_RANGE)).astype(F32)
+
+
+def texture_2d(rng: np.random.Generator, shape: tuple[int, int], sigma_px: float) -> np.ndarray:
+    """Zero-mean, unit-variance smooth random field: float32 (H, W)."""
+    noise = rng.standard_normal(shape, dtype=F32)
+    tex = cv2.GaussianBlur(noise, (0, 0), sigmaX=max(sigma_px, 0.3), sigmaY=max(sigma_px, 0.3))
+    sd = float(tex.std())
+    return tex / F32(sd if sd > 0 else 1.0)
+
+
+def _nodes(n: int, spacing_px: float) -> np.ndarray:
+    return np.linspace(0.0, n - 1.0, max(MIN_NODES, int(np.ceil((n - 1) / spacing_px)) + 1))
+
+
+def smooth_log_field(rng: np.random.Generator, shape: tuple[int, ...], voxel_mm: tuple[float, ...],
+                     node_mm: tuple[float, ...], log_sd: tuple[float, ...]) -> np.ndarray:
+    """Sum of smooth random fields (one per entry of ``node_mm``/``log_sd``): float32 ``shape``.
+
+    Each field is Gaussian noise of standard deviation ``log_sd[k]`` on nodes spaced about
+    ``node_mm[k]`` apart, interpolated (separably, linearly) to every voxel. Take its exp for a
+    multiplicative bias. ``shape`` and ``voxel_mm`` have 2 or 3 entries.
+    """
+    total = None
+    finest = min(node_mm)
+    nodes = [_nodes(n, finest / v) for n, v in zip(shape, voxel_mm)]
+    for spacing, sd in zip(node_mm, log_sd):
+        coarse = [_nodes(n, spacing / v) for n, v in zip(shape, voxel_mm)]
+        field = rng.normal(0.0, sd, tuple(len(c) for c in coarse))
+        # interpolate the coarse nodes onto the finest node grid (cheap), then sum
+        for ax, (cn, fn) in enumerate(zip(coarse, nodes)):
+            m = _node_matrix(fn, cn)
+            field = np.moveaxis(np.tensordot(m, field, axes=([1], [ax])), 0, ax)
+        total = field if total is None else total + field
+    out = total
+    for ax, (n, fn) in enumerate(zip(shape, nodes)):
+        m = interp_matrix(n, fn).astype(F32)
+        out = np.moveaxis(np.tensordot(m, out.astype(F32), axes=([1], [ax])), 0, ax)
+    return np.ascontiguousarray(out, dtype=F32)
+
+
+def _node_matrix(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """Linear interpolation matrix from positions ``coarse`` to positions ``fine``."""
+    j = np.clip(np.searchsorted(coarse, fine, side="right") - 1, 0, len(coarse) - 2)
+    f = np.clip((fine - coarse[j]) / (coarse[j + 1] - coarse[j]), 0.0, 1.0)
+    m = np.zeros((len(fine), len(coarse)))
+    m[np.arange(len(fine)), j] = 1.0 - f
+    m[np.arange(len(fine)), j + 1] = f
+    return m
+
+
+def blur(img: np.ndarray, sigma_vox: tuple[float, ...]) -> np.ndarray:
+    """Gaussian partial-volume blur: (H, W) with (sigma_row, sigma_col), or (X, H, W) with
+    (sigma_x, sigma_row, sigma_col); the left-right axis uses a 3-tap kernel."""
+    if img.ndim == 2:
+        return cv2.GaussianBlur(img, (0, 0), sigmaX=float(sigma_vox[1]), sigmaY=float(sigma_vox[0]))
+    out = np.empty_like(img)
+    for i in range(img.shape[0]):
+        out[i] = cv2.GaussianBlur(img[i], (0, 0), sigmaX=float(sigma_vox[2]),
+                                  sigmaY=float(sigma_vox[1]))
+    side = float(np.exp(-0.5 / max(float(sigma_vox[0]), 1e-3) ** 2))
+    if side > 1e-3 and img.shape[0] > 1:
+        wc = F32(1.0 / (1.0 + 2.0 * side))
+        ws = F32(side / (1.0 + 2.0 * side))
+        res = out * wc
+        res[1:] += ws * out[:-1]
+        res[:-1] += ws * out[1:]
+        res[0] += ws * out[0]
+        res[-1] += ws * out[-1]
+        out = res
+    return out
+
+
+def rician(rng: np.random.Generator, img: np.ndarray, sd: float) -> np.ndarray:
+    """Magnitude of the image plus complex Gaussian noise of standard deviation ``sd``.
+
+    One normal draw serves both channels: the imaginary part of voxel i is the draw of voxel
+    N - 1 - i (independent of voxel i's real part except at the centre voxel)."""
+    n = rng.standard_normal(img.size, dtype=F32)
+    re = img.reshape(-1) + F32(sd) * n
+    im = F32(sd) * n[::-1]
+    return np.sqrt(re * re + im * im).reshape(img.shape)
+
+
+def robust_range(img: np.ndarray, subsample: int = 1) -> tuple[float, float]:
+    """The INTENSITY_PERCENTILES (0.5, 99.5) of ``img``, taken on every n-th voxel."""
+    flat = img.reshape(-1)[::subsample]
+    lo, hi = np.percentile(flat, INTENSITY_PERCENTILES)
+    return float(lo), float(hi)

@@ -1,0 +1,359 @@
+"""Tunable numbers of the synthetic spine MRI generator, gathered in named tables.
+
+Lengths are in mm, angles in degrees. A ``(lo, hi)`` pair is a uniform range sampled once per
+subject (anatomy) or once per volume (appearance, field of view). Nothing here is computed.
+
+Coordinate words used in the tables: ``s`` is the arc length along the posterior vertebral line
+(the posterior wall of the vertebral bodies), measured downwards from the tip of the dens;
+``d`` is the signed distance from that line, positive towards posterior.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Tissue(IntEnum):
+    """Tissue classes of the label map; each gets one intensity per volume."""
+
+    AIR = 0
+    FAT = 1
+    MUSCLE = 2
+    SKIN = 3
+    CORTEX = 4
+    MARROW = 5
+    ANNULUS = 6
+    NUCLEUS = 7  # healthy nucleus pulposus; NUCLEUS + g is degeneration grade g
+    NUCLEUS_1 = 8
+    NUCLEUS_2 = 9
+    NUCLEUS_3 = 10
+    CSF = 11
+    CORD = 12
+    LIGAMENT = 13
+    NERVE = 14
+    BRAINSTEM = 15
+    CEREBELLUM = 16
+    CEREBRUM = 17
+    VESSEL = 18
+    VISCERA = 19
+    VISCERA_2 = 20
+    LUNG = 21
+    GLAND = 22
+
+
+NUM_TISSUES: int = len(Tissue)
+NUCLEUS_GRADES: int = 4
+"""Nucleus tissues NUCLEUS .. NUCLEUS_3; grade g moves its intensity towards the annulus."""
+DISC_TISSUES: tuple[int, ...] = (
+    Tissue.ANNULUS, Tissue.NUCLEUS, Tissue.NUCLEUS_1, Tissue.NUCLEUS_2, Tissue.NUCLEUS_3,
+)
+CANAL_TISSUES: tuple[int, ...] = (
+    Tissue.CSF, Tissue.CORD, Tissue.FAT, Tissue.LIGAMENT, Tissue.NERVE,
+)
+"""What may lie just posterior of a disc's posterior tip: the content of the spinal canal."""
+
+# --------------------------------------------------------------------------------------------
+# Appearance
+# --------------------------------------------------------------------------------------------
+_T = Tissue
+INTENSITY_PRESETS: dict[str, dict[int, float]] = {
+    # T1w-like (MPRAGE / T1 TSE): fat bright, CSF dark, cord brighter than CSF, discs intermediate.
+    "T1w": {
+        _T.AIR: 0.0, _T.FAT: 1.0, _T.MUSCLE: 0.36, _T.SKIN: 0.5, _T.CORTEX: 0.05,
+        _T.MARROW: 0.62, _T.ANNULUS: 0.30, _T.NUCLEUS: 0.42, _T.CSF: 0.10, _T.CORD: 0.52,
+        _T.LIGAMENT: 0.10, _T.NERVE: 0.42, _T.BRAINSTEM: 0.56, _T.CEREBELLUM: 0.48,
+        _T.CEREBRUM: 0.50, _T.VESSEL: 0.10, _T.VISCERA: 0.46, _T.VISCERA_2: 0.34,
+        _T.LUNG: 0.04, _T.GLAND: 0.48,
+    },
+    # T2w-like (TSE / SPACE): CSF bright, cord darker than CSF, healthy nucleus bright.
+    "T2w": {
+        _T.AIR: 0.0, _T.FAT: 0.68, _T.MUSCLE: 0.16, _T.SKIN: 0.35, _T.CORTEX: 0.03,
+        _T.MARROW: 0.36, _T.ANNULUS: 0.13, _T.NUCLEUS: 0.80, _T.CSF: 1.0, _T.CORD: 0.33,
+        _T.LIGAMENT: 0.05, _T.NERVE: 0.28, _T.BRAINSTEM: 0.34, _T.CEREBELLUM: 0.44,
+        _T.CEREBRUM: 0.42, _T.VESSEL: 0.06, _T.VISCERA: 0.30, _T.VISCERA_2: 0.55,
+        _T.LUNG: 0.04, _T.GLAND: 0.55,
+    },
+}
+PRESET_JITTER_SD: float = 0.12
+"""Per-volume log-normal jitter (standard deviation of the log) of every preset intensity."""
+RANDOM_INTENSITY_RANGE: tuple[float, float] = (0.0, 1.0)
+"""Random-contrast mode: every tissue intensity uniform in this range."""
+NUCLEUS_GRADE_SHIFT: float = 0.9
+"""The worst nucleus grade moves this fraction of the way from healthy nucleus to annulus."""
+TEXTURE_AMPLITUDE: dict[int, float] = {
+    _T.FAT: 0.06, _T.MUSCLE: 0.12, _T.SKIN: 0.05, _T.MARROW: 0.16, _T.ANNULUS: 0.06,
+    _T.NUCLEUS: 0.05, _T.CSF: 0.02, _T.CORD: 0.03, _T.NERVE: 0.08, _T.BRAINSTEM: 0.04,
+    _T.CEREBELLUM: 0.12, _T.CEREBRUM: 0.10, _T.VISCERA: 0.12, _T.VISCERA_2: 0.18,
+    _T.GLAND: 0.10,
+}
+"""Relative amplitude of the fine multiplicative texture per tissue (0 where absent)."""
+TEXTURE_SCALE_RANGE: tuple[float, float] = (0.5, 1.6)
+"""Per-volume multiplier of every texture amplitude."""
+TEXTURE_SIGMA_MM: tuple[float, float] = (0.8, 2.0)
+"""Correlation length (Gaussian sigma) of the fine texture."""
+BIAS_LOG_SD_RANGE: tuple[float, float] = (0.05, 0.35)
+"""Standard deviation of the log of the smooth multiplicative bias field."""
+BIAS_NODE_SPACING_MM: float = 90.0
+"""Spacing of the random nodes from which the bias field is interpolated."""
+LATERAL_FIELD_NODE_SPACING_MM: float = 8.0
+LATERAL_FIELD_LOG_SD: float = 0.05
+"""A 3-D field of this log amplitude varies the texture along left-right (3-D volumes only)."""
+NOISE_SD_RANGE: tuple[float, float] = (0.004, 0.05)
+"""Rician noise standard deviation relative to the 99th-percentile signal."""
+BLUR_SIGMA_VOX_RANGE: tuple[float, float] = (0.3, 0.7)
+"""Partial-volume blur (Gaussian sigma, in voxels of each axis)."""
+STORED_MAX_RANGE: tuple[float, float] = (800.0, 4000.0)
+"""The 99.5th percentile of a written volume is scaled to this (int16 scanner-like values)."""
+INTENSITY_PERCENTILE_SUBSAMPLE: int = 7
+"""Percentiles of a 3-D volume are taken on every n-th voxel (speed)."""
+CONTRAST_2D_PROBABILITIES: dict[str, float] = {"T1w": 0.4, "T2w": 0.4, "random": 0.2}
+"""sample_2d with contrast=None draws its contrast from this table."""
+LOW_RES_2D_SIGMA_PX: tuple[float, float] = (0.3, 1.2)
+"""sample_2d: blur emulating acquisition voxels larger than the prepared pixel."""
+
+# --------------------------------------------------------------------------------------------
+# Anatomy: vertebrae
+# --------------------------------------------------------------------------------------------
+VERTEBRA_NAMES: tuple[str, ...] = (
+    "C1", "C2", "C3", "C4", "C5", "C6", "C7",
+    "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11", "T12",
+    "L1", "L2", "L3", "L4", "L5", "S1",
+)
+"""Vertebra index v: disc number n lies between vertebrae v = n - 2 and v = n - 1 (n >= 3)."""
+SACRAL_SEGMENTS: int = 3
+"""Fused sacral segments drawn below S1 (S2..S4), without labels."""
+
+VERTEBRA_ANCHORS: dict[str, tuple[float, ...]] = {
+    # name: (body height, body depth AP, body half-width, canal AP, canal half-width,
+    #        spinous process length, spinous process downward angle, interlaminar gap fraction)
+    "C2": (17.0, 15.5, 9.0, 15.5, 12.5, 32.0, 15.0, 0.30),
+    "C3": (14.0, 15.5, 9.5, 14.0, 12.5, 17.0, 20.0, 0.35),
+    "C6": (14.0, 16.5, 11.0, 13.5, 12.5, 21.0, 25.0, 0.35),
+    "C7": (14.5, 17.0, 11.5, 13.5, 12.0, 34.0, 35.0, 0.30),
+    "T1": (16.5, 17.5, 13.0, 13.5, 10.5, 38.0, 40.0, 0.25),
+    "T6": (20.0, 24.0, 15.0, 12.5, 8.5, 40.0, 55.0, 0.15),
+    "T12": (23.5, 29.0, 19.0, 14.5, 10.0, 32.0, 25.0, 0.25),
+    "L1": (25.0, 30.0, 21.0, 16.0, 11.0, 32.0, 10.0, 0.30),
+    "L5": (26.5, 32.0, 24.5, 16.0, 12.5, 28.0, 0.0, 0.35),
+    "S1": (27.0, 34.0, 25.0, 14.0, 11.5, 16.0, -10.0, 0.40),
+}
+"""Mean values at anchor vertebrae, linearly interpolated by vertebra index in between."""
+SACRAL_SEGMENT_SHRINK: float = 0.8
+"""Each sacral segment below S1 has this fraction of the previous one's size."""
+SIZE_SCALE_RANGE: tuple[float, float] = (0.9, 1.1)
+"""Per-subject scale of every vertebra/canal length."""
+LEVEL_JITTER: float = 0.06
+"""Per-vertebra relative jitter (uniform +-) of the anchor values."""
+BODY_WAIST_FRACTION: tuple[float, float] = (0.02, 0.08)
+"""Anterior concavity of a body, as a fraction of its depth."""
+BODY_CORNER_POWER: float = 8.0
+"""Exponent of the super-ellipse outline of a body and a disc (larger = squarer)."""
+BODY_AXIAL_POWER: float = 3.0
+"""Exponent of the axial (left-right) outline of bodies, discs and the canal."""
+CORTEX_MM: tuple[float, float] = (0.8, 1.4)
+"""Thickness of cortical bone and endplates."""
+WEDGE_SLOPE: float = 0.03
+"""Random tilt (d-slope, uniform +-) of each endplate relative to its neighbours."""
+
+DENS_LENGTH: tuple[float, float] = (13.0, 17.0)
+"""Dens, from its tip (s = 0) down to the top of the C2 body."""
+DENS_DEPTH: tuple[float, float] = (9.0, 11.0)
+DENS_HALF_WIDTH: tuple[float, float] = (4.5, 5.5)
+DENS_POSTERIOR_OFFSET: tuple[float, float] = (-2.0, -0.5)
+"""d of the posterior surface of the dens (slightly anterior of the posterior C2 wall)."""
+C1_ARCH_HEIGHT: tuple[float, float] = (9.0, 12.0)
+C1_ARCH_DEPTH: tuple[float, float] = (6.0, 8.0)
+C1_ARCH_GAP: tuple[float, float] = (1.0, 2.5)
+"""Atlanto-dental gap between the anterior arch of C1 and the dens."""
+C1_ARCH_LEVEL: tuple[float, float] = (0.25, 0.45)
+"""Centre of the C1 anterior arch, as a fraction of the dens length below its tip."""
+C1_LATERAL_MASS_HALF_WIDTH: float = 24.0
+C1_POSTERIOR_ARCH: tuple[float, float] = (8.0, 11.0)
+"""Height of the posterior arch of C1 (its "spinous process" is a short tubercle)."""
+C1_TUBERCLE_LENGTH: tuple[float, float] = (8.0, 13.0)
+FORAMEN_MAGNUM_LEVEL: float = -6.0
+"""s of the foramen magnum (above the dens tip)."""
+
+DISC_HEIGHT_RANGES: tuple[tuple[int, int, float, float], ...] = (
+    # (first disc number, last disc number, lo, hi) of healthy disc height at the posterior third
+    (3, 8, 4.0, 6.5),
+    (9, 13, 4.0, 6.0),
+    (14, 20, 4.5, 8.0),
+    (21, 24, 8.0, 11.0),
+    (25, 25, 7.0, 10.0),
+)
+SACRAL_DISC_HEIGHT: tuple[float, float] = (1.0, 2.0)
+AGE_RANGE: tuple[float, float] = (18.0, 75.0)
+DEGENERATION_LEVEL_WEIGHT: dict[int, float] = {5: 1.3, 6: 1.6, 7: 1.3, 23: 1.3, 24: 1.7, 25: 1.7}
+"""Disc numbers prone to degeneration (C4/C5..C6/C7, L3/L4..L5/S1); others weigh 1."""
+DEGENERATION_PER_YEAR: float = 0.012
+"""Probability (per year above 20, times the level weight) that a disc is degenerated."""
+DEGENERATION_HEIGHT_LOSS: float = 0.4
+"""A fully degenerated disc loses this fraction of its height."""
+DISC_POSTERIOR_BULGE: tuple[float, float] = (0.3, 1.5)
+"""Healthy posterior bulge of a disc beyond the posterior vertebral line, at mid-height."""
+DEGENERATED_EXTRA_BULGE: float = 2.5
+DISC_ANTERIOR_BULGE: tuple[float, float] = (0.0, 1.0)
+NUCLEUS_HEIGHT_FRACTION: tuple[float, float] = (0.65, 0.85)
+NUCLEUS_DEPTH_FRACTION: tuple[float, float] = (0.55, 0.7)
+NUCLEUS_HALF_WIDTH_FRACTION: float = 0.55
+NUCLEUS_CENTRE_FRACTION: float = 0.48
+"""Nucleus centre, as a fraction of the disc depth from its posterior margin."""
+CLEFT_PROBABILITY: float = 0.5
+CLEFT_HALF_THICKNESS: float = 0.45
+CLEFT_MIN_DISC_HEIGHT: float = 7.0
+"""Intranuclear cleft: a thin dark band across the middle of adult nuclei."""
+
+# --------------------------------------------------------------------------------------------
+# Anatomy: spinal curvature (all totals are changes of the tangent angle over the region)
+# --------------------------------------------------------------------------------------------
+CERVICAL_LORDOSIS: tuple[float, float] = (-10.0, 40.0)
+THORACIC_KYPHOSIS: tuple[float, float] = (20.0, 55.0)
+LUMBAR_LORDOSIS: tuple[float, float] = (35.0, 65.0)
+SACRAL_KYPHOSIS: tuple[float, float] = (30.0, 60.0)
+GLOBAL_TILT: tuple[float, float] = (-10.0, 10.0)
+"""Mean tangent angle of the C2..T12 spine to the vertical (posture, positioning)."""
+HEAD_FLEXION: tuple[float, float] = (-12.0, 12.0)
+CURVE_STEP_MM: float = 1.0
+CURVE_MARGIN_MM: float = 400.0
+"""The curve is extended straight this far beyond the dens tip and the sacrum."""
+
+# --------------------------------------------------------------------------------------------
+# Anatomy: canal content
+# --------------------------------------------------------------------------------------------
+ANTERIOR_EPIDURAL: tuple[float, float] = (0.4, 1.0)
+POSTERIOR_EPIDURAL_ANCHORS: dict[str, tuple[float, float]] = {
+    "C1": (0.8, 2.0), "C7": (0.8, 2.0), "T6": (2.0, 4.5), "L3": (3.0, 6.0), "S1": (3.0, 6.0),
+}
+SAC_HALF_WIDTH_FRACTION: float = 0.85
+"""Dural sac half-width relative to the canal half-width."""
+CORD_AP_RADIUS_ANCHORS: dict[str, tuple[float, float]] = {
+    "C1": (4.5, 5.5), "C3": (3.6, 4.2), "C5": (3.8, 4.5), "C7": (3.5, 4.0), "T6": (3.0, 3.5),
+    "T11": (3.6, 4.2), "T12": (3.2, 3.8),
+}
+CORD_WIDTH_RATIO_ANCHORS: dict[str, float] = {"C1": 1.2, "C4": 1.7, "T1": 1.5, "T6": 1.25, "T12": 1.3}
+CORD_POSITION: tuple[float, float] = (0.38, 0.55)
+"""Cord centre as a fraction of the sac depth from its anterior wall."""
+CONUS_TIP_DISC: tuple[float, float] = (19.5, 21.5)
+"""The cord ends at this (fractional) disc number (T12/L1 = 20, L1/L2 = 21)."""
+CONUS_TAPER_MM: float = 30.0
+SAC_END_LEVEL: tuple[float, float] = (24.3, 24.9)
+"""Fractional vertebra index where the dural sac ends (S2 is just below S1 = 24)."""
+CAUDA_PERIOD_MM: tuple[float, float] = (1.2, 2.0)
+PEDICLE_LENGTH: tuple[float, float] = (6.0, 10.0)
+"""Pedicles reach this far lateral of the canal; foramina lie between them."""
+PEDICLE_SPAN: tuple[float, float] = (0.08, 0.62)
+"""Pedicle extent along the body height (fractions from the upper endplate)."""
+ARTICULAR_EXTRA_WIDTH: float = 11.0
+"""Articular pillars extend this far beyond the pedicles."""
+LAMINA_THICKNESS: tuple[float, float] = (4.0, 7.0)
+LAMINA_LATERAL_EXTRA: float = 12.0
+SPINOUS_HALF_WIDTH: tuple[float, float] = (2.5, 4.5)
+SPINOUS_TIP_HEIGHT_FRACTION: tuple[float, float] = (0.45, 0.8)
+LAMINA_SHIFT_FRACTION: tuple[float, float] = (0.25, 0.45)
+"""Laminae start this fraction of their body's height below its upper endplate."""
+FLAVUM_THICKNESS: float = 2.0
+
+# --------------------------------------------------------------------------------------------
+# Anatomy: soft tissue (anchors keyed by vertebra; values interpolated along s)
+# --------------------------------------------------------------------------------------------
+SOFT_TISSUE_ANCHORS: dict[str, tuple[float, ...]] = {
+    # name: (anterior skin distance from the posterior vertebral line, posterior skin distance,
+    #        anterior subcutaneous fat, posterior subcutaneous fat, prevertebral thickness,
+    #        airway AP size (0 = no airway), body half-width (left-right))
+    "C1": (100.0, 75.0, 5.0, 8.0, 5.0, 13.0, 60.0),
+    "C3": (85.0, 70.0, 5.0, 8.0, 5.0, 14.0, 55.0),
+    "C6": (72.0, 64.0, 6.0, 8.0, 14.0, 16.0, 58.0),
+    "T1": (90.0, 60.0, 8.0, 8.0, 16.0, 16.0, 80.0),
+    "T3": (150.0, 55.0, 10.0, 9.0, 22.0, 16.0, 140.0),
+    "T4": (175.0, 55.0, 10.0, 9.0, 24.0, 0.0, 150.0),
+    "T8": (200.0, 55.0, 10.0, 10.0, 4.0, 0.0, 155.0),
+    "T12": (205.0, 60.0, 12.0, 12.0, 4.0, 0.0, 150.0),
+    "L3": (190.0, 75.0, 15.0, 15.0, 4.0, 0.0, 145.0),
+    "S1": (180.0, 80.0, 15.0, 18.0, 4.0, 0.0, 160.0),
+}
+HABITUS_RANGE: tuple[float, float] = (0.85, 1.25)
+"""Per-subject scale of the trunk size and of the subcutaneous fat (fat uses its square)."""
+SKIN_MM: tuple[float, float] = (1.5, 2.5)
+AIRWAY_HALF_WIDTH: tuple[float, float] = (12.0, 18.0)
+AIRWAY_WALL_MM: float = 2.5
+NECK_TOP_S: float = -45.0
+"""The neck/trunk envelope starts here (above, only the head's shapes exist)."""
+AORTA_RADIUS: tuple[float, float] = (9.0, 13.0)
+AORTA_LEVELS: tuple[str, str] = ("T4", "L4")
+HEART_LEVEL: str = "T7"
+HEART_SEMI_AXES: tuple[float, float] = (55.0, 50.0)
+HEART_HALF_WIDTH: float = 55.0
+MEDIASTINUM_HALF_WIDTH: tuple[float, float] = (15.0, 28.0)
+LUNG_LEVELS: tuple[str, str] = ("T1", "T11")
+LIVER_LEVELS: tuple[str, str] = ("T9", "L2")
+VISCERA_BLOBS: tuple[int, int] = (6, 16)
+"""Random soft-tissue blobs in the abdomen/pelvis (bowel, vessels, fat)."""
+VISCERA_BLOB_SIZE: tuple[float, float] = (10.0, 40.0)
+
+# --------------------------------------------------------------------------------------------
+# Anatomy: head, in the head frame (a: downwards along the clivus/brainstem axis, b: posterior;
+# origin at the dens tip). Each entry: (centre a, centre b, semi-axis a, semi-axis b,
+# half-width left-right). Every length is jittered per subject.
+# --------------------------------------------------------------------------------------------
+HEAD_ELLIPSES: dict[str, tuple[float, float, float, float, float]] = {
+    "posterior_fossa": (-30.0, 38.0, 30.0, 44.0, 55.0),
+    "cerebrum": (-95.0, 5.0, 62.0, 98.0, 68.0),
+    "cerebellum": (-28.0, 48.0, 26.0, 37.0, 48.0),
+    "fourth_ventricle": (-30.0, 22.0, 9.0, 4.0, 6.0),
+    "pons": (-48.0, 12.0, 14.0, 13.0, 18.0),
+    "midbrain": (-70.0, 14.0, 12.0, 11.0, 15.0),
+    "corpus_callosum": (-100.0, -5.0, 14.0, 38.0, 40.0),
+    "ventricle": (-92.0, -5.0, 9.0, 30.0, 10.0),
+    "face": (20.0, -68.0, 50.0, 40.0, 50.0),
+    "tongue": (25.0, -50.0, 20.0, 26.0, 25.0),
+    "nasopharynx": (-8.0, -27.0, 12.0, 9.0, 14.0),
+    "nasal_cavity": (-28.0, -70.0, 16.0, 32.0, 14.0),
+    "mandible": (52.0, -80.0, 12.0, 9.0, 40.0),
+    "sphenoid_sinus": (-40.0, -34.0, 10.0, 11.0, 12.0),
+}
+MEDULLA_AP_RADIUS: tuple[float, float] = (5.0, 6.5)
+SKULL_THICKNESS: tuple[float, float] = (5.0, 8.0)
+SCALP_THICKNESS: tuple[float, float] = (5.0, 9.0)
+CLIVUS_THICKNESS: tuple[float, float] = (9.0, 13.0)
+CLIVUS_LENGTH: tuple[float, float] = (38.0, 48.0)
+CLIVUS_SLOPE: tuple[float, float] = (0.35, 0.6)
+"""The clivus leans anteriorly by this many mm per mm upwards."""
+BASION: tuple[float, float] = (-6.0, -3.0)
+"""(a, b) of the basion (anterior rim of the foramen magnum)."""
+OPISTHION_B: tuple[float, float] = (30.0, 36.0)
+HARD_PALATE: tuple[float, float, float, float] = (-4.0, -35.0, -90.0, 6.0)
+"""(a, b posterior end, b anterior end, thickness) of the hard palate."""
+HEAD_JITTER: float = 0.08
+"""Relative jitter (uniform +-) of every head length."""
+
+# --------------------------------------------------------------------------------------------
+# Field of view and voxel grid
+# --------------------------------------------------------------------------------------------
+SPINE_GENERIC_PROBABILITY: float = 0.5
+"""Share of volumes drawn near the Spine Generic protocol (0.8-1 mm, 64 x 320 x 320)."""
+SPINE_GENERIC_VOXEL_MM: tuple[float, float] = (0.8, 1.0)
+VOXEL_INPLANE_MM: tuple[float, float] = (0.5, 1.5)
+VOXEL_LR_MAX_MM: float = 3.0
+ISOTROPIC_PROBABILITY: float = 0.5
+SLAB_LR_MM: tuple[float, float] = (30.0, 64.0)
+MAX_LR_VOXELS: int = 96
+SPINE_GENERIC_SHAPE: tuple[int, int, int] = (64, 320, 320)
+"""(left-right, superior-inferior, anterior-posterior) voxels of a Spine Generic volume."""
+INPLANE_SIZE_FACTOR: tuple[float, float] = (0.75, 1.2)
+"""Non-Spine-Generic volumes have this factor times 320 voxels along SI and along AP."""
+MIDLINE_OFFSET_FRACTION: float = 0.15
+"""The mid-sagittal slice lies within this fraction of the slab from its centre."""
+HEAD_TOP_PROBABILITY: float = 0.5
+"""Share of fields of view whose top lies in the head (brainstem and cerebellum in view)."""
+HEAD_TOP_A: tuple[float, float] = (-110.0, -15.0)
+SPINE_TOP_LEVELS: tuple[str, str] = ("C1", "T12")
+"""Otherwise the top of the field of view lies between these vertebrae."""
+SPINE_AP_FRACTION: tuple[float, float] = (0.4, 0.7)
+"""The posterior vertebral line lies at this fraction of the AP extent from the anterior edge."""
+OBLIQUE_PROBABILITY: float = 0.25
+OBLIQUE_MAX_DEG: float = 8.0
+TRANSLATION_MM: float = 120.0
+"""Random world translation (uniform +-, per axis) of the written affine."""
+LABEL_INSET_MM: float = 0.5
+"""2-D keypoints sit this far inside the posterior disc margin (where the last disc voxel is)."""

@@ -1,0 +1,199 @@
+"""label.py: labels in the image's own space, orientation and resolution invariance, no
+invented discs, bad inputs. A small model is trained once on phantom volumes (about a minute)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+import phantom
+from conftest import make_bids_subject
+from disclabel.cli import create_dataset, prepare_trainset
+from disclabel.cli import label as label_cli
+from disclabel.cli import main as train_cli
+from disclabel.inference import Labeler, candidate_offsets
+
+TRAIN_SECONDS = 75
+ORIENTATIONS = ["RAS", "LPI", "PSR", "PIR", "oblique"]
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("labelmodel")
+    root = tmp / "bids"
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        centres = phantom.disc_centres(count=int(rng.integers(4, 7)),
+                                       shift_mm=float(rng.uniform(-15, 15)),
+                                       spacing_mm=float(rng.uniform(14, 18)))
+        image, affine = phantom.render(1.0, centres, seed=i)
+        labels = phantom.label_volume(image, affine, phantom.posterior_tips(centres))
+        make_bids_subject(root, f"sub-ph{i:02d}", "T2w", image, labels, affine)
+    assert create_dataset.main(["--bids", str(root), "--out", str(tmp / "ds"), "--quiet"]) == 0
+    assert prepare_trainset.main(["--source", str(tmp / "ds"), "--target", str(tmp / "prep"),
+                                  "--grid", "128", "128", "--split", "0.85", "0.15", "0",
+                                  "--no-progress"]) == 0
+    assert train_cli.main(["--datapath", str(tmp / "prep"), "--out", str(tmp / "run"),
+                           "--features", "32", "--stacks", "1", "--solver", "adam", "--lr",
+                           "2e-3", "--train-batch", "6", "--epochs", "400", "--schedule", "999",
+                           "--max-train-seconds", str(TRAIN_SECONDS), "--progress", "false",
+                           "--negative-ratio", "0.15",
+                           "--device", "cpu"]) == 0
+    return tmp / "run" / "best.pt"
+
+
+@pytest.fixture(scope="module")
+def labeler(weights) -> Labeler:
+    return Labeler(weights, device="cpu")
+
+
+def _save(img: nib.Nifti1Image, path: Path) -> Path:
+    nib.save(img, str(path))
+    return path
+
+
+def test_finds_and_names_the_phantom_discs(labeler, tmp_path):
+    image, affine = phantom.render(1.0)
+    result = labeler.label(_save(nib.Nifti1Image(image, affine), tmp_path / "p.nii.gz"))
+    tips = phantom.posterior_tips(phantom.disc_centres())
+    assert [d.number for d in result.discs] == sorted(tips)
+    for disc in result.discs:
+        # sagittal-plane error (A-P, S-I); left-right comes from the chosen slice
+        assert np.linalg.norm(np.array(disc.world_mm)[1:] - tips[disc.number][1:]) < 3.0
+
+
+@pytest.fixture(scope="module")
+def oriented_results(labeler, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("orient")
+    image, affine = phantom.render(1.0)
+    return {code: labeler.label(_save(phantom.reorient(image, affine, code),
+                                      tmp / f"{code}.nii.gz"))
+            for code in ORIENTATIONS}
+
+
+@pytest.mark.parametrize("code", ORIENTATIONS[1:])
+def test_orientation_invariance(oriented_results, code):
+    ref = {d.number: np.array(d.world_mm) for d in oriented_results["RAS"].discs}
+    got = {d.number: np.array(d.world_mm) for d in oriented_results[code].discs}
+    assert len(ref) >= 4 and set(got) == set(ref)
+    if code == "oblique":
+        # the same voxels, a rotated world: compare in voxel space instead
+        ref_vox = {d.number: d.voxel for d in oriented_results["RAS"].discs}
+        for d in oriented_results[code].discs:
+            assert np.abs(np.subtract(d.voxel, ref_vox[d.number]))[1:].max() <= 1
+        return
+    for number in ref:
+        assert np.abs(got[number] - ref[number]).max() <= 0.5 + 1e-6, (number, got, ref)
+
+
+def test_resolution_invariance(labeler, tmp_path):
+    results = {}
+    for zoom in (0.8, 1.3):
+        image, affine = phantom.render(zoom)
+        results[zoom] = labeler.label(_save(nib.Nifti1Image(image, affine),
+                                            tmp_path / f"z{zoom}.nii.gz"))
+    a = {d.number: np.array(d.world_mm) for d in results[0.8].discs}
+    b = {d.number: np.array(d.world_mm) for d in results[1.3].discs}
+    assert len(a) >= 4 and set(a) == set(b)
+    for number in a:
+        # in-plane (A-P, S-I) positions within 1 mm, plus half a voxel of rounding at 1.3 mm
+        assert np.abs(a[number][1:] - b[number][1:]).max() <= 1.0 + 0.65 + 0.4, number
+
+
+def test_output_has_input_geometry_and_one_voxel_per_disc(weights, tmp_path, capsys):
+    image, affine = phantom.render(1.0)
+    src = _save(phantom.reorient(image, affine, "PSR"), tmp_path / "sub-a_T2w.nii.gz")
+    assert label_cli.main([str(src), "--weights", str(weights), "--device", "cpu",
+                           "--qc", str(tmp_path / "qc")]) == 0
+    out = tmp_path / "sub-a_T2w_labels-disc.nii.gz"
+    lab, ref = nib.load(str(out)), nib.load(str(src))
+    assert lab.shape == ref.shape and np.allclose(lab.affine, ref.affine)
+    assert nib.aff2axcodes(lab.affine) == ("P", "S", "R")
+    data = np.asarray(lab.dataobj)
+    assert np.issubdtype(data.dtype, np.integer)
+    values, counts = np.unique(data[data > 0], return_counts=True)
+    assert len(values) >= 4 and np.all(counts == 1) and np.all((values >= 1) & (values <= 25))
+    sidecar = json.loads((tmp_path / "sub-a_T2w_labels-disc.json").read_text())
+    assert [d["number"] for d in sidecar["discs"]] == values.tolist()
+    assert len(sidecar["model"]["sha256"]) == 64 and sidecar["software"]["version"]
+    for d in sidecar["discs"]:
+        assert data[tuple(d["voxel"])] == d["number"]
+    assert (tmp_path / "qc" / "sub-a_T2w_labels-disc_qc.png").exists()
+
+
+@pytest.mark.parametrize("kind", ["zeros", "noise"])
+def test_no_spine_gives_empty_labels_and_a_warning(weights, tmp_path, capsys, kind):
+    rng = np.random.default_rng(1)
+    data = np.zeros((30, 90, 120), np.float32) if kind == "zeros" else \
+        rng.random((30, 90, 120)).astype(np.float32)
+    src = _save(nib.Nifti1Image(data, np.eye(4)), tmp_path / f"{kind}.nii.gz")
+    assert label_cli.main([str(src), "--weights", str(weights), "--device", "cpu"]) == 0
+    out = nib.load(str(tmp_path / f"{kind}_labels-disc.nii.gz"))
+    assert out.shape == data.shape and not np.asarray(out.dataobj).any()
+    assert "no disc found" in capsys.readouterr().err
+
+
+def _bad_inputs(tmp: Path) -> dict[str, Path]:
+    bad = {"missing": tmp / "missing.nii.gz", "not-nifti": tmp / "text.nii.gz"}
+    bad["not-nifti"].write_text("not an image")
+    bad["2d"] = _save(nib.Nifti1Image(np.zeros((20, 20), np.float32), np.eye(4)),
+                      tmp / "flat.nii.gz")
+    bad["4d"] = _save(nib.Nifti1Image(np.zeros((10, 10, 10, 3), np.float32), np.eye(4)),
+                      tmp / "fmri.nii.gz")
+    nan = np.ones((10, 10, 10), np.float32)
+    nan[5, 5, 5] = np.nan
+    bad["nan"] = _save(nib.Nifti1Image(nan, np.eye(4)), tmp / "nan.nii.gz")
+    return bad
+
+
+@pytest.mark.parametrize("kind,needle", [("missing", "not found"), ("not-nifti", "NIfTI"),
+                                         ("2d", "3-D"), ("4d", "3-D"), ("nan", "NaN")])
+def test_bad_inputs_exit_non_zero_and_write_nothing(weights, tmp_path, capsys, kind, needle):
+    path = _bad_inputs(tmp_path)[kind]
+    before = set(tmp_path.iterdir())
+    assert label_cli.main([str(path), "--weights", str(weights), "--device", "cpu"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert needle in err[0] and str(path) in err[0]
+    assert set(tmp_path.iterdir()) == before
+
+
+def test_missing_default_weights_message(tmp_path, capsys):
+    image, affine = phantom.render(2.0)
+    src = _save(nib.Nifti1Image(image, affine), tmp_path / "x.nii.gz")
+    code = label_cli.main([str(src), "--weights", str(tmp_path / "none.pt")])
+    assert code == 1 and "weights not found" in capsys.readouterr().err
+
+
+def test_bids_mode_writes_derivatives(weights, tmp_path):
+    root = tmp_path / "bids"
+    image, affine = phantom.render(1.0)
+    make_bids_subject(root, "sub-x01", "T2w", image, None, affine)
+    make_bids_subject(root, "sub-x02", "T1w", image, None, affine)
+    assert label_cli.main(["--bids", str(root), "--weights", str(weights),
+                           "--device", "cpu"]) == 0
+    deriv = root / "derivatives" / "labels"
+    assert (deriv / "sub-x01" / "anat" / "sub-x01_T2w_labels-disc.nii.gz").exists()
+    assert (deriv / "sub-x02" / "anat" / "sub-x02_T1w_labels-disc.json").exists()
+    assert json.loads((deriv / "dataset_description.json").read_text())["DatasetType"] == \
+        "derivative"
+
+
+def test_several_inputs_to_a_folder(weights, tmp_path):
+    image, affine = phantom.render(1.0)
+    a = _save(nib.Nifti1Image(image, affine), tmp_path / "a.nii.gz")
+    b = _save(phantom.reorient(image, affine, "LPI"), tmp_path / "b.nii")
+    assert label_cli.main([str(a), str(b), "-o", str(tmp_path / "out"), "--weights",
+                           str(weights), "--device", "cpu"]) == 0
+    assert {p.name for p in (tmp_path / "out").glob("*.nii.gz")} == {
+        "a_labels-disc.nii.gz", "b_labels-disc.nii.gz"}
+
+
+def test_candidate_offsets():
+    assert candidate_offsets(52, 1.0, 10.0, 4.0) == [-8, -4, 0, 4, 8]
+    assert candidate_offsets(3, 2.0, 10.0, 4.0) == [0]
+    assert candidate_offsets(3, 2.0, 2.0, 2.0) == [-1, 0, 1]
+    assert candidate_offsets(1, 1.0, 10.0, 4.0) == [0]
