@@ -8,7 +8,8 @@ Public API:
 - :class:`SyntheticVolume` -- image, labels, affine (and optionally the tissue map).
 
 Modules: :mod:`.tables` (every tunable number), :mod:`.anatomy` (random anatomy numbers),
-:mod:`.geometry` (spine curve, curvilinear coordinates), :mod:`.shapes` (implicit shapes),
+:mod:`.geometry` (spine curve, curvilinear coordinates), :mod:`.primitives`,
+:mod:`.spine`, :mod:`.softtissue` and :mod:`.shapes` (implicit shapes on a sagittal grid),
 :mod:`.layers` (left-right layered evaluation), :mod:`.appearance` (MR appearance),
 :mod:`.volume` (3-D grid, orientation, labels), :mod:`.writer` (NIfTI/BIDS),
 :mod:`.sample2d` (2-D samples).

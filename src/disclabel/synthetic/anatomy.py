@@ -99,6 +99,11 @@ class Anatomy:
     lung_s: tuple[float, float]
     liver_s: tuple[float, float]
     blobs: np.ndarray
+    neck_blobs: np.ndarray
+    face_blobs: np.ndarray
+    fascia: tuple[float, float, float, float, float]
+    basivertebral: float
+    wobble: np.ndarray
     head: dict[str, tuple[float, float, float, float, float]]
     skull_thickness: float
     scalp_thickness: float
@@ -118,6 +123,18 @@ class Anatomy:
 
     def level_centre(self, name: str) -> float:
         return float(self.level_s[vertebra_index(name)])
+
+    def wobble_at(self, s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Smooth random displacement (mm, along s and d) at curvilinear points (s, d)."""
+        s0, _, d0, _ = T.WOBBLE_EXTENT
+        fs = np.clip((s - s0) / T.WOBBLE_NODE_MM, 0.0, self.wobble.shape[1] - 1.001)
+        fd = np.clip((d - d0) / T.WOBBLE_NODE_MM, 0.0, self.wobble.shape[2] - 1.001)
+        i, j = fs.astype(np.int64), fd.astype(np.int64)
+        u, v = fs - i, fd - j
+        w = self.wobble
+        out = [(w[k, i, j] * (1 - u) * (1 - v) + w[k, i + 1, j] * u * (1 - v)
+                + w[k, i, j + 1] * (1 - u) * v + w[k, i + 1, j + 1] * u * v) for k in range(2)]
+        return out[0], out[1]
 
     def soft_at(self, s: np.ndarray, column: int) -> np.ndarray:
         """Soft-tissue table column (see SOFT_TISSUE_ANCHORS) interpolated at ``s``."""
@@ -140,15 +157,34 @@ def _disc_heights(rng: np.random.Generator, age: float) -> tuple[np.ndarray, np.
                         for n in range(FIRST_BODY_DISC, NUM_DISCS + 1)])
     p = np.clip(T.DEGENERATION_PER_YEAR * max(0.0, age - 20.0) * weights, 0.0, 0.95)
     degenerated = rng.random(n_discs) < p
-    severity = np.where(degenerated, rng.uniform(0.25, 1.0, n_discs), rng.uniform(0.0, 0.2, n_discs))
+    severity = np.where(degenerated, _u(rng, T.DEGENERATION_SEVERITY, n_discs),
+                        _u(rng, T.HEALTHY_SEVERITY, n_discs))
     return heights, severity
+
+
+def _blobs(rng: np.random.Generator, spec: dict, centre) -> np.ndarray:
+    """Random ellipsoid blobs described by a BLOBS entry: (n, 6) rows of (centre 1, centre 2,
+    semi-axis 1, semi-axis 2, half-width, tissue); ``centre()`` draws a centre."""
+    keys = np.array([int(k) for k in spec["tissues"]], np.int64)
+    p = np.array(list(spec["tissues"].values()))
+    rows = []
+    lo, hi = spec["count"]
+    for _ in range(int(rng.integers(lo, hi + 1))):
+        c1, c2 = centre()
+        rows.append((c1, c2, *_u(rng, spec["size"], 2), _u(rng, spec["width"]),
+                     float(rng.choice(keys, p=p / p.sum()))))
+    return np.array(rows, np.float64).reshape(-1, 6)
+
+
+PLATEAU_INTEGRAL: float = 0.8
+"""Integral over [0, 1] of the curvature profile 1 - (2t - 1)^4."""
 
 
 def _region_kappa(s: np.ndarray, s0: float, s1: float, total_rad: float) -> np.ndarray:
     """Curvature of one region: a plateau profile whose integral over [s0, s1] is total_rad."""
     t = np.clip((s - s0) / (s1 - s0), 0.0, 1.0)
     prof = np.where((s >= s0) & (s <= s1), 1.0 - (2.0 * t - 1.0) ** 4, 0.0)
-    return total_rad * prof / (0.8 * (s1 - s0))
+    return total_rad * prof / (PLATEAU_INTEGRAL * (s1 - s0))
 
 
 def sample_anatomy(rng: np.random.Generator) -> Anatomy:
@@ -169,16 +205,23 @@ def sample_anatomy(rng: np.random.Generator) -> Anatomy:
     disc_h = disc_h * scale * (1.0 - T.DEGENERATION_HEIGHT_LOSS * severity)
     n_sacral_discs = NUM_BODIES - 1 - len(disc_h)
     disc_h = np.concatenate([disc_h, _u(rng, T.SACRAL_DISC_HEIGHT, n_sacral_discs)])
-    grade = np.clip(np.round(severity * (T.NUCLEUS_GRADES - 1) * 1.2), 0, T.NUCLEUS_GRADES - 1)
+    grade = np.clip(np.round(severity * (T.NUCLEUS_GRADES - 1) * T.GRADE_GAIN), 0,
+                    T.NUCLEUS_GRADES - 1)
     grade = np.concatenate([grade, np.full(n_sacral_discs, -1.0)]).astype(np.int64)
     severity = np.concatenate([severity, np.ones(n_sacral_discs)])
     bulge_post = _u(rng, T.DISC_POSTERIOR_BULGE, NUM_BODIES - 1) + T.DEGENERATED_EXTRA_BULGE * (
         severity ** 2) * (grade >= 0)
     bulge_ant = _u(rng, T.DISC_ANTERIOR_BULGE, NUM_BODIES - 1)
-    nuc_h = _u(rng, T.NUCLEUS_HEIGHT_FRACTION, NUM_BODIES - 1) * (1.0 - 0.35 * severity)
-    nuc_d = _u(rng, T.NUCLEUS_DEPTH_FRACTION, NUM_BODIES - 1) * (1.0 - 0.3 * severity)
-    cleft = (rng.random(NUM_BODIES - 1) < T.CLEFT_PROBABILITY) & (age > 30.0)
+    nuc_h = _u(rng, T.NUCLEUS_HEIGHT_FRACTION, NUM_BODIES - 1) * (
+        1.0 - T.NUCLEUS_HEIGHT_LOSS * severity)
+    nuc_d = _u(rng, T.NUCLEUS_DEPTH_FRACTION, NUM_BODIES - 1) * (
+        1.0 - T.NUCLEUS_DEPTH_LOSS * severity)
+    cleft = (rng.random(NUM_BODIES - 1) < T.CLEFT_PROBABILITY) & (age > T.CLEFT_MIN_AGE)
     dens_length = _u(rng, T.DENS_LENGTH) * scale
+    # keep the distance between consecutive disc mid-heights within MAX_LEVEL_SPACING_MM
+    n_d = len(disc_h)
+    spacing = 0.5 * disc_h[:-1] + height[1:n_d] + 0.5 * disc_h[1:]
+    height[1:n_d] -= np.maximum(spacing - T.MAX_LEVEL_SPACING_MM, 0.0)
     bounds = np.empty(2 * NUM_BODIES)
     top = dens_length
     for i in range(NUM_BODIES):
@@ -224,24 +267,25 @@ def sample_anatomy(rng: np.random.Generator) -> Anatomy:
     ratio = _anchor_table({k: (v,) for k, v in T.CORD_WIDTH_RATIO_ANCHORS.items()})
     cord_ratio = np.concatenate([ratio[:, 0], np.repeat(ratio[-1:, 0], T.SACRAL_SEGMENTS)])
     conus_disc = _u(rng, T.CONUS_TIP_DISC)
-    conus_s = float(np.interp(conus_disc, np.arange(FIRST_BODY_DISC, NUM_DISCS + 1),
-                              0.5 * (bounds[1:2 * (NUM_DISCS - 2):2] + bounds[2:2 * (NUM_DISCS - 1):2])))
+    disc_mid = 0.5 * (bounds[1:2 * (NUM_DISCS - 2):2] + bounds[2:2 * (NUM_DISCS - 1):2])
+    conus_s = float(np.interp(conus_disc, np.arange(FIRST_BODY_DISC, NUM_DISCS + 1), disc_mid))
     sac_end_s = float(np.interp(_u(rng, T.SAC_END_LEVEL), np.arange(n_lev), level_s))
     # ---- posterior elements ---------------------------------------------------------------
     shift = _u(rng, T.LAMINA_SHIFT_FRACTION, n_lev - 1) * height
     c1_post = _u(rng, T.C1_POSTERIOR_ARCH) * scale
-    lamina_start = np.concatenate([[c1_arch_s - 0.5 * c1_post + 2.0], bounds[0::2] + shift,
-                                   [bounds[-1] + 10.0]])
+    lamina_start = np.concatenate([[c1_arch_s - 0.5 * c1_post + T.C1_POSTERIOR_ARCH_DROP],
+                                   bounds[0::2] + shift, [bounds[-1] + T.LAST_LAMINA_EXTRA_MM]])
     seg_len = np.diff(lamina_start)
     gap_fraction = lev[:, 7].copy()
-    gap_fraction[NUM_VERTEBRAE:] = 0.5
+    gap_fraction[NUM_VERTEBRAE:] = T.SACRAL_GAP_FRACTION
     lamina_height = seg_len * (1.0 - gap_fraction)
     lamina_height[0] = c1_post
     lamina_thickness = _u(rng, T.LAMINA_THICKNESS, n_lev) * scale
     spinous_length = lev[:, 5] * lev_scale
     spinous_length[0] = _u(rng, T.C1_TUBERCLE_LENGTH)
-    spinous_length[NUM_VERTEBRAE:] *= 0.5
-    spinous_tan = np.tan(np.deg2rad(lev[:, 6] + rng.uniform(-8.0, 8.0, n_lev)))
+    spinous_length[NUM_VERTEBRAE:] *= T.SACRAL_SPINOUS_FRACTION
+    jitter = rng.uniform(-T.SPINOUS_ANGLE_JITTER, T.SPINOUS_ANGLE_JITTER, n_lev)
+    spinous_tan = np.tan(np.deg2rad(lev[:, 6] + jitter))
     spinous_half_width = _u(rng, T.SPINOUS_HALF_WIDTH, n_lev) * scale
     spinous_tip = _u(rng, T.SPINOUS_TIP_HEIGHT_FRACTION, n_lev)
     # ---- soft tissue ------------------------------------------------------------------------
@@ -249,29 +293,45 @@ def sample_anatomy(rng: np.random.Generator) -> Anatomy:
     habitus = _u(rng, T.HABITUS_RANGE)
     soft = soft_tab.copy()
     soft[:, 0:2] *= habitus
-    soft[:, 2:4] *= habitus ** 2 * rng.uniform(0.6, 1.5)
+    soft[:, 2:4] *= habitus ** 2 * _u(rng, T.SUBCUTANEOUS_FAT_JITTER)
     soft[:, 4:6] *= scale
     soft[:, 6] *= habitus
     soft_s = level_s[:NUM_VERTEBRAE]
     t_lev = lambda name: float(level_s[vertebra_index(name)])  # noqa: E731
-    blobs = []
-    n_blobs = int(rng.integers(T.VISCERA_BLOBS[0], T.VISCERA_BLOBS[1] + 1))
-    blob_tissues = np.array([T.Tissue.VISCERA, T.Tissue.VISCERA_2, T.Tissue.FAT, T.Tissue.VESSEL,
-                             T.Tissue.AIR, T.Tissue.MUSCLE])
-    blob_p = np.array([0.3, 0.3, 0.15, 0.1, 0.05, 0.1])
-    for _ in range(n_blobs):
-        bs = rng.uniform(t_lev("T11"), t_lev("S1") + 80.0)
-        front = float(np.interp(bs, soft_s, soft[:, 0]))
-        back = float(np.interp(bs, level_s[1:], depth))
-        bd = -rng.uniform(back + 15.0, max(back + 20.0, front - 15.0))
-        blobs.append((bs, bd, *_u(rng, T.VISCERA_BLOB_SIZE, 2), rng.uniform(15.0, 70.0),
-                      rng.choice(blob_tissues, p=blob_p)))
+    def abdomen_centre() -> tuple[float, float]:
+        first, last, below = T.ABDOMEN_BLOB_EXTENT
+        bs = rng.uniform(t_lev(first), t_lev(last) + below)
+        front = float(np.interp(bs, soft_s, soft[:, 0])) - T.ABDOMEN_BLOB_MARGIN
+        back = float(np.interp(bs, level_s[1:], depth)) + T.ABDOMEN_BLOB_MARGIN
+        return bs, -rng.uniform(back, max(back + 1.0, front))
+
+    def neck_centre() -> tuple[float, float]:
+        bs = rng.uniform(*(t_lev(n) for n in T.NECK_BLOB_EXTENT))
+        front = float(np.interp(bs, soft_s, soft[:, 0] - soft[:, 2])) - T.NECK_BLOB_MARGIN
+        back = float(np.interp(bs, level_s[1:], depth) + np.interp(
+            bs, soft_s, soft[:, 4] + soft[:, 5])) + T.NECK_BLOB_MARGIN
+        return bs, -rng.uniform(back, max(back + 1.0, front))
+
+    blobs = _blobs(rng, T.BLOBS["abdomen"], abdomen_centre)
+    neck_blobs = _blobs(rng, T.BLOBS["neck"], neck_centre)
+    fascia = (_u(rng, T.FASCIA_PERIOD_MM), _u(rng, T.FASCIA_FRACTION), _u(rng, T.FASCIA_WAVE_MM),
+              _u(rng, T.FASCIA_WAVELENGTH_MM), rng.uniform(0.0, 2.0 * np.pi))
+    has_vein = rng.random() < T.BASIVERTEBRAL_PROBABILITY
+    basivertebral = _u(rng, T.BASIVERTEBRAL_DEPTH) if has_vein else 0.0
+    s0, s1, d0, d1 = T.WOBBLE_EXTENT
+    n_s = int(np.ceil((s1 - s0) / T.WOBBLE_NODE_MM)) + 1
+    n_d = int(np.ceil((d1 - d0) / T.WOBBLE_NODE_MM)) + 1
+    wobble = rng.normal(0.0, _u(rng, T.WOBBLE_MM), (2, n_s, n_d))
     # ---- head -------------------------------------------------------------------------------
-    head_scale = rng.uniform(0.92, 1.08)
+    head_scale = _u(rng, T.HEAD_SCALE_RANGE)
     head = {}
     for name, vals in T.HEAD_ELLIPSES.items():
         j = 1.0 + rng.uniform(-T.HEAD_JITTER, T.HEAD_JITTER, 5)
         head[name] = tuple(float(x) for x in np.asarray(vals) * head_scale * j)
+    fa, fb, fra, frb = head["face"][:4]
+    spread = T.FACE_BLOB_SPREAD
+    face_blobs = _blobs(rng, T.BLOBS["face"], lambda: (
+        fa + rng.uniform(-spread, spread) * fra, fb + rng.uniform(-spread, spread) * frb))
     dens_posterior = _u(rng, T.DENS_POSTERIOR_OFFSET)
     label_s = np.empty(NUM_DISCS)
     label_d = np.empty(NUM_DISCS)
@@ -314,7 +374,8 @@ def sample_anatomy(rng: np.random.Generator) -> Anatomy:
         mediastinum_half_width=float(_u(rng, T.MEDIASTINUM_HALF_WIDTH)),
         lung_s=(t_lev(T.LUNG_LEVELS[0]), t_lev(T.LUNG_LEVELS[1])),
         liver_s=(t_lev(T.LIVER_LEVELS[0]), t_lev(T.LIVER_LEVELS[1])),
-        blobs=np.array(blobs, np.float64).reshape(-1, 6), head=head,
+        blobs=blobs, neck_blobs=neck_blobs, face_blobs=face_blobs, fascia=fascia,
+        basivertebral=float(basivertebral), wobble=wobble, head=head,
         skull_thickness=float(_u(rng, T.SKULL_THICKNESS) * head_scale),
         scalp_thickness=float(_u(rng, T.SCALP_THICKNESS)),
         clivus=(float(_u(rng, T.CLIVUS_LENGTH) * head_scale), float(_u(rng, T.CLIVUS_THICKNESS)),

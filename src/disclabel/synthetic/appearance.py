@@ -17,6 +17,7 @@ from .geometry import interp_matrix
 F32 = np.float32
 MODES: tuple[str, ...] = ("preset", "random")
 MIN_NODES: int = 2
+MIN_SIGMA_PX: float = 0.3
 
 
 def sample_intensities(rng: np.random.Generator, contrast: str, mode: str) -> np.ndarray:
@@ -58,7 +59,8 @@ def sample_texture_amplitudes(rng: np.random.Generator) -> np.ndarray:
 def texture_2d(rng: np.random.Generator, shape: tuple[int, int], sigma_px: float) -> np.ndarray:
     """Zero-mean, unit-variance smooth random field: float32 (H, W)."""
     noise = rng.standard_normal(shape, dtype=F32)
-    tex = cv2.GaussianBlur(noise, (0, 0), sigmaX=max(sigma_px, 0.3), sigmaY=max(sigma_px, 0.3))
+    sigma = max(sigma_px, MIN_SIGMA_PX)
+    tex = cv2.GaussianBlur(noise, (0, 0), sigmaX=sigma, sigmaY=sigma)
     sd = float(tex.std())
     return tex / F32(sd if sd > 0 else 1.0)
 
@@ -75,22 +77,25 @@ def smooth_log_field(rng: np.random.Generator, shape: tuple[int, ...], voxel_mm:
     ``node_mm[k]`` apart, interpolated (separably, linearly) to every voxel. Take its exp for a
     multiplicative bias. ``shape`` and ``voxel_mm`` have 2 or 3 entries.
     """
-    total = None
     finest = min(node_mm)
-    nodes = [_nodes(n, finest / v) for n, v in zip(shape, voxel_mm)]
-    for spacing, sd in zip(node_mm, log_sd):
-        coarse = [_nodes(n, spacing / v) for n, v in zip(shape, voxel_mm)]
+    nodes = [_nodes(n, finest / v) for n, v in zip(shape, voxel_mm, strict=True)]
+    total = np.zeros(tuple(len(f) for f in nodes))
+    for spacing, sd in zip(node_mm, log_sd, strict=True):
+        coarse = [_nodes(n, spacing / v) for n, v in zip(shape, voxel_mm, strict=True)]
         field = rng.normal(0.0, sd, tuple(len(c) for c in coarse))
         # interpolate the coarse nodes onto the finest node grid (cheap), then sum
-        for ax, (cn, fn) in enumerate(zip(coarse, nodes)):
-            m = _node_matrix(fn, cn)
-            field = np.moveaxis(np.tensordot(m, field, axes=([1], [ax])), 0, ax)
-        total = field if total is None else total + field
-    out = total
-    for ax, (n, fn) in enumerate(zip(shape, nodes)):
-        m = interp_matrix(n, fn).astype(F32)
-        out = np.moveaxis(np.tensordot(m, out.astype(F32), axes=([1], [ax])), 0, ax)
-    return np.ascontiguousarray(out, dtype=F32)
+        total += _separable(field, [_node_matrix(f, c) for f, c in zip(nodes, coarse, strict=True)])
+    mats = [interp_matrix(n, f).astype(F32) for n, f in zip(shape, nodes, strict=True)]
+    return _separable(total.astype(F32), mats)
+
+
+def _separable(field: np.ndarray, mats: list[np.ndarray]) -> np.ndarray:
+    """Apply ``mats[k]`` (n_k, m_k) along axis k of ``field`` (m_0, ..., m_D-1), last axis first
+    so that the first (largest) expansion produces the output directly."""
+    out = field
+    for ax in reversed(range(field.ndim)):
+        out = np.moveaxis(np.tensordot(mats[ax], out, axes=([1], [ax])), 0, ax)
+    return np.ascontiguousarray(out)
 
 
 def _node_matrix(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
@@ -101,6 +106,16 @@ def _node_matrix(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     m[np.arange(len(fine)), j] = 1.0 - f
     m[np.arange(len(fine)), j + 1] = f
     return m
+
+
+def coil_log_gain(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Log receive-coil gain on the (SI, AP) plane: a ramp falling towards anterior (column 0)
+    and a quadratic falloff towards the top and bottom rows. float32 (H, W)."""
+    h, w = shape
+    ap = np.linspace(-1.0, 0.0, w, dtype=F32) * F32(rng.uniform(*T.COIL_FALLOFF_RANGE))
+    t = np.linspace(-1.0, 1.0, h, dtype=F32)
+    si = -(t - F32(rng.uniform(-0.5, 0.5))) ** 2 * F32(rng.uniform(*T.COIL_SI_FALLOFF_RANGE))
+    return si[:, None] + ap[None, :]
 
 
 def blur(img: np.ndarray, sigma_vox: tuple[float, ...]) -> np.ndarray:

@@ -113,7 +113,8 @@ class Plane:
 
     def to_pixel(self, row_mm: np.ndarray, col_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Continuous (row, col) pixel coordinates of points given in mm."""
-        return (np.asarray(row_mm) - self.row0) / self.drow, (np.asarray(col_mm) - self.col0) / self.dcol
+        return ((np.asarray(row_mm) - self.row0) / self.drow,
+                (np.asarray(col_mm) - self.col0) / self.dcol)
 
     def box(self, row_mm: np.ndarray, col_mm: np.ndarray, margin_mm: float = 2.0
             ) -> tuple[slice, slice] | None:
@@ -130,8 +131,8 @@ class Plane:
         return slice(r0, r1), slice(c0, c1)
 
 
-def curvilinear(curve: SpineCurve, plane: Plane, shear_s: np.ndarray, shear_k: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def curvilinear(curve: SpineCurve, plane: Plane, shear_s: np.ndarray, shear_k: np.ndarray,
+                displacement=None) -> tuple[np.ndarray, ...]:
     """Curvilinear coordinates of every pixel of ``plane``.
 
     Solved by fixed-point projection onto the curve on a coarse grid, then interpolated
@@ -139,7 +140,10 @@ def curvilinear(curve: SpineCurve, plane: Plane, shear_s: np.ndarray, shear_k: n
     function k(s): the sheared coordinate is ``s' = s - k(s) * d``, so that a boundary at constant
     s' is a tilted endplate.
 
-    Returns float32 arrays (H, W): ``s``, ``d`` and ``s'``.
+    ``displacement(s, d) -> (ds, dd)`` (optional) is evaluated too.
+
+    Returns float32 arrays (H, W): ``s``, ``d``, ``s'``, and ``ds``, ``dd`` (zeros without
+    ``displacement``).
     """
     h, w = plane.shape
     nr = coarse_nodes(h)
@@ -157,10 +161,10 @@ def curvilinear(curve: SpineCurve, plane: Plane, shear_s: np.ndarray, shear_k: n
     th = curve.angle(s)
     d = -(pr - cr) * np.sin(th) + (pc - cc) * np.cos(th)
     sp = s - np.interp(s, shear_s, shear_k) * d
+    ds, dd = displacement(s, d) if displacement is not None else (0.0 * s, 0.0 * d)
     mr = interp_matrix(h, nr)
     mc = interp_matrix(w, nc)
-    out = [(mr @ f @ mc.T).astype(np.float32) for f in (s, d, sp)]
-    return out[0], out[1], out[2]
+    return tuple((mr @ f @ mc.T).astype(np.float32) for f in (s, d, sp, ds, dd))
 
 
 def rigid_frame(plane: Plane, sl: tuple[slice, slice], origin: tuple[float, float], angle: float

@@ -14,6 +14,7 @@ from . import tables as T
 from .anatomy import sample_anatomy
 from .appearance import (
     blur,
+    coil_log_gain,
     rician,
     robust_range,
     sample_intensities,
@@ -56,8 +57,9 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = GRID_SHAPE
     tis = layers.gather(layers.tissue, idx)
     tex = texture_2d(rng, plane.shape, rng.uniform(*T.TEXTURE_SIGMA_MM) / pixel_mm)
     img = lut[tis] * (F32(1.0) + amp[tis] * tex)
-    img *= np.exp(smooth_log_field(rng, plane.shape, (pixel_mm, pixel_mm),
-                                   (T.BIAS_NODE_SPACING_MM,), (rng.uniform(*T.BIAS_LOG_SD_RANGE),)))
+    log_gain = smooth_log_field(rng, plane.shape, (pixel_mm, pixel_mm), (T.BIAS_NODE_SPACING_MM,),
+                                (rng.uniform(*T.BIAS_LOG_SD_RANGE),))
+    img *= np.exp(log_gain + coil_log_gain(rng, plane.shape))
     img = blur(img, tuple(rng.uniform(*T.LOW_RES_2D_SIGMA_PX, 2)))
     _, hi = robust_range(img)
     img = rician(rng, img, rng.uniform(*T.NOISE_SD_RANGE) * max(hi, 1e-6))

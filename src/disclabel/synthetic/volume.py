@@ -18,6 +18,7 @@ from . import tables as T
 from .anatomy import Anatomy, sample_anatomy, vertebra_index
 from .appearance import (
     blur,
+    coil_log_gain,
     rician,
     robust_range,
     sample_intensities,
@@ -136,13 +137,15 @@ def sample_plane(rng: np.random.Generator, anat: Anatomy, shape: tuple[int, int]
     return Plane(float(row_top), float(col0), float(dr), float(dc), (int(h), int(w)))
 
 
-def sample_geometry(rng: np.random.Generator, anat: Anatomy, size_scale: float = 1.0
-                    ) -> VolumeGeometry:
+def sample_geometry(rng: np.random.Generator, anat: Anatomy, size_scale: float = 1.0,
+                    spine_generic: bool | None = None) -> VolumeGeometry:
     """Random voxel size, field of view, orientation and world pose of a volume.
 
     ``size_scale`` > 1 makes every voxel that much larger for the same field of view (fewer
-    voxels: fast tests)."""
-    if rng.random() < T.SPINE_GENERIC_PROBABILITY:
+    voxels: fast tests). ``spine_generic``: force (True) or forbid (False) the Spine Generic
+    grid; None draws it with SPINE_GENERIC_PROBABILITY."""
+    draw = rng.random() < T.SPINE_GENERIC_PROBABILITY
+    if draw if spine_generic is None else spine_generic:
         v = rng.uniform(*T.SPINE_GENERIC_VOXEL_MM)
         dx = v
         n_x, n_si, n_ap = T.SPINE_GENERIC_SHAPE
@@ -167,7 +170,8 @@ def sample_geometry(rng: np.random.Generator, anat: Anatomy, size_scale: float =
     if rng.random() < T.OBLIQUE_PROBABILITY:
         axis = rng.normal(size=3)
         axis /= np.linalg.norm(axis)
-        world[:3, :3] = _rotation(axis, np.deg2rad(rng.uniform(-T.OBLIQUE_MAX_DEG, T.OBLIQUE_MAX_DEG)))
+        angle = np.deg2rad(rng.uniform(-T.OBLIQUE_MAX_DEG, T.OBLIQUE_MAX_DEG))
+        world[:3, :3] = _rotation(axis, angle)
     world[:3, 3] = rng.uniform(-T.TRANSLATION_MM, T.TRANSLATION_MM, 3)
     return VolumeGeometry(plane, float(dx), int(n_x), i_mid, perm, flips, world)
 
@@ -210,6 +214,7 @@ def _render(rng: np.random.Generator, layers: Layers, idx: np.ndarray, voxel_mm:
     field = smooth_log_field(rng, img.shape, voxel_mm,
                              (T.BIAS_NODE_SPACING_MM, T.LATERAL_FIELD_NODE_SPACING_MM),
                              (rng.uniform(*T.BIAS_LOG_SD_RANGE), T.LATERAL_FIELD_LOG_SD))
+    field += coil_log_gain(rng, img.shape[1:])
     img *= np.exp(field)
     img = blur(img, tuple(rng.uniform(*T.BLUR_SIGMA_VOX_RANGE, 3)))
     _, hi = robust_range(img, T.INTENSITY_PERCENTILE_SUBSAMPLE)
@@ -242,6 +247,13 @@ def generate_subject(seed: int, contrasts: Sequence[str] = ("T1w", "T2w"), mode:
         raise ValueError(f"mode must be 'preset' or 'random', got {mode!r}")
     anat = sample_anatomy(_stream_rng(seed, ANATOMY_STREAM))
     geom = sample_geometry(_stream_rng(seed, GEOMETRY_STREAM), anat, size_scale)
+    return render_volumes(seed, anat, geom, contrasts, mode, return_tissues)
+
+
+def render_volumes(seed: int, anat: Anatomy, geom: VolumeGeometry, contrasts: Sequence[str],
+                   mode: str = "preset", return_tissues: bool = False
+                   ) -> dict[str, SyntheticVolume]:
+    """Volumes of the given anatomy on the given grid (the second half of generate_subject)."""
     layers = build_layers(anat, geom.plane)
     idx = layers.index(np.abs(geom.x_mm()))
     labels = np.zeros(geom.shape, np.uint8)

@@ -19,7 +19,7 @@ from .. import __version__
 from ..constants import DEFAULT_LABEL_SUFFIX
 from .volume import SyntheticVolume, generate_subject
 
-GZIP_LEVEL: int = 3
+GZIP_LEVEL: int = 1
 NIFTI_XYZ_UNITS: str = "mm"
 SFORM_CODE: int = 1  # scanner anatomical
 BIDS_VERSION: str = "1.8.0"

@@ -1,0 +1,219 @@
+"""Tests of the synthetic spine MRI generator (disclabel.synthetic)."""
+
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from disclabel.constants import NUM_DISCS
+from disclabel.synthetic import SyntheticVolume, Tissue, generate_subject, sample_2d
+from disclabel.synthetic.layers import LayerBuilder
+from disclabel.synthetic.tables import CANAL_TISSUES, DISC_TISSUES
+from disclabel.synthetic.writer import subject_seed, write_bids_dataset, write_subject
+
+FAST_SCALE = 3.0  # voxels 3x larger than drawn: small volumes for file-format tests
+BATCH_SEEDS = tuple(range(10))
+CANAL_SEARCH_MM = 3.0
+SPACING_MM = (10.0, 35.0)
+
+
+@pytest.fixture(scope="module")
+def batch() -> list[dict[str, SyntheticVolume]]:
+    """Ten full-resolution subjects with their tissue maps (shared by the statistical tests)."""
+    return [generate_subject(s, return_tissues=True) for s in BATCH_SEEDS]
+
+
+def _canonical(vol: SyntheticVolume, data: np.ndarray) -> np.ndarray:
+    """``data`` (written order) reoriented to the closest RAS array."""
+    return np.asarray(nib.as_closest_canonical(nib.Nifti1Image(data, vol.affine)).dataobj)
+
+
+def _label_world(vol: SyntheticVolume) -> dict[int, np.ndarray]:
+    ijk = np.argwhere(vol.labels > 0)
+    xyz = nib.affines.apply_affine(vol.affine, ijk)
+    return {int(vol.labels[tuple(p)]): w for p, w in zip(ijk, xyz, strict=True)}
+
+
+# ---------------------------------------------------------------------------------------------
+# layered shapes
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("abs_x, expected", [
+    (0.0, Tissue.CORD), (1.9, Tissue.CORD), (2.0, Tissue.CSF), (4.9, Tissue.CSF),
+    (5.0, Tissue.MUSCLE), (9.9, Tissue.MUSCLE), (10.0, Tissue.AIR), (50.0, Tissue.AIR),
+])
+def test_layers_nested_structures(abs_x: float, expected: int) -> None:
+    """Inner (higher-priority) structures hide outer ones up to their half-width only."""
+    lb = LayerBuilder((2, 3))
+    full = (slice(0, 2), slice(0, 3))
+    lb.add(1, full, np.full((2, 3), 10.0, np.float32), Tissue.MUSCLE)
+    lb.add(3, full, np.full((2, 3), 2.0, np.float32), Tissue.CORD)
+    lb.add(2, full, np.full((2, 3), 5.0, np.float32), Tissue.CSF)
+    lb.add(4, full, np.zeros((2, 3), np.float32), Tissue.NERVE)  # absent everywhere
+    layers = lb.build()
+    assert (layers.tissue_at(abs_x) == expected).all()
+    idx = layers.index(np.array([abs_x, 0.0]))
+    assert (layers.gather(layers.tissue, idx)[0] == expected).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# files: orientation, loading, determinism, BIDS layout
+# ---------------------------------------------------------------------------------------------
+def test_written_files_load_in_every_orientation(tmp_path) -> None:
+    codes = set()
+    for seed in range(8):
+        vols = generate_subject(seed, size_scale=FAST_SCALE)
+        paths = write_subject(tmp_path, f"sub-t{seed}", vols)
+        for path, (contrast, vol) in zip(paths, vols.items(), strict=True):
+            img = nib.load(path)
+            assert img.shape == vol.image.shape
+            np.testing.assert_allclose(img.affine, vol.affine, atol=1e-4)
+            np.testing.assert_array_equal(img.get_fdata(), vol.image)
+            lab = nib.load(tmp_path / "derivatives" / "labels" / f"sub-t{seed}" / "anat"
+                           / f"sub-t{seed}_{contrast}_labels-disc-manual.nii.gz")
+            np.testing.assert_array_equal(np.asarray(lab.dataobj), vol.labels)
+            codes.add("".join(nib.aff2axcodes(vol.affine)))
+    assert len(codes) >= 4, codes
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5, 11])
+def test_labels_one_voxel_per_disc_ordered_in_world_on_one_sagittal_plane(seed: int) -> None:
+    vol = generate_subject(seed, ("T1w",), size_scale=1.5)["T1w"]
+    values = vol.labels[vol.labels > 0]
+    assert len(values) >= 1
+    assert len(np.unique(values)) == len(values), "one voxel per disc"
+    assert values.min() >= 1 and values.max() <= NUM_DISCS
+    world = _label_world(vol)
+    nums = sorted(world)
+    z = np.array([world[n][2] for n in nums])
+    assert np.all(np.diff(z) < 0), "disc n must be superior (larger world z) to disc n + 1"
+    # the left-right array axis is the one whose direction is closest to world x
+    lr_axis = int(np.argmax(np.abs(vol.affine[0, :3]) / np.linalg.norm(vol.affine[:3, :3], axis=0)))
+    ijk = np.argwhere(vol.labels > 0)
+    assert len(np.unique(ijk[:, lr_axis])) == 1
+
+
+def test_same_seed_gives_identical_files(tmp_path) -> None:
+    a = write_subject(tmp_path / "a", "sub-x", generate_subject(7, size_scale=FAST_SCALE))
+    b = write_subject(tmp_path / "b", "sub-x", generate_subject(7, size_scale=FAST_SCALE))
+    for pa, pb in zip(a, b, strict=True):
+        assert pa.read_bytes() == pb.read_bytes()
+    other = write_subject(tmp_path / "c", "sub-x", generate_subject(8, size_scale=FAST_SCALE))
+    assert a[0].read_bytes() != other[0].read_bytes()
+
+
+def test_contrasts_share_anatomy_and_do_not_depend_on_each_other() -> None:
+    both = generate_subject(4, ("T1w", "T2w"), size_scale=FAST_SCALE)
+    alone = generate_subject(4, ("T2w",), size_scale=FAST_SCALE)["T2w"]
+    np.testing.assert_array_equal(both["T2w"].image, alone.image)
+    np.testing.assert_array_equal(both["T1w"].labels, both["T2w"].labels)
+    np.testing.assert_array_equal(both["T1w"].affine, both["T2w"].affine)
+    assert not np.array_equal(both["T1w"].image, both["T2w"].image)
+
+
+def test_write_bids_dataset_layout_and_stable_subject_seeds(tmp_path) -> None:
+    one = write_bids_dataset(tmp_path / "one", 1, seed=3, contrasts=("T2w",), progress=False)
+    two = write_bids_dataset(tmp_path / "two", 2, seed=3, contrasts=("T2w",), progress=False)
+    root = tmp_path / "two"
+    assert (root / "dataset_description.json").is_file()
+    assert two == [root / "sub-syn001" / "anat" / "sub-syn001_T2w.nii.gz",
+                   root / "sub-syn002" / "anat" / "sub-syn002_T2w.nii.gz"]
+    for sub in ("sub-syn001", "sub-syn002"):
+        assert (root / "derivatives" / "labels" / sub / "anat"
+                / f"{sub}_T2w_labels-disc-manual.nii.gz").is_file()
+    assert one[0].read_bytes() == two[0].read_bytes(), "adding subjects changed an earlier one"
+    assert subject_seed(3, 0) != subject_seed(3, 1)
+
+
+def test_random_contrast_mode_and_bad_arguments() -> None:
+    a = generate_subject(2, ("T1w",), mode="random", size_scale=FAST_SCALE)["T1w"]
+    b = generate_subject(2, ("T1w",), mode="preset", size_scale=FAST_SCALE)["T1w"]
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert not np.array_equal(a.image, b.image)
+    with pytest.raises(ValueError):
+        generate_subject(2, ("T1w",), mode="nonsense", size_scale=FAST_SCALE)
+    with pytest.raises(ValueError):
+        generate_subject(2, ("FLAIR",), mode="preset", size_scale=FAST_SCALE)
+
+
+# ---------------------------------------------------------------------------------------------
+# statistical sanity over a batch of full-resolution subjects
+# ---------------------------------------------------------------------------------------------
+def test_batch_sizes_orientations_and_fields_of_view(batch) -> None:
+    shapes = {v["T1w"].image.shape for v in batch}
+    tops = {min(_label_world(v["T1w"])) for v in batch if _label_world(v["T1w"])}
+    assert len(shapes) >= 3
+    assert min(tops) <= 2 and max(tops) >= 5, "some volumes start at the skull, some below C2"
+    for vols in batch:
+        vol = vols["T1w"]
+        assert vol.image.dtype == np.float32 and vol.labels.dtype == np.uint8
+        assert vol.image.ndim == 3 and vol.tissues.shape == vol.image.shape
+        np.testing.assert_array_equal(vol.image, np.round(vol.image))
+
+
+def test_batch_consecutive_disc_spacing(batch) -> None:
+    spacings = []
+    for vols in batch:
+        world = _label_world(vols["T2w"])
+        for n in world:
+            if n + 1 in world:
+                spacings.append(float(np.linalg.norm(world[n + 1] - world[n])))
+    assert len(spacings) >= 50
+    assert SPACING_MM[0] <= min(spacings) and max(spacings) <= SPACING_MM[1], (
+        min(spacings), max(spacings))
+
+
+def test_batch_labels_on_disc_with_canal_just_posterior(batch) -> None:
+    checked = 0
+    for vols in batch:
+        vol = vols["T2w"]
+        tis = _canonical(vol, vol.tissues)  # RAS: axis 1 grows towards anterior
+        lab = _canonical(vol, vol.labels)
+        zooms = nib.as_closest_canonical(nib.Nifti1Image(vol.labels, vol.affine)).header.get_zooms()
+        steps = max(1, int(np.ceil(CANAL_SEARCH_MM / zooms[1])))
+        for i, j, k in np.argwhere(lab >= 3):
+            n = int(lab[i, j, k])
+            assert tis[i, j, k] in DISC_TISSUES, f"disc {n} label not on disc tissue"
+            behind = tis[i, max(j - steps, 0):j, k]  # posterior = smaller y index
+            assert np.isin(behind, CANAL_TISSUES).any(), (n, behind)
+            checked += 1
+    assert checked >= 50
+
+
+@pytest.mark.parametrize("contrast, csf_brighter", [("T1w", False), ("T2w", True)])
+def test_batch_csf_versus_cord_contrast(batch, contrast: str, csf_brighter: bool) -> None:
+    for vols in batch:
+        vol = vols[contrast]
+        csf = vol.image[vol.tissues == Tissue.CSF]
+        cord = vol.image[vol.tissues == Tissue.CORD]
+        if len(csf) < 20 or len(cord) < 20:
+            continue
+        assert (csf.mean() > cord.mean()) == csf_brighter
+
+
+# ---------------------------------------------------------------------------------------------
+# 2-D samples
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("contrast", [None, "T1w", "T2w", "random"])
+def test_sample_2d_shapes_ranges_and_keypoint_order(contrast) -> None:
+    rng = np.random.default_rng(123)
+    n_visible = 0
+    for _ in range(6):
+        img, kp = sample_2d(rng, contrast=contrast)
+        assert img.shape == (256, 256) and img.dtype == np.float32
+        assert img.min() >= 0.0 and img.max() <= 1.0 and img.max() > img.min()
+        assert kp.shape == (NUM_DISCS, 2) and kp.dtype == np.float32
+        vis = np.isfinite(kp[:, 0])
+        np.testing.assert_array_equal(vis, np.isfinite(kp[:, 1]))
+        assert np.all((kp[vis] >= -0.5) & (kp[vis] <= 255.5))
+        assert np.all(np.diff(kp[vis, 0]) > 0), "keypoints must go top to bottom"
+        n_visible += int(vis.sum())
+    assert n_visible >= 10
+
+
+def test_sample_2d_grid_and_determinism() -> None:
+    a = sample_2d(np.random.default_rng(5), grid_shape=(128, 96), pixel_mm=2.0, contrast="T2w")
+    b = sample_2d(np.random.default_rng(5), grid_shape=(128, 96), pixel_mm=2.0, contrast="T2w")
+    assert a[0].shape == (128, 96)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
