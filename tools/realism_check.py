@@ -3,7 +3,7 @@
 real labelled T2w volumes of ../shared/data, side by side with the same model size trained on those
 real volumes alone (leave-one-subject-out), with the same training time each.
 
-    python tools/realism_check.py [--work /tmp/realism] [--seconds 240]
+    python tools/realism_check.py [--work /tmp/realism] [--seconds 300] [--grid 128 --pixel-mm 2]
 
 The real volumes are linked (not copied) into a temporary BIDS tree under --work.
 """
@@ -53,14 +53,14 @@ def link_bids(root: Path) -> None:
                 dst.symlink_to(SHARED / src)
 
 
-def prepare_with_split(work: Path, name: str, sides: dict[str, str]) -> Path:
+def prepare_with_split(work: Path, name: str, sides: dict[str, str], grid: list[str]) -> Path:
     """Prepare the real data with a fixed assignment (written before prepare_trainset reuses it)."""
     target = work / name
     target.mkdir(parents=True, exist_ok=True)
     write_json(target / "splits.json", {"version": 1, "seed": 0, "fractions": [1, 0, 0],
                                         "subjects": sides})
     code = prepare_trainset.main(["--source", str(work / "dataset"), "--target", str(target),
-                                  "--no-progress"])
+                                  *grid, "--no-progress"])
     if code:
         raise SystemExit(f"prepare_trainset failed for {name}")
     return target
@@ -80,8 +80,11 @@ def train_and_test(prepared: Path, run: Path, seconds: float, extra: list[str]) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/realism"))
-    parser.add_argument("--seconds", type=float, default=240.0)
+    parser.add_argument("--seconds", type=float, default=300.0)
+    parser.add_argument("--grid", type=int, default=128, help="square grid size")
+    parser.add_argument("--pixel-mm", type=float, default=2.0)
     args = parser.parse_args(argv)
+    grid = ["--grid", str(args.grid), str(args.grid), "--pixel-mm", str(args.pixel_mm)]
     work: Path = args.work
     link_bids(work / "bids")
     if create_dataset.main(["--bids", str(work / "bids"), "--out", str(work / "dataset"),
@@ -89,12 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("create_dataset failed")
     subjects = sorted(REAL_T2W)
     results: dict[str, list[dict]] = {"synthetic only": [], "real only (leave-one-out)": []}
-    all_test = prepare_with_split(work, "prep_all_test", {s: "test" for s in subjects})
+    all_test = prepare_with_split(work, "prep_all_test", {s: "test" for s in subjects}, grid)
     results["synthetic only"] = train_and_test(all_test, work / "run_synthetic", args.seconds,
                                                ["--synthetic-ratio", "1"])
     for held_out in subjects:
         sides = {s: ("test" if s == held_out else "train") for s in subjects}
-        prepared = prepare_with_split(work, f"prep_loso_{held_out}", sides)
+        prepared = prepare_with_split(work, f"prep_loso_{held_out}", sides, grid)
         results["real only (leave-one-out)"] += train_and_test(
             prepared, work / f"run_loso_{held_out}", args.seconds, [])
     report = {}

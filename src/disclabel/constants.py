@@ -47,6 +47,8 @@ OUTPUT_STRIDE: int = 4
 """The network predicts heatmaps at 1/4 of the input resolution (256 -> 64)."""
 SIGMA_MM: float = 4.0
 """Default standard deviation of a disc's target Gaussian, in mm."""
+FOREGROUND_WEIGHT: float = 10.0
+"""Training loss: each pixel's squared error weighs ``1 + FOREGROUND_WEIGHT * target``."""
 CONFIDENCE_THRESHOLD: float = 0.3
 """A decoded disc whose heatmap peak is below this value is reported absent."""
 IDENTIFICATION_RADIUS_MM: float = 5.0

@@ -21,9 +21,11 @@ from .cli.common import Parser
 
 DEMO_SUBJECTS = 30
 DEMO_TRAIN_SECONDS = 300
+DEMO_GRID = ["--grid", "128", "128", "--pixel-mm", "2"]
+"""A coarser grid than the default 256 x 256 at 1 mm: four times faster on a CPU."""
 DEMO_MODEL = ["--stacks", "2", "--features", "64"]
-DEMO_RECIPE = ["--solver", "adam", "--lr", "1e-3", "--train-batch", "8", "--epochs", "200",
-               "--schedule", "1000", "--synthetic-ratio", "0.5"]
+DEMO_RECIPE = ["--solver", "adam", "--lr", "1e-3", "--train-batch", "8", "--epochs", "1000",
+               "--schedule", "100000", "--synthetic-ratio", "0.3"]
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -59,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tic = _stage(2, "prepare train / validation / test samples")
     _check(prepare_trainset.main(["--source", str(out / "dataset"), "--target",
                                   str(out / "prepared"), "--split", "0.7", "0.15", "0.15",
-                                  "--no-progress"]), "prepare_trainset")
+                                  *DEMO_GRID, "--no-progress"]), "prepare_trainset")
     print(f"   {time.perf_counter() - tic:.0f} s")
     tic = _stage(3, f"train a small stacked hourglass for {args.train_seconds:.0f} s "
                     f"on {args.device}")

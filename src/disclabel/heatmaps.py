@@ -22,7 +22,7 @@ from scipy.ndimage import maximum_filter
 
 from disclabel.constants import CONFIDENCE_THRESHOLD, OUTPUT_STRIDE
 
-MIN_DISC_SPACING_MM: float = 4.0
+MIN_DISC_SPACING_MM: float = 7.0
 """Smallest superior-inferior distance between consecutive disc numbers (per level), in mm."""
 MAX_DISC_SPACING_MM: float = 45.0
 """Largest superior-inferior distance between consecutive disc numbers (per level), in mm."""

@@ -20,7 +20,7 @@ from torch.utils.data import ConcatDataset, DataLoader
 
 from .augment import AugmentConfig, build_augmenter
 from .checkpoint import load_weights, read_checkpoint, save_checkpoint
-from .constants import SIGMA_MM
+from .constants import FOREGROUND_WEIGHT, SIGMA_MM
 from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset, worker_init
 from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
 from .io import InputError, read_json, write_json
@@ -54,6 +54,7 @@ class TrainConfig:
     sigma: float = SIGMA_MM
     outside_weight: float = OUTSIDE_WEIGHT
     negative_ratio: float = NEGATIVE_RATIO
+    foreground_weight: float = FOREGROUND_WEIGHT
     seed: int = 42
     workers: int = 0
     device: str = "auto"
@@ -195,7 +196,8 @@ def train(config: TrainConfig) -> Path:
             synth.epoch = epoch
         lr = optimizer.param_groups[0]["lr"]
         stats = train_one_epoch(model, loader, optimizer, device, config.progress,
-                                desc=f"epoch {epoch}/{config.epochs}")
+                                desc=f"epoch {epoch}/{config.epochs}",
+                                foreground_weight=config.foreground_weight)
         scheduler.step()
         ev = evaluate(model, val_set, device, config.val_batch)
         s = ev.summary

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
-from ..constants import SIGMA_MM
+from ..constants import FOREGROUND_WEIGHT, SIGMA_MM
 from ..dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT
 from ..io import InputError
 from .common import Parser, run_main, str2bool
@@ -42,6 +42,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--negative-ratio", "--negative_ratio", dest="negative_ratio", type=float,
                    default=NEGATIVE_RATIO,
                    help="share of training items replaced by a no-spine image (learns absence)")
+    p.add_argument("--foreground-weight", "--foreground_weight", dest="foreground_weight",
+                   type=float, default=FOREGROUND_WEIGHT,
+                   help="extra loss weight of pixels near a disc (0 = the paper's plain MSE)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--workers", type=int, default=0, help="data loader worker processes")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
