@@ -3,27 +3,15 @@ back to their source voxel."""
 
 from __future__ import annotations
 
-import nibabel as nib
 import numpy as np
 import pytest
-from nibabel import orientations as ornt
 
 from conftest import save_nifti, spine_phantom
 from disclabel.prepare import prepare_entry
+from phantom import reorient
 
 ZOOMS = (2.0, 0.8, 1.2)  # anisotropic on purpose: x (L-R), y (P-A), z (I-S)
 ORIENTATIONS = ["RAS", "LPI", "PSR", "PIR", "LAS", "oblique"]
-
-
-def _oriented(code: str, data: np.ndarray, affine: np.ndarray) -> nib.Nifti1Image:
-    base = nib.Nifti1Image(data, affine)
-    if code == "oblique":
-        angle = np.deg2rad(8.0)
-        rot = np.eye(4)
-        rot[1:3, 1:3] = [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
-        return nib.Nifti1Image(data, rot @ affine)
-    transform = ornt.ornt_transform(ornt.axcodes2ornt("RAS"), ornt.axcodes2ornt(tuple(code)))
-    return base.as_reoriented(transform)
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +23,8 @@ def prepared(tmp_path_factory):
     affine[:3, 3] = [-10.0, 5.0, 30.0]
     out = {}
     for code in ORIENTATIONS:
-        img = _oriented(code, image, affine)
-        lab = _oriented(code, labels, affine)
+        img = reorient(image, affine, code)
+        lab = reorient(labels, affine, code)
         ip = save_nifti(tmp / f"{code}.nii.gz", np.asarray(img.dataobj), img.affine)
         lp = save_nifti(tmp / f"{code}_lab.nii.gz", np.asarray(lab.dataobj), lab.affine)
         entry = {"image": ip, "label": lp, "subject": "sub-x", "contrast": "T2w"}

@@ -10,6 +10,7 @@ through the image's own affine.
 from __future__ import annotations
 
 import gzip
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,9 +27,9 @@ from .heatmaps import decode_ordered
 from .io import InputError, atomic_path, load_nifti, read_data
 from .prepare import slice_sample
 
-SEARCH_HALF_WIDTH_MM: float = 10.0
-"""The slice search covers the central +-10 mm (left-right) of the volume."""
-COARSE_STEP_MM: float = 4.0
+SEARCH_HALF_WIDTH_MM: float = 6.0
+"""The coarse slice search covers the central +-6 mm (left-right) of the volume."""
+COARSE_STEP_MM: float = 6.0
 """Step of the coarse slice search; the fine search then tries the neighbours of the best."""
 FINE_STEP_MM: float = 2.0
 SLAB_HALF_WIDTH_MM: float = 2.0
@@ -87,6 +88,7 @@ class Labeler:
         self.pixel_mm = float(data.get("pixel_mm", PIXEL_MM))
         self.threshold = threshold
         self.sha256 = file_sha256(self.weights)
+        self.model_seconds = 0.0  # time spent in the network, accumulated over calls
 
     @torch.no_grad()
     def _score_slices(self, volume, affine, xs: list[int], cache: dict) -> None:
@@ -95,7 +97,9 @@ class Labeler:
             return
         samples = [slice_sample(volume, x, affine, self.grid, self.pixel_mm) for x in todo]
         batch = torch.from_numpy(np.stack([s[0] for s in samples]))[:, None].to(self.device)
+        tic = time.perf_counter()
         heatmaps = self.model(batch)[-1].float().cpu().numpy()
+        self.model_seconds += time.perf_counter() - tic
         for x, sample, maps in zip(todo, samples, heatmaps, strict=True):
             _, conf = decode_ordered(maps, sample[3], threshold=self.threshold)
             cache[x] = (float(conf.sum()), sample, maps)
@@ -113,7 +117,7 @@ class Labeler:
                                                          COARSE_STEP_MM)]
         self._score_slices(volume, nii.affine, coarse, cache)
         best = max(cache, key=lambda x: (cache[x][0], -abs(x - middle)))
-        fine = [best + o for o in candidate_offsets(nx, zoom, COARSE_STEP_MM / 2, FINE_STEP_MM)
+        fine = [best + o for o in candidate_offsets(nx, zoom, FINE_STEP_MM, FINE_STEP_MM)
                 if 0 <= best + o < nx]
         self._score_slices(volume, nii.affine, fine, cache)
         best = max(cache, key=lambda x: (cache[x][0], -abs(x - middle)))
