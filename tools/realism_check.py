@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--grid", type=int, default=128, help="square grid size")
     parser.add_argument("--pixel-mm", type=float, default=2.0)
+    parser.add_argument("--parts", nargs="+", choices=["synthetic", "real"],
+                        default=["synthetic", "real"], help="which trainings to run")
     args = parser.parse_args(argv)
     grid = ["--grid", str(args.grid), str(args.grid), "--pixel-mm", str(args.pixel_mm)]
     work: Path = args.work
@@ -91,17 +93,24 @@ def main(argv: list[str] | None = None) -> int:
                             "--contrasts", "T2w", "--quiet"]):
         raise SystemExit("create_dataset failed")
     subjects = sorted(REAL_T2W)
-    results: dict[str, list[dict]] = {"synthetic only": [], "real only (leave-one-out)": []}
-    all_test = prepare_with_split(work, "prep_all_test", {s: "test" for s in subjects}, grid)
-    results["synthetic only"] = train_and_test(all_test, work / "run_synthetic", args.seconds,
-                                               ["--synthetic-ratio", "1"])
-    for held_out in subjects:
-        sides = {s: ("test" if s == held_out else "train") for s in subjects}
-        prepared = prepare_with_split(work, f"prep_loso_{held_out}", sides, grid)
-        results["real only (leave-one-out)"] += train_and_test(
-            prepared, work / f"run_loso_{held_out}", args.seconds, [])
+    if "synthetic" in args.parts:
+        all_test = prepare_with_split(work, "prep_all_test", {s: "test" for s in subjects}, grid)
+        images = train_and_test(all_test, work / "run_synthetic", args.seconds,
+                                ["--synthetic-ratio", "1"])
+        write_json(work / "images_synthetic.json", images)
+    if "real" in args.parts:
+        images = []
+        for held_out in subjects:
+            sides = {s: ("test" if s == held_out else "train") for s in subjects}
+            prepared = prepare_with_split(work, f"prep_loso_{held_out}", sides, grid)
+            images += train_and_test(prepared, work / f"run_loso_{held_out}", args.seconds, [])
+        write_json(work / "images_real.json", images)
     report = {}
-    for name, images in results.items():
+    for part, name in (("synthetic", "synthetic only"), ("real", "real only (leave-one-out)")):
+        path = work / f"images_{part}.json"
+        if not path.exists():
+            continue
+        images = json.loads(path.read_text())
         summary = aggregate(images)
         report[name] = {"summary": summary, "per_image": [
             {"subject": i["subject"], "n_ref": i["n_ref"], "n_identified": i["n_identified"],

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from .constants import CONFIDENCE_THRESHOLD
+from .constants import CONFIDENCE_THRESHOLD, NUM_DISCS
 from .heatmaps import decode_ordered
 from .metrics import aggregate, image_metrics
 
@@ -122,7 +122,7 @@ def evaluate(model: nn.Module, dataset: Dataset, device: torch.device, batch_siz
             confs.append(conf)
             refs.append(ref)
             results.append(image_metrics(c, ref, pixel_mm))
-    n_discs = getattr(model, "config", {}).get("num_discs", 25)
+    n_discs = getattr(model, "config", {}).get("num_discs", NUM_DISCS)
     return Evaluation(_stack(coords, (0, n_discs, 2)), _stack(confs, (0, n_discs)),
                       _stack(refs, (0, n_discs, 2)), results, aggregate(results),
                       total_loss / max(count, 1))

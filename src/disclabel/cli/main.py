@@ -94,8 +94,14 @@ def newest_checkpoint(runs: Path = RUNS_DIR, name: str = "best.pt") -> Path:
 def _evaluate(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate_checkpoint
 
-    ckpt = Path(args.checkpoint or (args.resume if args.resume not in ("", "true") else "")
-                or (Path(args.out) / "best.pt" if args.out else newest_checkpoint()))
+    if args.checkpoint:
+        ckpt = Path(args.checkpoint)
+    elif args.resume and args.resume.lower() not in ("true", "yes", "1", "false", "no", "0"):
+        ckpt = Path(args.resume)
+    elif args.out:
+        ckpt = Path(args.out) / "best.pt"
+    else:
+        ckpt = newest_checkpoint()
     out = Path(args.out) if args.out else ckpt.parent
     evaluate_checkpoint(ckpt, Path(args.datapath) / "val.npz", out / "evaluate",
                         device=args.device, batch_size=args.val_batch, sigma=args.sigma,

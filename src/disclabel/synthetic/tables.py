@@ -475,6 +475,10 @@ MAX_LR_VOXELS: int = 96
 SPINE_GENERIC_SHAPE: tuple[int, int, int] = (64, 320, 320)
 """(left-right, superior-inferior, anterior-posterior) voxels of a Spine Generic volume."""
 INPLANE_SIZE_FACTOR: tuple[float, float] = (0.75, 1.2)
+FOV_2D_HEIGHT_MM: tuple[float, float] = (150.0, 550.0)
+"""Superior-inferior field of view of a 2-D training sample (fitted into the grid)."""
+FOV_2D_WIDTH_MM: tuple[float, float] = (150.0, 420.0)
+"""Anterior-posterior field of view of a 2-D training sample (fitted into the grid)."""
 """Non-Spine-Generic volumes have this factor times 320 voxels along SI and along AP."""
 MIDLINE_OFFSET_FRACTION: float = 0.15
 """The mid-sagittal slice lies within this fraction of the slab from its centre."""
