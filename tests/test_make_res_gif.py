@@ -131,3 +131,11 @@ def test_bad_flags_exit_2(argv, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "error" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("n,limit,expected", [(5, 60, [0, 1, 2, 3, 4]), (10, 3, [0, 4, 9]),
+                                              (100, 0, list(range(100))), (4, 2, [0, 3])])
+def test_spread_keeps_first_and_last(n, limit, expected):
+    from disclabel.cli.make_res_gif import spread
+
+    assert spread(n, limit) == expected

@@ -23,6 +23,9 @@ _EPOCH_PNG = re.compile(r"epoch_(\d+)\.png")
 _DIGITS = re.compile(r"(\d+)")
 
 
+MAX_FRAMES = 60
+"""Default largest number of frames of an animation."""
+
 def get_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="make_res_gif.py", description=__doc__)
     parser.add_argument("--input", type=Path, required=True,
@@ -33,6 +36,9 @@ def get_parser() -> argparse.ArgumentParser:
                              f"INPUT/{FOLDER_GIF_NAME} for a picture folder)")
     parser.add_argument("--fps", type=float, default=2.0,
                         help="frames per second (default: 2.0)")
+    parser.add_argument("--max-frames", type=int, default=MAX_FRAMES,
+                        help="keep at most this many frames, evenly spread, first and last "
+                             f"included (default: {MAX_FRAMES}; 0 keeps all)")
     return parser
 
 
@@ -73,12 +79,23 @@ def read_rgb(path: Path) -> np.ndarray:
         raise InputError(f"{path}: cannot read the picture ({reason})") from exc
 
 
+def spread(n: int, limit: int) -> list[int]:
+    """At most ``limit`` indices of ``range(n)``, evenly spread, first and last included."""
+    if limit == 0 or n <= limit:
+        return list(range(n))
+    return sorted({int(round(i * (n - 1) / (limit - 1))) for i in range(limit)})
+
+
 def _body(args: argparse.Namespace) -> int:
     from ..viz import write_animation
 
     if not math.isfinite(args.fps) or args.fps <= 0:
         raise InputError(f"--fps {args.fps}: must be a positive number")
+    if args.max_frames < 0 or args.max_frames == 1:
+        raise InputError(f"--max-frames {args.max_frames}: must be 0 (all) or at least 2")
     files, captions, default_out = find_frames(args.input)
+    keep = spread(len(files), args.max_frames)
+    files, captions = [files[i] for i in keep], [captions[i] for i in keep]
     out = args.out if args.out is not None else default_out
     if out.suffix.lower() != ".gif":
         raise InputError(f"--out {out}: must end with .gif")
