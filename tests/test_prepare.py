@@ -173,3 +173,10 @@ def test_real_data_prepared_and_errsm11_labels_land_on_the_image(tmp_path):
     meta = json.loads((target / "meta.json").read_text())
     assert meta["channels"][2] == {"channel": 2, "disc": 3, "name": "C2/C3"}
     assert len(meta["manifest_sha256"]) == 64
+
+
+def test_outputs_are_ordinary_readable_files(tmp_path):
+    from disclabel.io import write_json
+
+    write_json(tmp_path / "x.json", {"a": 1})
+    assert (tmp_path / "x.json").stat().st_mode & 0o044 == 0o044
