@@ -52,3 +52,15 @@ def spine_phantom(shape=(9, 48, 64), discs=(3, 4, 5, 6, 7), spacing=9, first_row
     for i, disc in enumerate(discs):
         labels[mid, shape[1] // 2, shape[2] - 1 - first_row - i * spacing] = disc
     return image.astype(np.float32), labels
+
+
+def read_gif_frames(path: Path) -> list[np.ndarray]:
+    """Every frame of a GIF as an RGB array (H, W, 3)."""
+    from PIL import Image
+
+    frames = []
+    with Image.open(path) as gif:
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            frames.append(np.asarray(gif.convert("RGB")))
+    return frames

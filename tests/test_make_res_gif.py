@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import read_gif_frames
 from disclabel import viz
 from disclabel.cli import make_res_gif
 from disclabel.constants import NUM_DISCS
@@ -25,15 +26,6 @@ def _picture(shift: int, title: str) -> np.ndarray:
     pred = np.full((NUM_DISCS, 2), np.nan, dtype=np.float32)
     pred[:4] = [(8 + 12 * i + shift, 24) for i in range(4)]
     return viz.render_prediction(image, pred, title=title)
-
-
-def _frames(path) -> list[np.ndarray]:
-    out = []
-    with Image.open(path) as gif:
-        for i in range(gif.n_frames):
-            gif.seek(i)
-            out.append(np.asarray(gif.convert("RGB")))
-    return out
 
 
 def _body(frame: np.ndarray) -> np.ndarray:
@@ -60,7 +52,7 @@ def test_run_folder_frames_in_epoch_order(run_folder, capsys):
     run, pictures = run_folder
     assert make_res_gif.main(["--input", str(run)]) == 0
     out = run / "prediction.gif"
-    frames = _frames(out)
+    frames = read_gif_frames(out)
     assert len(frames) == 3
     assert [_closest(f, pictures) for f in frames] == [0, 1, 2]  # epoch_10 after epoch_2
     printed = capsys.readouterr().out
@@ -85,7 +77,7 @@ def test_image_folder_sorted_by_name(tmp_path, capsys):
         viz.save_png(tmp_path / "images" / f"{name}.png", rgb)
     assert make_res_gif.main(["--input", str(tmp_path / "images")]) == 0
     out = tmp_path / "images" / "animation.gif"
-    frames = _frames(out)
+    frames = read_gif_frames(out)
     order = ["sub-2_T1w", "sub-2_T2w", "sub-10_T2w"]
     assert len(frames) == 3 and len({f.shape for f in frames}) == 1
     assert [_closest(f, [pictures[n] for n in order]) for f in frames] == [0, 1, 2]

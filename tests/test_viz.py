@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import read_gif_frames
 from disclabel import viz
 from disclabel.constants import NUM_DISCS
 
@@ -29,15 +30,6 @@ def _discs(offset: float = 0.0) -> np.ndarray:
     points[:8, 0] = 10 + 14 * np.arange(8) + offset
     points[:8, 1] = 48 + offset
     return points
-
-
-def _read_gif(path) -> list[np.ndarray]:
-    frames = []
-    with Image.open(path) as gif:
-        for i in range(gif.n_frames):
-            gif.seek(i)
-            frames.append(np.asarray(gif.convert("RGB")))
-    return frames
 
 
 def test_import_has_no_matplotlib_side_effect():
@@ -150,7 +142,7 @@ def test_write_animation_frames_captions_and_padding(tmp_path, monkeypatch):
     out = tmp_path / "anim.gif"
     written = viz.write_animation(frames, ["a", "b", "c"], out, fps=4.0)
     assert written == [out] and not out.with_suffix(".mp4").exists()
-    back = _read_gif(out)
+    back = read_gif_frames(out)
     assert len(back) == 3  # identical pictures with different captions stay separate frames
     assert {f.shape for f in back} == {(50 + viz.CAPTION_BAND_PX, 60, 3)}
     band = back[0][:viz.CAPTION_BAND_PX]
