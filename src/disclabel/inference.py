@@ -20,11 +20,11 @@ import torch
 
 from . import __version__
 from .checkpoint import file_sha256, model_from_checkpoint
-from .constants import CONFIDENCE_THRESHOLD, DISC_NAMES, GRID_SHAPE, PIXEL_MM
+from .constants import CONFIDENCE_THRESHOLD, DISC_NAMES, GRID_SHAPE, LABEL_SUFFIX_OUT, PIXEL_MM
 from .engine import resolve_device
 from .geometry import to_canonical
 from .heatmaps import decode_ordered
-from .io import InputError, atomic_path, load_nifti, read_data
+from .io import InputError, atomic_path, load_nifti, nifti_stem, read_data
 from .prepare import slice_sample
 
 SEARCH_HALF_WIDTH_MM: float = 6.0
@@ -185,9 +185,7 @@ def save_nifti_atomic(image: nib.Nifti1Image, path: Path) -> None:
 
 def default_output(image_path: Path) -> Path:
     """``<input stem>_labels-disc.nii.gz`` beside the input."""
-    name = image_path.name
-    stem = name[:-7] if name.endswith(".nii.gz") else name.rsplit(".", 1)[0]
-    return image_path.with_name(f"{stem}_labels-disc.nii.gz")
+    return image_path.with_name(f"{nifti_stem(image_path)}_{LABEL_SUFFIX_OUT}.nii.gz")
 
 
 def check_weights(weights: str | Path | None, default: Path) -> Path:

@@ -81,6 +81,12 @@ def read_data(img: nib.Nifti1Image, path: str | os.PathLike, *, check_finite: bo
     return data
 
 
+def nifti_stem(path: str | os.PathLike) -> str:
+    """File name without its ``.nii.gz`` or ``.nii`` extension (``sub-01_T2w.nii.gz`` ->
+    ``sub-01_T2w``)."""
+    return Path(path).name.removesuffix(".gz").removesuffix(".nii")
+
+
 def same_grid(a: nib.Nifti1Image, b: nib.Nifti1Image) -> bool:
     """Whether two images share shape and affine (within :data:`AFFINE_TOLERANCE_MM`)."""
     return a.shape[:3] == b.shape[:3] and np.allclose(a.affine, b.affine, atol=AFFINE_TOLERANCE_MM)

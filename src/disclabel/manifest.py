@@ -19,7 +19,15 @@ from pathlib import Path
 
 from .constants import CONTRASTS, DEFAULT_LABEL_SUFFIX
 from .geometry import orientation_code
-from .io import InputError, describe_ignored, disc_voxels, load_nifti, read_data, same_grid
+from .io import (
+    InputError,
+    describe_ignored,
+    disc_voxels,
+    load_nifti,
+    nifti_stem,
+    read_data,
+    same_grid,
+)
 
 MANIFEST_VERSION = 1
 NIFTI_EXTENSIONS = (".nii.gz", ".nii")
@@ -108,7 +116,7 @@ def gather(roots: Sequence[Path], contrasts: Sequence[str] = CONTRASTS,
                 image_path = _find_file(anat, f"{prefix}_{contrast}")
                 if image_path is None:
                     continue
-                stem = image_path.name.removesuffix(".gz").removesuffix(".nii")
+                stem = nifti_stem(image_path)
                 label_dir = root / "derivatives" / "labels" / rel
                 found = (_find_file(label_dir, f"{stem}_{s}") for s in label_suffixes)
                 label_path = next((p for p in found if p is not None), None)

@@ -18,7 +18,7 @@ from ..inference import (
     label_image,
     save_nifti_atomic,
 )
-from ..io import InputError, load_nifti, write_json
+from ..io import InputError, load_nifti, nifti_stem, write_json
 from .common import Parser, run_main
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -81,9 +81,7 @@ def _jobs(args: argparse.Namespace) -> tuple[list[tuple[Path, Path]], Path | Non
 
 
 def _sidecar_path(label_path: Path) -> Path:
-    name = label_path.name
-    stem = name[:-7] if name.endswith(".nii.gz") else name.rsplit(".", 1)[0]
-    return label_path.with_name(stem + ".json")
+    return label_path.with_name(nifti_stem(label_path) + ".json")
 
 
 def _write_qc(result, folder: Path, output: Path) -> Path:
