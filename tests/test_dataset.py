@@ -9,12 +9,19 @@ import torch
 from disclabel.augment import (
     AugmentConfig,
     RandomAffine,
+    RandomElastic,
     RandomFovCrop,
     RandomGamma,
     build_augmenter,
 )
 from disclabel.constants import NUM_DISCS
-from disclabel.dataset import PreparedDataset, SyntheticDataset, disc_weights, sigma_output_px
+from disclabel.dataset import (
+    PreparedDataset,
+    SyntheticDataset,
+    crop_window,
+    disc_weights,
+    sigma_output_px,
+)
 from disclabel.heatmaps import decode_argmax
 from disclabel.io import write_npz
 from disclabel.prepare import Sample, stack_samples
@@ -174,3 +181,53 @@ def test_negative_items_have_no_disc_and_full_weight(tmp_path):
         assert torch.isnan(item["keypoints"]).all()
         assert 0 <= float(item["image"].min()) and float(item["image"].max()) <= 1
     assert not torch.all(PreparedDataset(_split_file(tmp_path))[0]["target"] == 0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_elastic_moves_keypoints_with_the_image(seed):
+    kp = _keypoints()
+    transform = RandomElastic((4.0, 4.0), 32, p=1.0, seed=seed)
+    image, moved = transform(_dot_image(kp), kp)
+    assert not np.allclose(image, _dot_image(kp))
+    for rc in moved[np.isfinite(moved[:, 0])]:
+        if 6 <= rc[0] < GRID[0] - 6 and 6 <= rc[1] < GRID[1] - 6:
+            assert np.abs(_blob_centre(image, rc) - rc).max() < 0.5
+
+
+def test_crop_window_keeps_keypoints_on_their_pixels():
+    rng = np.random.default_rng(0)
+    kp = _keypoints()
+    image = _dot_image(kp)
+    for _ in range(20):
+        window, moved = crop_window(image, kp, (64, 96), rng)
+        assert window.shape == (64, 96)
+        inside = np.isfinite(moved[:, 0])
+        for rc in moved[inside]:
+            r, c = np.round(rc).astype(int)
+            assert window[r, c] > 0.5, "a keypoint left its blob"
+        # discs outside the window are absent, never clamped to its edge
+        assert np.all((moved[inside] >= -0.5) & (moved[inside] <= np.array([63.5, 95.5])))
+
+
+def test_prepared_dataset_windows_and_repeats(tmp_path):
+    ds = PreparedDataset(_split_file(tmp_path), window=(64, 64), repeat=3, seed=0)
+    assert len(ds) == 3 * len(ds.arrays["images"])
+    item = ds[len(ds) - 1]
+    assert item["image"].shape == (1, 64, 64) and item["target"].shape == (NUM_DISCS, 16, 16)
+
+
+def test_synthetic_pool_reuses_samples_with_fresh_augmentation():
+    calls = []
+
+    def sampler(rng):
+        calls.append(1)
+        return _dot_image(_keypoints()) * rng.uniform(0.5, 1.0), _keypoints()
+
+    ds = SyntheticDataset(4, sampler, 1.0, augment=build_augmenter(seed=0), pool=6)
+    first = [ds[i]["image"] for i in range(4)]
+    ds.epoch = 1
+    second = [ds[i]["image"] for i in range(4)]   # items 4, 5 new; 0, 1 from the pool
+    ds.epoch = 3
+    _ = [ds[i] for i in range(4)]
+    assert len(calls) == 6  # each pool sample drawn once
+    assert not torch.equal(first[0], second[2])

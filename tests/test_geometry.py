@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import save_nifti, spine_phantom
+from disclabel.geometry import canonical_extent, fit_grid, to_canonical
 from disclabel.prepare import prepare_entry
 from phantom import reorient
 
@@ -86,3 +87,29 @@ def test_training_slices_around_label_and_pixel_size(prepared, code):
     # discs in anatomical order, spaced 9 voxels * 1.2 mm
     rows = _labelled_sample(samples).keypoints[2:7, 0]
     np.testing.assert_allclose(np.diff(rows), 9 * 1.2, atol=0.05)
+
+
+@pytest.mark.parametrize("extent, pixel, grid, used", [
+    ((216.0, 384.0), 1.0, (256, 384), 1.0),     # errsm: whole field of view, 1 mm pixels
+    ((256.0, 256.0), 1.0, (256, 256), 1.0),
+    ((550.0, 70.0), 1.0, (576, 128), 1.0),      # PAM50: tall and narrow
+    ((10.0, 10.0), 1.0, (64, 64), 1.0),
+    ((216.0, 384.0), 2.0, (128, 192), 2.0),
+    ((2048.0, 300.0), 1.0, (1024, 192), 2.0),   # beyond MAX_GRID_SIDE only: a larger pixel
+])
+def test_fit_grid_keeps_the_pixel_and_the_whole_field_of_view(extent, pixel, grid, used):
+    shape, got = fit_grid(extent, pixel)
+    assert shape == grid and got == pytest.approx(used)
+    assert all(n % 64 == 0 for n in shape)
+    assert all(n * got >= e for n, e in zip(shape, extent, strict=True))
+
+
+@pytest.mark.parametrize("code", ORIENTATIONS)
+def test_canonical_extent_from_the_header(code):
+    image, _ = spine_phantom()
+    affine = np.diag([*ZOOMS, 1.0])
+    nii = reorient(image, affine, code)
+    canon = to_canonical(np.asarray(nii.dataobj, np.float32), nii.affine)
+    extent = canonical_extent(nii.shape, nii.affine)
+    assert extent == pytest.approx((canon.data.shape[1] * canon.zooms[1],
+                                    canon.data.shape[2] * canon.zooms[2]))

@@ -1,6 +1,8 @@
-"""label.py: labels in the image's own space, orientation and resolution invariance, no
-invented discs, bad inputs. A small model is trained once on phantom volumes (a fixed number of
-epochs, about a minute on 2 CPU cores)."""
+"""label.py: labels in the image's own space, orientation and resolution invariance, bad inputs.
+A small model is trained once on phantom volumes (a fixed number of epochs, about a minute on 2
+CPU cores). What happens with no spine is pinned down without it: the chain decoder's no-spine
+rule by tests/test_chain.py on hand-made heatmaps, and label.py's empty output here with a model
+whose heatmaps are 0 everywhere."""
 
 from __future__ import annotations
 
@@ -10,13 +12,16 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+import torch
 
 import phantom
 from conftest import make_bids_subject
 from disclabel.cli import create_dataset, prepare_trainset
 from disclabel.cli import label as label_cli
 from disclabel.cli import main as train_cli
+from disclabel.checkpoint import save_checkpoint
 from disclabel.inference import Labeler, candidate_offsets
+from disclabel.models import build_model
 
 TRAIN_EPOCHS = 150
 ORIENTATIONS = ["RAS", "LPI", "PSR", "PIR", "oblique"]
@@ -42,7 +47,7 @@ def weights(tmp_path_factory) -> Path:
                            "--features", "32", "--stacks", "1", "--solver", "adam", "--lr",
                            "2e-3", "--train-batch", "6", "--epochs", str(TRAIN_EPOCHS),
                            "--schedule", "999", "--progress", "false",
-                           "--negative-ratio", "0.2",
+                           "--negative-ratio", "0.2", "--window", "128", "128",
                            "--device", "cpu"]) == 0
     return tmp / "run" / "best.pt"
 
@@ -126,16 +131,31 @@ def test_output_has_input_geometry_and_one_voxel_per_disc(weights, tmp_path, cap
     assert (tmp_path / "qc" / "sub-a_T2w_labels-disc_qc.png").exists()
 
 
+@pytest.fixture(scope="module")
+def silent_weights(tmp_path_factory) -> Path:
+    """A model whose every weight is 0: its heatmaps are 0 everywhere, whatever the input (the
+    label.py path for "no disc found", independent of what a trained model does)."""
+    model = build_model({"stacks": 1, "features": 16, "attention": True})
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.zero_()
+    path = tmp_path_factory.mktemp("silent") / "silent.pt"
+    save_checkpoint(path, model, data={"pixel_mm": 1.0})
+    return path
+
+
 @pytest.mark.parametrize("kind", ["zeros", "noise"])
-def test_no_spine_gives_empty_labels_and_a_warning(weights, tmp_path, capsys, kind):
+def test_no_disc_gives_an_empty_label_file_and_a_warning(silent_weights, tmp_path, capsys, kind):
     rng = np.random.default_rng(1)
     data = np.zeros((30, 90, 120), np.float32) if kind == "zeros" else \
         rng.random((30, 90, 120)).astype(np.float32)
     src = _save(nib.Nifti1Image(data, np.eye(4)), tmp_path / f"{kind}.nii.gz")
-    assert label_cli.main([str(src), "--weights", str(weights), "--device", "cpu"]) == 0
+    assert label_cli.main([str(src), "--weights", str(silent_weights), "--device", "cpu"]) == 0
     out = nib.load(str(tmp_path / f"{kind}_labels-disc.nii.gz"))
     assert out.shape == data.shape and not np.asarray(out.dataobj).any()
     assert "no disc found" in capsys.readouterr().err
+    sidecar = json.loads((tmp_path / f"{kind}_labels-disc.json").read_text())
+    assert sidecar["discs"] == [] and sidecar["numbering"]["top_disc"] is None
 
 
 def _bad_inputs(tmp: Path) -> dict[str, Path]:
@@ -166,7 +186,7 @@ def test_missing_default_weights_message(tmp_path, capsys):
     image, affine = phantom.render(2.0)
     src = _save(nib.Nifti1Image(image, affine), tmp_path / "x.nii.gz")
     code = label_cli.main([str(src), "--weights", str(tmp_path / "none.pt")])
-    assert code == 1 and "weights not found" in capsys.readouterr().err
+    assert code == 1 and "checkpoint not found" in capsys.readouterr().err
 
 
 def test_bids_mode_writes_derivatives(weights, tmp_path):
@@ -198,3 +218,14 @@ def test_candidate_offsets():
     assert candidate_offsets(3, 2.0, 10.0, 4.0) == [0]
     assert candidate_offsets(3, 2.0, 2.0, 2.0) == [-1, 0, 1]
     assert candidate_offsets(1, 1.0, 10.0, 4.0) == [0]
+
+
+def test_missing_shipped_model_message(tmp_path, capsys, monkeypatch):
+    import disclabel.inference
+
+    monkeypatch.setattr(disclabel.inference, "default_weights", lambda: tmp_path / "none.pt")
+    image, affine = phantom.render(2.0)
+    src = _save(nib.Nifti1Image(image, affine), tmp_path / "x.nii.gz")
+    assert label_cli.main([str(src)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "make model" in err and "none.pt" in err

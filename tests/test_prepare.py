@@ -145,7 +145,13 @@ def test_real_data_prepared_and_errsm11_labels_land_on_the_image(tmp_path):
     assert prepare_trainset.main(["--source", str(source), "--target", str(target),
                                   "--no-progress"]) == 0
     data = {name: read_npz(target / f"{name}.npz") for name in SPLIT_NAMES}
-    merged = {k: np.concatenate([d[k] for d in data.values()]) for k in data["train"]}
+    meta = json.loads((target / "meta.json").read_text())
+    # one physical scale: 1 mm pixels, each split's grid holds its fields of view whole
+    # (errsm: 216-225 x 384 mm -> 256 x 384 pixels)
+    side = next(n for n in SPLIT_NAMES if "sub-errsm11" in data[n]["subjects"])
+    assert meta["grid_shapes"][side] == [256, 384]
+    assert np.allclose(data[side]["pixel_mm"], 1.0)
+    merged = data[side]
     rows = np.nonzero(merged["subjects"] == "sub-errsm11")[0]
     assert len(rows) >= 1
     label = ERRSM / "derivatives/labels/sub-errsm11/anat/sub-errsm11_T2w_labels-disc-derived.nii.gz"
@@ -170,7 +176,6 @@ def test_real_data_prepared_and_errsm11_labels_land_on_the_image(tmp_path):
             ref = (lab.affine @ np.r_[vox, 1.0])[:3]
             # PSR: world axes 1 (A-P) and 2 (S-I) are in-plane
             assert np.abs(w[1:] - ref[1:]).max() < 0.5, (disc, w, ref)
-    meta = json.loads((target / "meta.json").read_text())
     assert meta["channels"][2] == {"channel": 2, "disc": 3, "name": "C2/C3"}
     assert len(meta["manifest_sha256"]) == 64
 

@@ -9,7 +9,7 @@ import pytest
 from disclabel.constants import NUM_DISCS
 from disclabel.synthetic import SyntheticVolume, Tissue, generate_subject, sample_2d
 from disclabel.synthetic.layers import LayerBuilder
-from disclabel.synthetic.tables import CANAL_TISSUES, DISC_TISSUES
+from disclabel.synthetic.tables import CANAL_TISSUES, DISC_TISSUES, STYLES_2D
 from disclabel.synthetic.writer import subject_seed, write_bids_dataset, write_subject
 
 FAST_SCALE = 3.0  # voxels 3x larger than drawn: small volumes for file-format tests
@@ -217,3 +217,30 @@ def test_sample_2d_grid_and_determinism() -> None:
     assert a[0].shape == (128, 96)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("style", sorted(STYLES_2D))
+def test_sample_2d_styles_and_one_physical_scale(style) -> None:
+    # every style gives windows at the requested pixel size: the spacing of consecutive discs
+    # in pixels is the spacing in mm (no field of view squeezed into the window)
+    spacings = []
+    for seed in range(8):
+        img, kp = sample_2d(np.random.default_rng(seed), style=style)
+        assert img.shape == (256, 256) and 0.0 <= img.min() and img.max() <= 1.0
+        vis = np.flatnonzero(np.isfinite(kp[:, 0]))
+        consecutive = vis[1:][np.diff(vis) == 1]
+        spacings += [float(np.linalg.norm(kp[d] - kp[d - 1])) for d in consecutive
+                     if d >= 3]  # discs 3.. (real discs)
+    assert len(spacings) >= 10
+    assert 10.0 <= np.median(spacings) <= 45.0
+    with pytest.raises(ValueError, match="style"):
+        sample_2d(np.random.default_rng(0), style="nope")
+
+
+def test_sample_2d_window_is_padded_with_zeros_beyond_the_field_of_view() -> None:
+    # over many windows some reach beyond their field of view (black bands), as real ones do
+    padded = 0
+    for seed in range(12):
+        img, _ = sample_2d(np.random.default_rng(seed), grid_shape=(256, 256))
+        padded += int((img.max(axis=1) == 0).any() or (img.max(axis=0) == 0).any())
+    assert padded >= 2

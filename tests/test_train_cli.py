@@ -11,14 +11,14 @@ import pytest
 import torch
 
 from conftest import make_bids_subject, spine_phantom
-from disclabel.checkpoint import read_checkpoint
+from disclabel.checkpoint import export_model, model_from_checkpoint, read_checkpoint
 from disclabel.cli import create_dataset, prepare_trainset
 from disclabel.cli import main as main_cli
 from disclabel.cli import test as test_cli
 
 AFFINE = np.diag([2.0, 1.0, 1.0, 1.0])
 TINY = ["--features", "16", "--stacks", "1", "--train-batch", "2", "--progress", "false",
-        "--device", "cpu"]
+        "--device", "cpu", "--window", "64", "64"]
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +151,48 @@ def test_missing_checkpoint(tmp_path, capsys):
 def test_checkpoint_loads_with_weights_only(run_dir):
     ckpt = torch.load(run_dir / "best.pt", weights_only=True)
     assert "model" in ckpt and "optimizer" in ckpt
+
+
+def test_validation_every_n_epochs(prepared, tmp_path):
+    out = tmp_path / "run"
+    assert main_cli.main(["--datapath", str(prepared), "--out", str(out), "--epochs", "3",
+                          "--val-every", "2", *TINY]) == 0
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert [bool(r["val_loss"]) for r in rows] == [False, True, True]  # epoch 2 and the last
+
+
+def test_exported_model_is_small_half_precision_and_predicts_the_same(run_dir, tmp_path):
+    target = tmp_path / "shipped.pt"
+    export_model(run_dir / "last.pt", target, {"note": "test"})
+    ckpt = torch.load(target, map_location="cpu", weights_only=True)
+    assert all(v.dtype == torch.float16 for v in ckpt["model"].values() if v.is_floating_point())
+    assert "optimizer" not in ckpt and ckpt["card"] == {"note": "test"}
+    assert target.stat().st_size < 0.7 * (run_dir / "last.pt").stat().st_size
+    shipped, _ = model_from_checkpoint(target)
+    original, _ = model_from_checkpoint(run_dir / "last.pt")
+    x = torch.rand(2, 1, 64, 64)
+    with torch.no_grad():
+        assert next(shipped.parameters()).dtype == torch.float32
+        assert torch.allclose(shipped(x)[-1], original(x)[-1], atol=2e-2)
+
+
+def test_test_py_and_evaluate_default_to_the_shipped_model(run_dir, prepared, tmp_path,
+                                                           monkeypatch, capsys):
+    import disclabel.inference
+
+    shipped = tmp_path / "shipped.pt"
+    export_model(run_dir / "last.pt", shipped, {})
+    monkeypatch.setattr(disclabel.inference, "default_weights", lambda: shipped)
+    monkeypatch.chdir(tmp_path)
+    assert test_cli.main(["--datapath", str(prepared), "--device", "cpu", "--progress",
+                          "false"]) == 0
+    doc = json.loads((tmp_path / "runs" / "shipped_test" / "metrics.json").read_text())
+    assert doc["checkpoint"] == str(shipped)
+    assert main_cli.main(["--datapath", str(prepared), "--evaluate", "true",
+                          "--device", "cpu"]) == 0
+    assert "evaluating the shipped model" in capsys.readouterr().out
+    assert (tmp_path / "runs" / "evaluate_shipped" / "evaluate" / "metrics.json").exists()
+    # without a shipped model the message says how to get one
+    monkeypatch.setattr(disclabel.inference, "default_weights", lambda: tmp_path / "none.pt")
+    assert test_cli.main(["--datapath", str(prepared), "--device", "cpu"]) == 1
+    assert "make model" in capsys.readouterr().err

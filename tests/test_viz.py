@@ -187,3 +187,43 @@ def test_write_animation_rejects_bad_arguments(tmp_path, frames, captions, fps):
     with pytest.raises(ValueError):
         viz.write_animation(frames, captions, tmp_path / "x.gif", fps)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_qc_picture_is_cropped_to_the_spine_at_two_pixels_per_mm_or_more():
+    image = np.zeros((400, 300), np.float32)
+    image[50:350, 100:200] = 0.5
+    discs = np.full((NUM_DISCS, 2), np.nan)
+    discs[2:9] = np.stack([120 + 16 * np.arange(7), np.full(7, 150.0)], axis=1)
+    conf = np.where(np.isfinite(discs[:, 0]), 0.9, 0.0)
+    rgb = viz.render_qc(image, discs, conf, 1.0, "title")
+    rows, cols = viz.qc_crop(image.shape, discs, 1.0)
+    # the crop holds the discs with the margin and no more than needed
+    assert rows.start <= 120 - viz.QC_MARGIN_MM and rows.stop >= 216 + viz.QC_MARGIN_MM
+    assert rows.stop - rows.start < image.shape[0]
+    assert cols.stop - cols.start >= viz.QC_MIN_SIDE_MM
+    # at least 2 screen pixels per mm of the crop, below a title band
+    assert rgb.shape[1] >= 2 * (cols.stop - cols.start)
+    assert rgb.shape[0] >= 2 * (rows.stop - rows.start)
+    # the same inputs give the same picture; a heatmap adds a second panel of the same size
+    assert np.array_equal(rgb, viz.render_qc(image, discs, conf, 1.0, "title"))
+    two = viz.render_qc(image, discs, conf, 1.0, "title", np.zeros((100, 75)))
+    assert two.shape[0] == rgb.shape[0] and abs(two.shape[1] - 2 * rgb.shape[1]) <= 2
+    # a coarser pixel is drawn larger, to keep the same size per mm
+    coarse = viz.render_qc(image, discs, conf, 2.0, "title")
+    assert coarse.shape[1] > rgb.shape[1]
+
+
+def test_qc_picture_without_discs_shows_the_whole_image():
+    image = np.zeros((128, 96), np.float32)
+    none = np.full((NUM_DISCS, 2), np.nan)
+    assert viz.qc_crop(image.shape, none, 1.0) == (slice(0, 128), slice(0, 96))
+    rgb = viz.render_qc(image, none, np.zeros(NUM_DISCS), 1.0, "no spine found")
+    assert rgb.ndim == 3 and rgb.shape[2] == 3
+
+
+def test_mosaic_tiles_pictures_with_captions():
+    pictures = [np.full((200, 100 + 20 * i, 3), 40 * i, np.uint8) for i in range(6)]
+    mosaic = viz.render_mosaic(pictures, [f"volume {i}" for i in range(6)])
+    assert mosaic.shape[0] == 2 * (viz.MOSAIC_TILE_PX + viz.CAPTION_BAND_PX)
+    with pytest.raises(ValueError):
+        viz.render_mosaic(pictures, ["one caption"])

@@ -4,6 +4,11 @@ Every random transform owns its ``numpy.random.Generator`` (seeded through :meth
 ``(image, keypoints)`` and returns new ones: image (H, W) float32 in [0, 1], keypoints (D, 2)
 float32 (row, col) with NaN for an absent disc. A disc moved off the grid, or cut off by a
 field-of-view crop, becomes NaN (absent). No transform flips the image: the spine stays head up.
+
+The geometric transforms (affine, elastic) are torchvision's ``transforms.v2`` applied to a
+``tv_tensors.Image`` and ``tv_tensors.KeyPoints`` (which are ``(x, y) = (col, row)``); their torch
+random draws are made inside ``torch.random.fork_rng`` from a seed drawn from the transform's own
+generator, so the global torch stream is never touched.
 """
 
 from __future__ import annotations
@@ -13,8 +18,12 @@ from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
+import torch
+from torchvision import tv_tensors
+from torchvision.transforms import v2
 
 Sample2D = tuple[np.ndarray, np.ndarray]
+_SEED_RANGE = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -22,10 +31,13 @@ class AugmentConfig:
     """Ranges of every augmentation (probabilities in [0, 1])."""
 
     rotate_deg: float = 12.0
-    scale: tuple[float, float] = (0.8, 1.25)
-    translate: float = 0.12          # fraction of the grid size
-    p_affine: float = 0.9
-    p_crop: float = 0.5
+    scale: tuple[float, float] = (0.85, 1.18)
+    translate: float = 0.05          # fraction of the grid size
+    p_affine: float = 0.8
+    elastic_px: tuple[float, float] = (1.0, 4.0)   # displacement standard deviation (pixels)
+    elastic_node_px: int = 48        # spacing of the displacement field's random nodes
+    p_elastic: float = 0.5
+    p_crop: float = 0.4
     crop_max: float = 0.35           # largest fraction of rows removed at either end
     gamma: tuple[float, float] = (0.6, 1.6)
     p_gamma: float = 0.5
@@ -72,27 +84,85 @@ def _drop_outside(keypoints: np.ndarray, shape: tuple[int, int], top: float = -0
     return kp
 
 
-class RandomAffine(RandomTransform):
+class TorchvisionGeometric(RandomTransform):
+    """Base class of the geometric transforms done by torchvision on image and keypoints."""
+
+    def warp(self, image: tv_tensors.Image, keypoints: tv_tensors.KeyPoints
+             ) -> tuple[tv_tensors.Image, tv_tensors.KeyPoints]:
+        """Transform both with torchvision (random draws from the global torch stream, which
+        :meth:`apply` forks and seeds from this transform's own generator)."""
+        raise NotImplementedError
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        h, w = image.shape
+        seed = int(self.rng.integers(_SEED_RANGE))
+        xy = torch.from_numpy(np.ascontiguousarray(keypoints[:, ::-1], np.float32))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            out, moved = self.warp(tv_tensors.Image(torch.from_numpy(image)[None]),
+                                   tv_tensors.KeyPoints(xy, canvas_size=(h, w)))
+        rc = moved.as_subclass(torch.Tensor).numpy()[:, ::-1].astype(np.float32)
+        return out[0].numpy().astype(np.float32), _drop_outside(rc, (h, w))
+
+
+class RandomAffine(TorchvisionGeometric):
     """Rotation about the grid centre, isotropic scale and translation (no flip)."""
 
     def __init__(self, rotate_deg: float, scale: tuple[float, float], translate: float,
                  p: float, seed: int | None = None) -> None:
         super().__init__(p, seed)
-        self.rotate_deg, self.scale, self.translate = rotate_deg, scale, translate
+        self.transform = v2.RandomAffine(degrees=rotate_deg, translate=(translate, translate),
+                                         scale=scale, interpolation=v2.InterpolationMode.BILINEAR,
+                                         fill=0.0)
 
-    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
-        h, w = image.shape
-        angle = self.rng.uniform(-self.rotate_deg, self.rotate_deg)
-        scale = np.exp(self.rng.uniform(*np.log(self.scale)))
-        shift = self.rng.uniform(-self.translate, self.translate, 2) * (w, h)
-        # cv2 works in (x = col, y = row)
-        m = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angle, scale)
-        m[:, 2] += shift
-        out = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
-        xy = keypoints[:, ::-1]
-        moved = xy @ m[:, :2].T + m[:, 2]
-        return out, _drop_outside(moved[:, ::-1].astype(np.float32), (h, w))
+    def warp(self, image, keypoints):
+        return self.transform(image, keypoints)
+
+
+class RandomElastic(TorchvisionGeometric):
+    """A smooth random elastic deformation (torchvision's ``elastic``): the spine's curvature,
+    the discs' shapes and the soft tissue change a little, and the keypoints follow.
+
+    The displacement field is drawn on nodes ``node_px`` apart (normal, standard deviation
+    ``amplitude_px`` pixels) and interpolated bicubically: as smooth as ``ElasticTransform``
+    with a large sigma, without its full-size Gaussian blur (seconds per image on a CPU).
+    Output pixel ``q`` shows input point ``q + D(q)``; a keypoint ``p`` therefore moves to the
+    ``q`` solving ``q + D(q) = p``, found by fixed-point iteration on the interpolated field
+    (torchvision's keypoint kernel reads ``D`` at the floored pixel, off by up to 1.5 pixels
+    on such fields).
+    """
+
+    ITERATIONS = 8
+
+    def __init__(self, amplitude_px: tuple[float, float], node_px: int, p: float,
+                 seed: int | None = None) -> None:
+        super().__init__(p, seed)
+        self.amplitude_px, self.node_px = amplitude_px, node_px
+
+    def displacement(self, h: int, w: int) -> torch.Tensor:
+        """(1, h, w, 2) displacement in torchvision's normalised units ((x, y), 2 = the side)."""
+        nodes = (-(-h // self.node_px) + 1, -(-w // self.node_px) + 1)
+        amplitude = float(self.rng.uniform(*self.amplitude_px))
+        coarse = torch.randn(1, 2, *nodes) * amplitude
+        field = torch.nn.functional.interpolate(coarse, size=(h, w), mode="bicubic",
+                                                align_corners=True)
+        scale = torch.tensor([2.0 / w, 2.0 / h])
+        return field.permute(0, 2, 3, 1) * scale
+
+    def warp(self, image, keypoints):
+        h, w = image.shape[-2:]
+        d = self.displacement(h, w)
+        field = d[0].permute(2, 0, 1)[None] * torch.tensor([w / 2.0, h / 2.0])[:, None, None]
+        target = keypoints.as_subclass(torch.Tensor)
+        moved = target.clone()
+        for _ in range(self.ITERATIONS):  # q <- p - D(q), D sampled bilinearly in pixels
+            grid = (2.0 * moved + 1.0) / torch.tensor([w, h]) - 1.0
+            sampled = torch.nn.functional.grid_sample(field, grid[None, :, None, :],
+                                                      mode="bilinear", padding_mode="border",
+                                                      align_corners=False)
+            moved = target - sampled[0, :, :, 0].T
+        return (v2.functional.elastic(image, d, fill=0.0),
+                tv_tensors.wrap(moved, like=keypoints))
 
 
 class RandomFovCrop(RandomTransform):
@@ -201,6 +271,7 @@ def build_augmenter(config: AugmentConfig = AugmentConfig(), seed: int = 0) -> C
     c = config
     return Compose([
         RandomAffine(c.rotate_deg, c.scale, c.translate, c.p_affine),
+        RandomElastic(c.elastic_px, c.elastic_node_px, c.p_elastic),
         RandomFovCrop(c.crop_max, c.p_crop),
         RandomBiasField(c.bias_strength, c.p_bias),
         RandomGamma(c.gamma, c.p_gamma),

@@ -7,7 +7,10 @@ with ``torch.load(..., weights_only=True)``:
 * ``model_config``: the :class:`~disclabel.models.StackedHourglass` arguments;
 * ``epoch``: epochs completed; ``optimizer`` / ``scheduler``: their state dicts (for resuming);
 * ``best``: the best validation score so far; ``train_config``: the training arguments;
-* ``data``: grid shape and pixel size of the data the model was trained on; ``version``.
+* ``data``: pixel size (and training window) of the data the model was trained on; ``version``.
+
+A shipped model (:func:`export_model`) keeps only what inference needs, its weights in half
+precision (loaded back into a float32 model), plus a ``card`` describing how it was trained.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import torch
 from torch import nn
 
 from . import __version__
+from .constants import DEFAULT_WEIGHTS_FILE
 from .io import InputError, atomic_path
 from .models import StackedHourglass, build_model
 
@@ -85,3 +89,20 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def default_weights() -> Path:
+    """Path of the model the project ships (``src/disclabel/weights/disclabel_default.pt``)."""
+    return Path(__file__).resolve().parent / DEFAULT_WEIGHTS_FILE
+
+
+def export_model(source: str | Path, target: str | Path, card: dict) -> None:
+    """Write a training checkpoint as a shipped model: weights in half precision, the model
+    configuration, the data description and ``card``; no optimiser state."""
+    ckpt = read_checkpoint(source)
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in ckpt["model"].items()}
+    payload = {"version": CHECKPOINT_VERSION, "software": __version__, "model": state,
+               "model_config": ckpt["model_config"], "data": ckpt.get("data", {}),
+               "epoch": ckpt.get("epoch"), "card": card}
+    with atomic_path(target) as tmp:
+        torch.save(payload, tmp)

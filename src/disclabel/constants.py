@@ -34,10 +34,21 @@ DEFAULT_LABEL_SUFFIX: str = "labels-disc-manual"
 MANIFEST_NAME: str = "dataset.json"
 SPLIT_NAMES: tuple[str, str, str] = ("train", "val", "test")
 
-GRID_SHAPE: tuple[int, int] = (256, 256)
-"""Default (rows, cols) of a prepared 2-D sample."""
 PIXEL_MM: float = 1.0
-"""Default in-plane pixel size in mm; a larger one is used when the field of view does not fit."""
+"""In-plane pixel size in mm of every 2-D image the network sees (training and inference): a
+disc spans the same number of pixels on every image."""
+GRID_MULTIPLE: int = 64
+"""Sides of a 2-D image are padded to a multiple of this (the hourglass halves them 6 times)."""
+MAX_GRID_SIDE: int = 1024
+"""Largest side of a 2-D image in pixels; only a field of view beyond this many pixels is seen
+at a larger pixel size (1 m at 1 mm: more than a whole spine)."""
+WINDOW_SHAPE: tuple[int, int] = (256, 256)
+"""(rows, cols) of the training windows cut from prepared images and drawn synthetically."""
+SPINE_WINDOW_PROBABILITY: float = 0.9
+"""A training window is placed around a random labelled disc with this probability (else
+anywhere over the image)."""
+WINDOW_MARGIN_PX: int = 16
+"""The disc a window is placed around lies at least this far inside it."""
 TRAIN_SLICE_HALF_WIDTH_MM: float = 2.0
 """Training samples use every sagittal slice within this distance of the labelled slice."""
 INTENSITY_PERCENTILES: tuple[float, float] = (0.5, 99.5)

@@ -22,7 +22,13 @@ import torch
 from torch.utils.data import Dataset
 
 from .augment import Compose
-from .constants import NUM_DISCS, OUTPUT_STRIDE, SIGMA_MM
+from .constants import (
+    NUM_DISCS,
+    OUTPUT_STRIDE,
+    SIGMA_MM,
+    SPINE_WINDOW_PROBABILITY,
+    WINDOW_MARGIN_PX,
+)
 from .heatmaps import render_heatmaps
 from .io import InputError, read_npz
 
@@ -35,6 +41,56 @@ NEGATIVE_RATIO: float = 0.05
 """Default share of training items replaced by a no-spine image (noise, smooth texture or a
 constant) whose every disc channel must stay empty: the network learns not to invent discs."""
 NEGATIVE_SMOOTHING_PX: tuple[float, float] = (1.0, 8.0)
+
+
+def window_origin(rng: np.random.Generator, keypoints: np.ndarray,
+                  content_rows: tuple[int, int], shape: tuple[int, int],
+                  window: tuple[int, int]) -> tuple[int, int]:
+    """Top-left (row, col) of a training window over an image of ``shape`` whose field of view
+    covers rows ``content_rows`` (first, last).
+
+    A field of view no taller than the window is seen whole in the superior-inferior direction,
+    as at inference (where every field of view is seen whole): the window's rows cover it at a
+    random offset. A taller one is cut around a random present disc (uniformly placed at least
+    ``WINDOW_MARGIN_PX`` inside the window). Columns: around a random present disc. With
+    probability ``1 - SPINE_WINDOW_PROBABILITY``, or without a disc, the window lies anywhere.
+    """
+    (height, width), (h, w) = shape, window
+    present = np.flatnonzero(np.isfinite(keypoints[:, 0]))
+    if not len(present) or rng.random() >= SPINE_WINDOW_PROBABILITY:
+        return (int(rng.integers(min(0, height - h), max(0, height - h) + 1)),
+                int(rng.integers(min(0, width - w), max(0, width - w) + 1)))
+    row, col = keypoints[rng.choice(present)]
+    first, last = content_rows
+    if last - first + 1 <= h:
+        top = int(rng.integers(last - h + 1, first + 1))
+    else:
+        top = int(round(row - rng.uniform(WINDOW_MARGIN_PX, h - 1 - WINDOW_MARGIN_PX)))
+    left = int(round(col - rng.uniform(WINDOW_MARGIN_PX, w - 1 - WINDOW_MARGIN_PX)))
+    return top, left
+
+
+def crop_window(image: np.ndarray, keypoints: np.ndarray, window: tuple[int, int],
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Cut a ``window`` (rows, cols) out of ``image`` (H, W), with 0 where it reaches beyond;
+    placed by :func:`window_origin` (the field of view is the image's non-zero rows).
+    Keypoints (D, 2) ``(row, col)`` move with it; those outside become NaN. Returns
+    ``(window image, keypoints)``."""
+    height, width = image.shape
+    h, w = window
+    rows = np.flatnonzero(image.max(axis=1) > 0)
+    content = (int(rows[0]), int(rows[-1])) if len(rows) else (0, height - 1)
+    top, left = window_origin(rng, keypoints, content, (height, width), window)
+    out = np.zeros((h, w), np.float32)
+    r0, r1 = max(top, 0), min(top + h, height)
+    c0, c1 = max(left, 0), min(left + w, width)
+    if r1 > r0 and c1 > c0:
+        out[r0 - top:r1 - top, c0 - left:c1 - left] = image[r0:r1, c0:c1]
+    moved = (keypoints - np.array([top, left], np.float32)).astype(np.float32)
+    outside = ((moved[:, 0] < -0.5) | (moved[:, 0] > h - 0.5) | (moved[:, 1] < -0.5)
+               | (moved[:, 1] > w - 0.5))
+    moved[outside] = np.nan
+    return out, moved
 
 
 def negative_image(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -82,11 +138,18 @@ def make_item(image: np.ndarray, keypoints: np.ndarray, label_range: tuple[int, 
 
 
 class PreparedDataset(Dataset):
-    """Samples of one prepared split file (``train.npz`` ...), optionally augmented."""
+    """Samples of one prepared split file (``train.npz`` ...), optionally augmented.
+
+    ``window`` (rows, cols): every item is a random window of that size cut from its sample
+    (:func:`crop_window`; training); None: the whole sample (evaluation). ``repeat``: the
+    dataset lists every sample this many times (each time with a fresh window and
+    augmentation), so that an epoch of a few real volumes is not a handful of steps.
+    """
 
     def __init__(self, path: str | Path, sigma_mm: float = SIGMA_MM,
                  augment: Compose | None = None, outside_weight: float = OUTSIDE_WEIGHT,
-                 negative_ratio: float = 0.0, seed: int = 0) -> None:
+                 negative_ratio: float = 0.0, seed: int = 0,
+                 window: tuple[int, int] | None = None, repeat: int = 1) -> None:
         self.path = Path(path)
         self.arrays = read_npz(self.path)
         missing = {"images", "keypoints", "label_range", "pixel_mm"} - set(self.arrays)
@@ -98,6 +161,8 @@ class PreparedDataset(Dataset):
         self.outside_weight = outside_weight
         self.negative_ratio = negative_ratio
         self.rng = np.random.default_rng(seed)
+        self.window = None if window is None else (int(window[0]), int(window[1]))
+        self.repeat = max(int(repeat), 1)
 
     def reseed(self, seed: int) -> None:
         """Give this dataset (and its augmenter) fresh random streams, e.g. per worker."""
@@ -106,16 +171,19 @@ class PreparedDataset(Dataset):
             self.augment.reseed(seed)
 
     def __len__(self) -> int:
-        return len(self.arrays["images"])
+        return len(self.arrays["images"]) * self.repeat
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        index = index % len(self.arrays["images"])
         if self.negative_ratio > 0 and self.rng.random() < self.negative_ratio:
-            shape = self.arrays["images"].shape[1:]
+            shape = self.window or self.arrays["images"].shape[1:]
             return make_item(negative_image(self.rng, shape),
                              np.full((NUM_DISCS, 2), np.nan, np.float32), (1, NUM_DISCS),
                              float(self.arrays["pixel_mm"][index]), index, self.sigma_mm, 1.0)
         image = self.arrays["images"][index]
         keypoints = self.arrays["keypoints"][index]
+        if self.window is not None:
+            image, keypoints = crop_window(image, keypoints, self.window, self.rng)
         if self.augment is not None:
             image, keypoints = self.augment(image, keypoints)
         return make_item(image, keypoints, tuple(self.arrays["label_range"][index]),
@@ -124,22 +192,27 @@ class PreparedDataset(Dataset):
 
 
 class SyntheticDataset(Dataset):
-    """Fresh synthetic samples drawn on the fly (fully labelled: every disc in view is labelled,
-    so absent discs are truly absent and weigh fully).
+    """Synthetic samples drawn on the fly (fully labelled: every disc in view is labelled, so
+    absent discs are truly absent and weigh fully).
 
-    ``sampler(rng)`` returns ``(image (H, W), keypoints (D, 2))`` on the prepared grid; item
-    ``i`` of epoch ``e`` is drawn from a generator seeded by ``(seed, e, i)``.
+    ``sampler(rng)`` returns ``(image (H, W), keypoints (D, 2))``. With ``pool`` 0, item ``i``
+    of epoch ``e`` is a fresh sample drawn from a generator seeded by ``(seed, e, i)``. With
+    ``pool`` P > 0, the epochs cycle through P samples seeded by ``(seed, k)``, each drawn once
+    and kept in memory (float16), so that drawing does not slow training down; every use gets a
+    fresh augmentation.
     """
 
     def __init__(self, length: int, sampler: Callable[[np.random.Generator], tuple],
                  pixel_mm: float, sigma_mm: float = SIGMA_MM, augment: Compose | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, pool: int = 0) -> None:
         self.length = length
         self.sampler = sampler
         self.pixel_mm = pixel_mm
         self.sigma_mm = sigma_mm
         self.augment = augment
         self.seed = seed
+        self.pool = int(pool)
+        self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.epoch = 0
 
     def reseed(self, seed: int) -> None:
@@ -150,9 +223,19 @@ class SyntheticDataset(Dataset):
     def __len__(self) -> int:
         return self.length
 
+    def draw(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The un-augmented sample of item ``index`` in the current epoch."""
+        if self.pool <= 0:
+            return self.sampler(np.random.default_rng([self.seed, self.epoch, index]))
+        k = (index + self.epoch * self.length) % self.pool
+        if k not in self.cache:
+            image, keypoints = self.sampler(np.random.default_rng([self.seed, k]))
+            self.cache[k] = (image.astype(np.float16), keypoints)
+        image, keypoints = self.cache[k]
+        return image.astype(np.float32), keypoints.copy()
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        image, keypoints = self.sampler(rng)
+        image, keypoints = self.draw(index)
         if self.augment is not None:
             image, keypoints = self.augment(image, keypoints)
         return make_item(image, keypoints, (1, NUM_DISCS), self.pixel_mm, -1 - index,

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from .constants import CONFIDENCE_THRESHOLD, NUM_DISCS
-from .heatmaps import decode_ordered
+from .chain import decode_chain
 from .metrics import aggregate, image_metrics
 
 
@@ -116,7 +116,8 @@ def evaluate(model: nn.Module, dataset: Dataset, device: torch.device, batch_siz
         heatmaps = outputs[-1].float().cpu().numpy()
         for i in range(len(heatmaps)):
             pixel_mm = float(batch["pixel_mm"][i])
-            c, conf = decode_ordered(heatmaps[i], pixel_mm, threshold=threshold)
+            chain = decode_chain(heatmaps[i], pixel_mm, threshold=threshold)
+            c, conf = chain.coords, chain.confidence
             ref = batch["keypoints"][i].numpy()
             coords.append(c)
             confs.append(conf)

@@ -12,8 +12,10 @@ from .checkpoint import file_sha256, model_from_checkpoint
 from .constants import SIGMA_MM
 from .dataset import PreparedDataset
 from .engine import Evaluation, evaluate, predict, resolve_device
-from .io import InputError, atomic_path, write_json
-from .metrics import aggregate, format_table, per_disc_table
+from .geometry import sagittal_axes
+from .inference import Labeler, numbering_summary
+from .io import InputError, atomic_path, disc_voxels, load_nifti, read_data, write_json
+from .metrics import aggregate, format_table, per_disc_table, volume_metrics
 
 PER_DISC_COLUMNS = ("contrast", "disc", "name", "n_ref", "n_identified", "identification_rate",
                     "median_error_mm", "mean_error_mm")
@@ -72,6 +74,32 @@ def draw_attention(folder: Path, model: torch.nn.Module, dataset: PreparedDatase
             dataset.arrays["images"][i], attention[0], ev.coords[i], title=name))
 
 
+def reference_discs(label_path: Path) -> dict[int, list[float]]:
+    """World mm ``{disc number: (x, y, z)}`` of a disc label file (InputError if unreadable)."""
+    nii = load_nifti(label_path)
+    discs, _ = disc_voxels(read_data(nii, label_path))
+    return {n: (nii.affine @ np.r_[v, 1.0])[:3].tolist() for n, v in discs.items()}
+
+
+def evaluate_volume(labeler: Labeler, image_path: Path, label_path: Path | None = None,
+                    reference: dict[int, list[float]] | None = None) -> dict:
+    """Label one volume as label.py does and score it against its reference discs (a label
+    file, or ``{number: world mm}``), by disc number in the volume's sagittal plane.
+
+    Returns the :func:`~disclabel.metrics.volume_metrics` dict plus ``image``, ``predicted``
+    (numbers), ``reference`` (numbers) and the numbering certainty (``top_disc``,
+    ``offset_margin_nats``, ``offset_probability``).
+    """
+    result = labeler.label(image_path)
+    ref = reference if reference is not None else reference_discs(label_path)
+    nii = load_nifti(image_path)
+    metrics = volume_metrics({d.number: d.world_mm for d in result.discs}, ref,
+                             sagittal_axes(nii.affine, nii.shape))
+    return {"image": str(image_path), "predicted": [d.number for d in result.discs],
+            "reference": sorted(int(n) for n in ref), **numbering_summary(result.chain),
+            **metrics}
+
+
 def evaluate_checkpoint(checkpoint: Path, split_path: Path, out_dir: Path, device: str = "auto",
                         batch_size: int = 4, sigma: float = SIGMA_MM,
                         visualize_dir: Path | None = None, attention_dir: Path | None = None,
@@ -90,6 +118,12 @@ def evaluate_checkpoint(checkpoint: Path, split_path: Path, out_dir: Path, devic
     dataset = PreparedDataset(split_path, sigma)
     if len(dataset) == 0:
         raise InputError(f"{split_path}: no sample to evaluate")
+    trained_mm = (ckpt.get("data") or {}).get("pixel_mm")
+    prepared_mm = np.unique(dataset.arrays["pixel_mm"])
+    if trained_mm and np.any(np.abs(prepared_mm - trained_mm) > 0.01 * trained_mm):
+        print(f"warning: {checkpoint} was trained on {trained_mm} mm pixels but {split_path} "
+              f"holds {', '.join(f'{v:g}' for v in prepared_mm)} mm pixels (prepare the data "
+              f"with --pixel-mm {trained_mm})")
     ev = evaluate(model, dataset, dev, batch_size, progress=progress)
     by_contrast = summaries_by_contrast(dataset, ev)
     for contrast, summary in by_contrast.items():

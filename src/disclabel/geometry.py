@@ -23,7 +23,13 @@ import nibabel as nib
 import numpy as np
 from nibabel import orientations as ornt
 
-from .constants import CANONICAL_ORIENTATION, GRID_SHAPE, INTENSITY_PERCENTILES, PIXEL_MM
+from .constants import (
+    CANONICAL_ORIENTATION,
+    GRID_MULTIPLE,
+    INTENSITY_PERCENTILES,
+    MAX_GRID_SIDE,
+    PIXEL_MM,
+)
 
 ANTIALIAS_SIGMA_FACTOR: float = 0.5
 """Gaussian sigma (in source pixels) per unit of downsampling factor above 1, before resampling."""
@@ -77,11 +83,29 @@ def to_canonical_points(points_src: np.ndarray, canon2src: np.ndarray) -> np.nda
     return (homog @ src2canon.T)[:, :3]
 
 
-def grid_pixel_mm(extent_mm: tuple[float, float], grid_shape: tuple[int, int] = GRID_SHAPE,
-                  pixel_mm: float = PIXEL_MM) -> float:
-    """Pixel size that fits a (height_mm, width_mm) field of view in the grid, never below
-    ``pixel_mm``, keeping the aspect ratio."""
-    return float(max(pixel_mm, extent_mm[0] / grid_shape[0], extent_mm[1] / grid_shape[1]))
+def canonical_extent(shape: tuple[int, ...], affine: np.ndarray) -> tuple[float, float]:
+    """(superior-inferior, anterior-posterior) extent in mm of the sagittal slices of a volume
+    of ``shape`` with ``affine``, from the header alone (no voxel data read)."""
+    transform, canon2src = canonical_transform(affine, tuple(shape[:3]))
+    canon_shape = [0, 0, 0]
+    for src_axis, (dst_axis, _) in enumerate(transform):
+        canon_shape[int(dst_axis)] = int(shape[src_axis])
+    zooms = np.sqrt(((affine @ canon2src)[:3, :3] ** 2).sum(axis=0))
+    return float(canon_shape[1] * zooms[1]), float(canon_shape[2] * zooms[2])
+
+
+def fit_grid(extent_mm: tuple[float, float], pixel_mm: float = PIXEL_MM,
+             max_side: int = MAX_GRID_SIDE) -> tuple[tuple[int, int], float]:
+    """The grid that shows a (height_mm, width_mm) field of view whole at ``pixel_mm``.
+
+    Returns ``((rows, cols), pixel)``: each side the field of view's pixel count rounded up to a
+    multiple of ``GRID_MULTIPLE``. The pixel is ``pixel_mm`` unless a side would exceed
+    ``max_side`` pixels; only then is it enlarged (keeping the aspect ratio) to fit.
+    """
+    pixel = float(max(pixel_mm, extent_mm[0] / max_side, extent_mm[1] / max_side))
+    pixels = [int(np.ceil(e / pixel - 1e-6)) for e in extent_mm]
+    rows, cols = (max(1, -(-n // GRID_MULTIPLE)) * GRID_MULTIPLE for n in pixels)
+    return (rows, cols), pixel
 
 
 def grid_to_slice(slice_shape: tuple[int, int], slice_zooms: tuple[float, float],
@@ -162,3 +186,11 @@ def pixels_to_voxels(rc: np.ndarray, pix2vox: np.ndarray) -> np.ndarray:
 def orientation_code(affine: np.ndarray) -> str:
     """Three-letter nibabel orientation code of an affine, e.g. ``'PSR'``."""
     return "".join(nib.aff2axcodes(affine))
+
+
+def sagittal_axes(affine: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """(2, 3) unit world vectors of a volume's superior->inferior and anterior->posterior axes
+    (its canonical rows and columns): world points dotted with them give in-plane mm."""
+    _, canon2src = canonical_transform(affine, tuple(shape[:3]))
+    axes = (affine @ canon2src)[:3, 1:3].T
+    return axes / np.linalg.norm(axes, axis=1, keepdims=True)

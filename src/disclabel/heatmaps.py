@@ -79,7 +79,7 @@ def render_heatmaps(keypoints: np.ndarray, out_shape: tuple[int, int], sigma_px:
     return (g_row[:, :, None] * g_col[:, None, :]).astype(np.float32)
 
 
-def _as_numpy(heatmaps: np.ndarray | torch.Tensor) -> np.ndarray:
+def as_numpy(heatmaps: np.ndarray | torch.Tensor) -> np.ndarray:
     """Return heatmaps as a float64 numpy array (a torch tensor is detached and moved to CPU)."""
     if isinstance(heatmaps, torch.Tensor):
         return heatmaps.detach().to(device="cpu", dtype=torch.float64).numpy()
@@ -119,7 +119,7 @@ def _subpixel_1d(profiles: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     return np.where(has_max, refined, positions)
 
 
-def _refine(maps: np.ndarray, map_index: np.ndarray, rows: np.ndarray,
+def refine_peaks(maps: np.ndarray, map_index: np.ndarray, rows: np.ndarray,
             cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sub-pixel ``(row, col)`` in OUTPUT pixels of integer peaks ``maps[map_index, rows, cols]``.
 
@@ -143,7 +143,7 @@ def decode_argmax(heatmaps: np.ndarray | torch.Tensor, threshold: float = CONFID
         ``coords``: float32 (..., D, 2) ``(row, col)`` in INPUT pixels, NaN where the peak is below
         ``threshold``; ``confidence``: float32 (..., D), the peak value of each channel.
     """
-    maps = _as_numpy(heatmaps)
+    maps = as_numpy(heatmaps)
     if maps.ndim not in (3, 4):
         raise ValueError(f"heatmaps must be (D, h, w) or (B, D, h, w), got shape {maps.shape}")
     lead_shape = maps.shape[:-2]
@@ -153,7 +153,7 @@ def decode_argmax(heatmaps: np.ndarray | torch.Tensor, threshold: float = CONFID
     rows, cols = np.unravel_index(peak_flat, (height, width))
     index = np.arange(flat.shape[0])
     confidence = flat[index, rows, cols]
-    u_row, u_col = _refine(flat, index, rows, cols)
+    u_row, u_col = refine_peaks(flat, index, rows, cols)
     coords = output_to_input(np.stack([u_row, u_col], axis=1), stride)
     coords[confidence < threshold] = np.nan
     return (coords.reshape(*lead_shape, 2).astype(np.float32),
@@ -177,7 +177,7 @@ def find_candidates(heatmap: np.ndarray, threshold: float, max_candidates: int =
         ``[(row, col, score), ...]`` highest score first; ``(row, col)`` in INPUT pixels, sub-pixel
         refined as in :func:`decode_argmax`; ``score`` is the map value at the integer peak.
     """
-    hmap = _as_numpy(heatmap)
+    hmap = as_numpy(heatmap)
     if hmap.ndim != 2:
         raise ValueError(f"heatmap must have shape (h, w), got {hmap.shape}")
     if max_candidates <= 0:
@@ -196,7 +196,7 @@ def find_candidates(heatmap: np.ndarray, threshold: float, max_candidates: int =
     if not kept:
         return []
     keep = np.asarray(kept)
-    u_row, u_col = _refine(hmap[None], np.zeros(len(keep), dtype=np.intp), rows[keep], cols[keep])
+    u_row, u_col = refine_peaks(hmap[None], np.zeros(len(keep), dtype=np.intp), rows[keep], cols[keep])
     r_row = output_to_input(u_row, stride)
     r_col = output_to_input(u_col, stride)
     return [(float(r_row[i]), float(r_col[i]), float(scores[k])) for i, k in enumerate(keep)]
@@ -229,7 +229,7 @@ def decode_ordered(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
         ``coords``: float32 (D, 2) ``(row, col)`` in INPUT pixels, NaN for a channel left unchosen;
         ``confidence``: float32 (D,), the score of the chosen candidate, 0 for an unchosen channel.
     """
-    maps = _as_numpy(heatmaps)
+    maps = as_numpy(heatmaps)
     if maps.ndim != 3:
         raise ValueError(f"heatmaps must have shape (D, h, w), got {maps.shape}")
     if not pixel_mm > 0:

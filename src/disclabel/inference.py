@@ -1,10 +1,11 @@
 """Label any NIfTI volume: find and number its discs and place them in the image's own space.
 
-Nothing but the image is used: the sagittal slice is chosen by running the network over the
-central slices (a coarse pass, then a fine one around the best) and keeping the slice whose ordered
-decoding is the most confident; the heatmaps of that slice and its neighbours are averaged and
-decoded, and each disc found is placed in 3-D on that slice, at its posterior tip, and mapped back
-through the image's own affine.
+Nothing but the image is used: each sagittal slice is seen whole at the model's pixel size (the
+grid grows with the field of view, as in prepared data); the slice is chosen by running the
+network over the central slices (a coarse pass, then a fine one around the best) and keeping the
+slice whose chain decoding (:mod:`disclabel.chain`) is the most confident; the heatmaps of that
+slice and its neighbours are averaged and decoded, and each disc found is placed in 3-D on that
+slice, at its posterior tip, and mapped back through the image's own affine.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import numpy as np
 import torch
 
 from . import __version__
-from .checkpoint import file_sha256, model_from_checkpoint
-from .constants import CONFIDENCE_THRESHOLD, DISC_NAMES, GRID_SHAPE, LABEL_SUFFIX_OUT, PIXEL_MM
+from .checkpoint import default_weights, file_sha256, model_from_checkpoint
+from .chain import ChainResult, decode_chain
+from .constants import CONFIDENCE_THRESHOLD, DISC_NAMES, LABEL_SUFFIX_OUT, PIXEL_MM
 from .engine import resolve_device
 from .geometry import to_canonical
-from .heatmaps import decode_ordered
 from .io import InputError, atomic_path, load_nifti, nifti_stem, read_data
 from .prepare import slice_sample
 
@@ -35,25 +36,32 @@ FINE_STEP_MM: float = 2.0
 SLAB_HALF_WIDTH_MM: float = 2.0
 """Heatmaps of the slices within this distance of the best one are averaged before decoding."""
 LABEL_DTYPE = np.uint8
+NUMBERING_NOTE = ("the chain of discs is numbered with one offset voted by every disc's channel "
+                  "evidence; the margin is the log-evidence of the best numbering minus that of "
+                  "the second best (larger is surer)")
 
 
 @dataclass
 class Disc:
-    """One detected disc: number, name, source voxel index (i, j, k), world mm, confidence."""
+    """One detected disc: number, name, source voxel index (i, j, k), world mm, confidence
+    (how much disc the network sees there) and identity (its evidence share on this number)."""
 
     number: int
     name: str
     voxel: tuple[int, int, int]
     world_mm: tuple[float, float, float]
     confidence: float
+    identity: float
 
 
 @dataclass
 class LabelResult:
     """Discs found in one volume, with the 2-D evidence used (for QC pictures).
 
-    ``image`` (H, W) is the chosen slice on the grid; ``coords`` (D, 2) the decoded (row, col),
-    NaN when absent; ``confidence`` (D,); ``slice_index`` the canonical sagittal slice.
+    ``image`` (H, W) is the chosen slice on its grid; ``coords`` (D, 2) the decoded (row, col),
+    NaN when absent; ``confidence`` (D,); ``slice_index`` the canonical sagittal slice;
+    ``chain`` the decoding (offset and its margin); ``heatmap`` (h, w) the sum of the averaged
+    disc heatmaps; ``pixel_mm`` the grid's pixel size.
     """
 
     path: Path
@@ -63,6 +71,9 @@ class LabelResult:
     image: np.ndarray
     coords: np.ndarray
     confidence: np.ndarray
+    chain: ChainResult
+    heatmap: np.ndarray
+    pixel_mm: float
     slices_tried: list[int] = field(default_factory=list)
 
 
@@ -84,7 +95,6 @@ class Labeler:
         self.device = resolve_device(device)
         self.model.to(self.device)
         data = ckpt.get("data") or {}
-        self.grid = tuple(data.get("grid_shape", GRID_SHAPE))
         self.pixel_mm = float(data.get("pixel_mm", PIXEL_MM))
         self.threshold = threshold
         self.sha256 = file_sha256(self.weights)
@@ -95,14 +105,16 @@ class Labeler:
         todo = [x for x in xs if x not in cache]
         if not todo:
             return
-        samples = [slice_sample(volume, x, affine, self.grid, self.pixel_mm) for x in todo]
+        samples = [slice_sample(volume, x, affine, None, self.pixel_mm) for x in todo]
         batch = torch.from_numpy(np.stack([s[0] for s in samples]))[:, None].to(self.device)
         tic = time.perf_counter()
-        heatmaps = self.model(batch)[-1].float().cpu().numpy()
+        with torch.autocast(self.device.type, dtype=torch.bfloat16,
+                            enabled=self.device.type == "cuda"):
+            heatmaps = self.model(batch)[-1].float().cpu().numpy()
         self.model_seconds += time.perf_counter() - tic
         for x, sample, maps in zip(todo, samples, heatmaps, strict=True):
-            _, conf = decode_ordered(maps, sample[3], threshold=self.threshold)
-            cache[x] = (float(conf.sum()), sample, maps)
+            chain = decode_chain(maps, sample[3], threshold=self.threshold)
+            cache[x] = (float(chain.confidence.sum()), sample, maps)
 
     def label(self, path: str | Path) -> LabelResult:
         """Find the discs of one NIfTI volume (raises :class:`InputError` on a bad file)."""
@@ -126,19 +138,21 @@ class Labeler:
         # seen on neighbouring slices too, while spurious peaks of single slices average out
         slab = [x for x in cache if abs(x - best) * zoom <= SLAB_HALF_WIDTH_MM]
         mean_maps = np.mean([cache[x][2] for x in slab], axis=0)
-        coords, conf = decode_ordered(mean_maps, pixel, threshold=self.threshold)
+        chain = decode_chain(mean_maps, pixel, threshold=self.threshold)
         discs = []
-        for d in np.nonzero(np.isfinite(coords[:, 0]))[0]:
-            voxel = pix2vox @ np.r_[coords[d], 0.0, 1.0]
+        for d in np.nonzero(np.isfinite(chain.coords[:, 0]))[0]:
+            voxel = pix2vox @ np.r_[chain.coords[d], 0.0, 1.0]
             index = tuple(int(v) for v in np.rint(voxel[:3]))
             if not all(0 <= v < n for v, n in zip(index, nii.shape[:3], strict=True)):
                 continue  # decoded in the padding around the field of view
             world = nii.affine @ np.r_[index, 1.0]
             discs.append(Disc(int(d + 1), DISC_NAMES[d], index,
                               tuple(round(float(w), 3) for w in world[:3]),
-                              round(float(conf[d]), 4)))
-        return LabelResult(path, tuple(nii.shape[:3]), discs, int(best), image, coords, conf,
-                           sorted(cache))
+                              round(float(chain.confidence[d]), 4),
+                              round(float(chain.identity[d]), 4)))
+        return LabelResult(path, tuple(nii.shape[:3]), discs, int(best), image, chain.coords,
+                           chain.confidence, chain, np.clip(mean_maps, 0, None).sum(axis=0),
+                           float(pixel), sorted(cache))
 
     def sidecar(self, result: LabelResult, output: Path) -> dict:
         """JSON sidecar content of a label file."""
@@ -148,13 +162,28 @@ class Labeler:
             "source_image": str(result.path),
             "label_file": str(output),
             "discs": [{"number": d.number, "name": d.name, "world_mm": list(d.world_mm),
-                       "voxel": list(d.voxel), "confidence": d.confidence}
+                       "voxel": list(d.voxel), "confidence": d.confidence,
+                       "identity": d.identity}
                       for d in result.discs],
+            "numbering": {**numbering_summary(result.chain), "explanation": NUMBERING_NOTE},
             "sagittal_slice_canonical": result.slice_index,
             "model": {"path": str(self.weights), "sha256": self.sha256,
                       "confidence_threshold": self.threshold},
             "software": {"name": "disclabel", "version": __version__},
         }
+
+
+def numbering_summary(chain: ChainResult) -> dict:
+    """How sure the decoder is of the chain's numbering (JSON-ready)."""
+    def finite(value: float) -> float | None:
+        return round(float(value), 3) if np.isfinite(value) else None
+
+    return {
+        "top_disc": chain.offset,
+        "offset_margin_nats": finite(chain.margin),
+        "offset_probability": finite(chain.offset_probability),
+        "skipped_discs": list(chain.gaps),
+    }
 
 
 def label_image(result: LabelResult, reference: nib.Nifti1Image) -> nib.Nifti1Image:
@@ -188,12 +217,12 @@ def default_output(image_path: Path) -> Path:
     return image_path.with_name(f"{nifti_stem(image_path)}_{LABEL_SUFFIX_OUT}.nii.gz")
 
 
-def check_weights(weights: str | Path | None, default: Path) -> Path:
-    """The weights to use, or a clear error when neither the given nor the default exist."""
-    path = Path(weights) if weights else default
+def check_weights(weights: str | Path | None) -> Path:
+    """The weights to use (given, else the shipped model), or a clear error when missing."""
+    path = Path(weights) if weights else default_weights()
     if not path.is_file():
         if weights:
-            raise InputError(f"{path}: weights not found")
-        raise InputError(f"{path}: no default model is installed; pass --weights "
-                         "runs/<run>/best.pt (train one with main.py)")
+            raise InputError(f"{path}: checkpoint not found")
+        raise InputError(f"{path}: the shipped model is missing (rebuild it with `make model`, "
+                         "or pass --weights runs/<run>/best.pt)")
     return path

@@ -203,6 +203,22 @@ def image_metrics(
 # --------------------------------------------------------------------------------------------
 # Over images
 # --------------------------------------------------------------------------------------------
+def volume_metrics(pred_world: dict[int, Sequence[float]], ref_world: dict[int, Sequence[float]],
+                   axes: np.ndarray, radius_mm: float = IDENTIFICATION_RADIUS_MM) -> dict:
+    """:func:`image_metrics` of discs given in world mm (``{disc number: (x, y, z)}``), compared
+    in the sagittal plane of a volume: ``axes`` (2, 3) are its superior->inferior and
+    anterior->posterior unit vectors (left-right is ignored). Pixel units are mm, so the
+    original-compatible thresholds read as mm."""
+    def project(points: dict[int, Sequence[float]]) -> np.ndarray:
+        out = np.full((NUM_DISCS, 2), np.nan)
+        for number, xyz in points.items():
+            if 1 <= int(number) <= NUM_DISCS:
+                out[int(number) - 1] = np.asarray(axes, np.float64) @ np.asarray(xyz, np.float64)
+        return out
+
+    return image_metrics(project(pred_world), project(ref_world), 1.0, radius_mm)
+
+
 def aggregate(results: Sequence[dict]) -> dict:
     """Summarise :func:`image_metrics` dicts over a set of images.
 

@@ -1,8 +1,11 @@
 """Turn manifest entries into prepared 2-D sagittal samples with per-disc keypoints.
 
-Each volume is reoriented to the canonical orientation, a sagittal slice is taken, resampled to a
-fixed physical pixel size (larger only when the field of view does not fit), centred on a fixed
-grid, and its intensities mapped to [0, 1]. Validation and test samples use the mid-sagittal slice
+Each volume is reoriented to the canonical orientation, a sagittal slice is taken, resampled to
+one fixed physical pixel size (``PIXEL_MM``; larger only beyond ``MAX_GRID_SIDE`` pixels), centred
+on a grid that holds the whole field of view, and its intensities mapped to [0, 1]. The grid of
+one sample is its field of view rounded up to multiples of 64 pixels (:func:`fit_grid`), exactly
+as label.py sees a volume; the samples of a split file share the smallest grid that holds them
+all (0 around each field of view). Validation and test samples use the mid-sagittal slice
 of the volume, chosen without the labels; training samples use every slice within
 ``TRAIN_SLICE_HALF_WIDTH_MM`` of the labelled slice.
 
@@ -39,7 +42,7 @@ from . import splits
 from .constants import (
     CANONICAL_ORIENTATION,
     DISC_NAMES,
-    GRID_SHAPE,
+    GRID_MULTIPLE,
     MANIFEST_NAME,
     NUM_DISCS,
     PIXEL_MM,
@@ -48,7 +51,8 @@ from .constants import (
 )
 from .geometry import (
     CanonicalVolume,
-    grid_pixel_mm,
+    canonical_extent,
+    fit_grid,
     grid_to_slice,
     normalise_intensity,
     pix2vox_matrix,
@@ -68,7 +72,7 @@ from .io import (
     write_npz,
 )
 
-PREPARED_VERSION = 1
+PREPARED_VERSION = 2
 
 SAMPLE_KEYS = ("images", "keypoints", "visible", "label_range", "subjects", "contrasts",
                "image_paths", "pixel_mm", "slice_index", "pix2vox", "vox2world")
@@ -97,16 +101,19 @@ def mid_slice(volume: CanonicalVolume) -> int:
 
 
 def slice_sample(volume: CanonicalVolume, x: int, vox2world: np.ndarray,
-                 grid_shape: tuple[int, int] = GRID_SHAPE, pixel_mm: float = PIXEL_MM
+                 grid_shape: tuple[int, int] | None = None, pixel_mm: float = PIXEL_MM
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Resample canonical sagittal slice ``x`` onto the grid.
+    """Resample canonical sagittal slice ``x`` at ``pixel_mm``, centred on a grid.
 
-    Returns ``(image (H, W) float32, g2s (3, 3) grid -> slice voxel, pix2vox (4, 4), pixel)``.
+    ``grid_shape`` None: the grid that holds the whole field of view (:func:`fit_grid`); a
+    given grid smaller than the field of view keeps its centre. Returns ``(image (H, W)
+    float32, g2s (3, 3) grid -> slice voxel, pix2vox (4, 4), pixel)``.
     """
     slice2d = volume.data[x]
     zooms = (float(volume.zooms[1]), float(volume.zooms[2]))
     extent = (slice2d.shape[0] * zooms[0], slice2d.shape[1] * zooms[1])
-    pixel = grid_pixel_mm(extent, grid_shape, pixel_mm)
+    auto_grid, pixel = fit_grid(extent, pixel_mm)
+    grid_shape = tuple(grid_shape) if grid_shape is not None else auto_grid
     g2s = grid_to_slice(slice2d.shape, zooms, grid_shape, pixel)
     window = normalise_intensity(slice2d)
     image = resample_slice(slice2d, g2s, grid_shape, window)
@@ -126,7 +133,13 @@ def keypoints_on_grid(discs_canon: dict[int, np.ndarray], g2s: np.ndarray,
     return keypoints, visible
 
 
-def prepare_entry(entry: dict, training: bool, grid_shape: tuple[int, int] = GRID_SHAPE,
+def entry_grid(entry: dict, pixel_mm: float = PIXEL_MM) -> tuple[int, int]:
+    """The grid that holds an entry's sagittal field of view (header only; InputError if bad)."""
+    nii = load_nifti(entry["image"])
+    return fit_grid(canonical_extent(nii.shape, nii.affine), pixel_mm)[0]
+
+
+def prepare_entry(entry: dict, training: bool, grid_shape: tuple[int, int] | None = None,
                   pixel_mm: float = PIXEL_MM,
                   half_width_mm: float = TRAIN_SLICE_HALF_WIDTH_MM) -> list[Sample]:
     """Prepare the samples of one manifest entry (keys ``image``, ``label``, ``subject``,
@@ -153,14 +166,14 @@ def prepare_entry(entry: dict, training: bool, grid_shape: tuple[int, int] = GRI
     samples = []
     for x in xs:
         image, g2s, pix2vox, pixel = slice_sample(volume, x, image_nii.affine, grid_shape, pixel_mm)
-        keypoints, visible = keypoints_on_grid(discs_canon, g2s, grid_shape)
+        keypoints, visible = keypoints_on_grid(discs_canon, g2s, image.shape)
         samples.append(Sample(image, keypoints, visible, label_range, entry["subject"],
                               entry["contrast"], str(entry["image"]), pixel, int(x), pix2vox,
                               np.asarray(image_nii.affine, np.float64)))
     return samples
 
 
-def stack_samples(samples: Sequence[Sample], grid_shape: tuple[int, int] = GRID_SHAPE
+def stack_samples(samples: Sequence[Sample], grid_shape: tuple[int, int]
                   ) -> dict[str, np.ndarray]:
     """Stack samples into the arrays of a split file (empty arrays when there is none)."""
     n = len(samples)
@@ -210,11 +223,12 @@ def load_or_assign_splits(target: Path, entries: Sequence[dict], fractions: Sequ
 
 def prepare_dataset(source: Path, target: Path, fractions: Sequence[float] = (0.8, 0.1, 0.1),
                     seed: int = 42, contrasts: Sequence[str] | None = None,
-                    grid_shape: tuple[int, int] = GRID_SHAPE, pixel_mm: float = PIXEL_MM,
+                    grid_shape: tuple[int, int] | None = None, pixel_mm: float = PIXEL_MM,
                     log: Callable[[str], None] = print, progress: bool = True) -> dict:
     """Prepare ``train/val/test.npz``, ``splits.json`` and ``meta.json`` from a manifest.
 
-    A bad entry is skipped with its reason. Returns the content of ``meta.json``.
+    ``grid_shape`` None: each split's grid is the smallest that holds all its fields of view at
+    ``pixel_mm``. A bad entry is skipped with its reason. Returns the content of ``meta.json``.
     """
     manifest_path = Path(source) / MANIFEST_NAME
     manifest = read_json(manifest_path, "manifest (run create_dataset.py first)")
@@ -227,16 +241,34 @@ def prepare_dataset(source: Path, target: Path, fractions: Sequence[float] = (0.
     assignment = load_or_assign_splits(target, entries, fractions, seed)
     per_split: dict[str, list[Sample]] = {name: [] for name in SPLIT_NAMES}
     skipped = []
-    for entry in tqdm(entries, desc="prepare", unit="volume", disable=not progress):
+
+    def skip(entry: dict, exc: InputError) -> None:
+        skipped.append({"image": entry["image"], "reason": str(exc)})
+        log(f"skipped {entry['image']}: {exc}")
+
+    grids: dict[str, tuple[int, int]] = {}
+    usable = []
+    for entry in entries:
+        try:
+            grid = tuple(grid_shape) if grid_shape is not None else entry_grid(entry, pixel_mm)
+        except InputError as exc:
+            skip(entry, exc)
+            continue
+        side = assignment[entry["subject"]]
+        old = grids.get(side, (0, 0))
+        grids[side] = (max(old[0], grid[0]), max(old[1], grid[1]))
+        usable.append(entry)
+    for entry in tqdm(usable, desc="prepare", unit="volume", disable=not progress):
         side = assignment[entry["subject"]]
         try:
-            per_split[side].extend(prepare_entry(entry, side == "train", grid_shape, pixel_mm))
+            per_split[side].extend(prepare_entry(entry, side == "train", grids[side], pixel_mm))
         except InputError as exc:
-            skipped.append({"image": entry["image"], "reason": str(exc)})
-            log(f"skipped {entry['image']}: {exc}")
+            skip(entry, exc)
+    empty_grid = tuple(grid_shape) if grid_shape is not None else (GRID_MULTIPLE, GRID_MULTIPLE)
+    split_grids = {name: list(grids.get(name, empty_grid)) for name in SPLIT_NAMES}
     meta = {
         "version": PREPARED_VERSION,
-        "grid_shape": list(grid_shape),
+        "grid_shapes": split_grids,
         "pixel_mm": pixel_mm,
         "orientation": "".join(CANONICAL_ORIENTATION),
         "axes": {"row": "superior -> inferior", "col": "anterior -> posterior"},
@@ -251,7 +283,7 @@ def prepare_dataset(source: Path, target: Path, fractions: Sequence[float] = (0.
     }
     for name in SPLIT_NAMES:
         samples = per_split[name]
-        write_npz(target / f"{name}.npz", stack_samples(samples, grid_shape))
+        write_npz(target / f"{name}.npz", stack_samples(samples, tuple(split_grids[name])))
         meta["counts"][name] = {"samples": len(samples),
                                 "subjects": len({s.subject for s in samples})}
     write_json(target / "meta.json", meta)

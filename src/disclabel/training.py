@@ -20,11 +20,12 @@ from torch.utils.data import ConcatDataset, DataLoader
 
 from .augment import AugmentConfig, build_augmenter
 from .checkpoint import load_weights, read_checkpoint, save_checkpoint
-from .constants import FOREGROUND_WEIGHT, SIGMA_MM
+from .constants import FOREGROUND_WEIGHT, SIGMA_MM, WINDOW_SHAPE
 from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset, worker_init
 from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
 from .io import InputError, read_json, write_json
 from .models import StackedHourglass, build_model, count_parameters
+from .synthetic.tables import DEFAULT_STYLE_2D
 
 METRIC_COLUMNS = ("epoch", "train_loss", "val_loss", "val_identification_rate",
                   "val_median_error_mm", "val_mean_error_mm", "val_false_positives", "lr",
@@ -60,6 +61,11 @@ class TrainConfig:
     device: str = "auto"
     resume: str = ""
     synthetic_ratio: float = 0.0
+    synthetic_pool: int = 0          # 0: fresh synthetic samples every epoch; P: cycle through P
+    synthetic_style: str = DEFAULT_STYLE_2D  # generator appearance (synthetic.tables.STYLES_2D)
+    real_repeat: int = 1             # each real training sample appears this often per epoch
+    window: list[int] = field(default_factory=lambda: list(WINDOW_SHAPE))
+    val_every: int = 1               # validate (and pick best.pt) every N epochs and at the end
     augment: bool = True
     progress: bool = True
     max_train_seconds: float = 0.0   # stop after the epoch that passes this (0 = no limit)
@@ -100,8 +106,10 @@ def training_set(config: TrainConfig, meta: dict
     """The real prepared training samples, mixed with on-the-fly synthetic ones when
     ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch)."""
     augment = build_augmenter(AugmentConfig(), config.seed) if config.augment else None
+    window = tuple(config.window)
     real = PreparedDataset(Path(config.datapath) / "train.npz", config.sigma, augment,
-                           config.outside_weight, config.negative_ratio, config.seed)
+                           config.outside_weight, config.negative_ratio, config.seed,
+                           window=window, repeat=config.real_repeat)
     if config.synthetic_ratio <= 0:
         if len(real) == 0:
             raise InputError(f"{real.path}: no training sample (use --synthetic-ratio to train "
@@ -110,13 +118,13 @@ def training_set(config: TrainConfig, meta: dict
     from .synthetic import sample_2d
 
     ratio = min(config.synthetic_ratio, 1.0)
-    n_synth = (SYNTHETIC_EPOCH_SIZE if ratio >= 1 or len(real) == 0
+    n_synth = (SYNTHETIC_EPOCH_SIZE * config.real_repeat if ratio >= 1 or len(real) == 0
                else max(1, round(len(real) * ratio / (1 - ratio))))
-    grid = tuple(meta["grid_shape"])
     pixel = float(meta["pixel_mm"])
     synth_augment = build_augmenter(AugmentConfig(), config.seed + 1) if config.augment else None
-    synth = SyntheticDataset(n_synth, lambda rng: sample_2d(rng, grid, pixel), pixel,
-                             config.sigma, synth_augment, config.seed)
+    style = config.synthetic_style
+    synth = SyntheticDataset(n_synth, lambda rng: sample_2d(rng, window, pixel, style=style), pixel,
+                             config.sigma, synth_augment, config.seed, config.synthetic_pool)
     if ratio >= 1 or len(real) == 0:
         return synth, synth
     return ConcatDataset([real, synth]), synth
@@ -161,6 +169,8 @@ def train(config: TrainConfig) -> Path:
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
+    if device.type == "cpu":  # the same seed gives the same weights on this machine
+        torch.use_deterministic_algorithms(True)
     train_set, synth = training_set(config, meta)
     val_set = PreparedDataset(Path(config.datapath) / "val.npz", config.sigma, None,
                               config.outside_weight)
@@ -175,8 +185,9 @@ def train(config: TrainConfig) -> Path:
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
         start_epoch, best = int(ckpt["epoch"]), ckpt.get("best")
+    data_info = {"pixel_mm": meta["pixel_mm"], "window": list(config.window)}
     write_json(run_dir / "config.json", {**asdict(config), "out": str(run_dir),
-                                         "model": model.config, "data": meta["grid_shape"]})
+                                         "model": model.config, "data": data_info})
     log = make_logger(run_dir)
     log.info(f"run {run_dir}: {count_parameters(model):,} parameters, device {device}, "
              f"{len(train_set)} training / {len(val_set)} validation samples"
@@ -199,33 +210,40 @@ def train(config: TrainConfig) -> Path:
                                 desc=f"epoch {epoch}/{config.epochs}",
                                 foreground_weight=config.foreground_weight)
         scheduler.step()
-        ev = evaluate(model, val_set, device, config.val_batch)
-        s = ev.summary
+        out_of_time = bool(config.max_train_seconds
+                           and time.perf_counter() - began > config.max_train_seconds)
+        validate = (epoch % max(config.val_every, 1) == 0 or epoch == config.epochs
+                    or out_of_time)
+        ev = evaluate(model, val_set, device, config.val_batch) if validate else None
+        s = ev.summary if ev is not None else {}
         seconds = time.perf_counter() - tic
-        row = [epoch, stats["loss"], ev.loss, s["identification_rate"], s["median_error_mm"],
-               s["mean_error_mm"], s["false_positives"], lr, seconds]
+        row = [epoch, stats["loss"], None if ev is None else ev.loss,
+               s.get("identification_rate"), s.get("median_error_mm"), s.get("mean_error_mm"),
+               s.get("false_positives"), lr, seconds]
         with open(metrics_path, "a", newline="") as handle:
             csv.writer(handle).writerow(["" if v is None else v for v in row])
-        improved = len(val_set) > 0 and _is_better(s, best)
+        improved = ev is not None and len(val_set) > 0 and _is_better(s, best)
         if improved:
             best = {"epoch": epoch, "identification_rate": s["identification_rate"] or 0.0,
                     "median_error_mm": (math.inf if s["median_error_mm"] is None
                                         else s["median_error_mm"])}
         extra = {"epoch": epoch, "optimizer": optimizer.state_dict(),
                  "scheduler": scheduler.state_dict(), "best": best,
-                 "train_config": asdict(config), "data": {"grid_shape": meta["grid_shape"],
-                                                         "pixel_mm": meta["pixel_mm"]}}
+                 "train_config": asdict(config), "data": data_info}
         save_checkpoint(run_dir / "last.pt", model, **extra)
         if improved or not (run_dir / "best.pt").exists():
             save_checkpoint(run_dir / "best.pt", model, **extra)
-        _save_val_picture(run_dir, epoch, val_set, ev)
-        rate = s["identification_rate"]
-        err = s["median_error_mm"]
-        log.info(f"epoch {epoch}/{config.epochs} loss {stats['loss']:.5f} val_loss {ev.loss:.5f}"
-                 f" id_rate {'n/a' if rate is None else f'{100 * rate:.1f}%'}"
-                 f" median_err {'n/a' if err is None else f'{err:.2f} mm'}"
+        if ev is not None:
+            _save_val_picture(run_dir, epoch, val_set, ev)
+        rate = s.get("identification_rate")
+        err = s.get("median_error_mm")
+        val_text = ("" if ev is None else
+                    f" val_loss {ev.loss:.5f}"
+                    f" id_rate {'n/a' if rate is None else f'{100 * rate:.1f}%'}"
+                    f" median_err {'n/a' if err is None else f'{err:.2f} mm'}")
+        log.info(f"epoch {epoch}/{config.epochs} loss {stats['loss']:.5f}{val_text}"
                  f" lr {lr:.2e} {seconds:.1f}s{' *best*' if improved else ''}")
-        if config.max_train_seconds and time.perf_counter() - began > config.max_train_seconds:
+        if out_of_time:
             log.info(f"stopping after epoch {epoch}: time budget of "
                      f"{config.max_train_seconds:.0f} s reached")
             break

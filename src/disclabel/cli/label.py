@@ -10,7 +10,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..constants import CONTRASTS, DEFAULT_WEIGHTS_FILE, LABEL_SUFFIX_OUT
+import numpy as np
+
+from ..constants import CONTRASTS, LABEL_SUFFIX_OUT
 from ..inference import (
     Labeler,
     check_weights,
@@ -20,8 +22,6 @@ from ..inference import (
 )
 from ..io import InputError, load_nifti, nifti_stem, write_json
 from .common import Parser, run_main
-
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -84,26 +84,49 @@ def _sidecar_path(label_path: Path) -> Path:
     return label_path.with_name(nifti_stem(label_path) + ".json")
 
 
-def _write_qc(result, folder: Path, output: Path) -> Path:
-    from ..viz import render_prediction, save_png
+def _qc_picture(result) -> np.ndarray:
+    from ..viz import render_qc
 
-    rgb = render_prediction(result.image, result.coords, None, result.confidence,
-                            title=f"{result.path.name}  sagittal slice {result.slice_index}  "
-                                  f"{len(result.discs)} discs")
+    chain = result.chain
+    if chain.offset is None:
+        certainty = "no spine found"
+    else:
+        certainty = (f"numbering margin {chain.margin:.1f} nats (p = "
+                     f"{chain.offset_probability:.2f})" if np.isfinite(chain.margin)
+                     else "numbering certain")
+    title = (f"{result.path.name}  slice {result.slice_index}  {len(result.discs)} discs  "
+             f"{certainty}")
+    return render_qc(result.image, result.coords, result.confidence, result.pixel_mm, title,
+                     result.heatmap)
+
+
+def _write_qc(rgb: np.ndarray, folder: Path, output: Path) -> Path:
+    from ..viz import save_png
+
     path = folder / f"{_sidecar_path(output).stem}_qc.png"
     save_png(path, rgb)
+    return path
+
+
+def _write_mosaic(folder: Path, pictures: list[np.ndarray], names: list[str]) -> Path:
+    from ..viz import render_mosaic, save_png
+
+    path = folder / "qc_overview.png"
+    save_png(path, render_mosaic(pictures, names))
     return path
 
 
 def _body(args: argparse.Namespace) -> int:
 
     jobs, deriv = _jobs(args)
-    weights = check_weights(args.weights, PACKAGE_DIR / DEFAULT_WEIGHTS_FILE)
+    weights = check_weights(args.weights)
     try:
         labeler = Labeler(weights, args.device)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     failures = 0
+    qc_pictures: list[np.ndarray] = []
+    qc_names: list[str] = []
     for image_path, output in jobs:
         tic = time.perf_counter()
         try:
@@ -121,7 +144,13 @@ def _body(args: argparse.Namespace) -> int:
             print(f"label.py: warning: {image_path}: no disc found (is there a spine in the "
                   "image?); wrote an empty label file", file=sys.stderr)
         if args.qc is not None:
-            _write_qc(result, args.qc, output)
+            rgb = _qc_picture(result)
+            _write_qc(rgb, args.qc, output)
+            if len(jobs) > 1:
+                qc_pictures.append(rgb)
+                qc_names.append(nifti_stem(image_path))
+    if qc_pictures:
+        print(f"QC overview: {_write_mosaic(args.qc, qc_pictures, qc_names)}")
     if deriv is not None and not (deriv / "dataset_description.json").exists():
         from .. import __version__
 

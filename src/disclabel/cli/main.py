@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
-from ..constants import FOREGROUND_WEIGHT, SIGMA_MM
+from ..constants import FOREGROUND_WEIGHT, SIGMA_MM, WINDOW_SHAPE
 from ..dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT
 from ..io import InputError
+from ..synthetic.tables import DEFAULT_STYLE_2D, STYLES_2D
 from .common import Parser, run_main, str2bool
 
 RUNS_DIR = Path("runs")
@@ -52,6 +53,21 @@ def get_parser() -> argparse.ArgumentParser:
                    help="checkpoint to resume from, or 'true' for the run folder's last.pt")
     p.add_argument("--synthetic-ratio", "--synthetic_ratio", dest="synthetic_ratio", type=float,
                    default=0.0, help="share of fresh synthetic samples in each epoch (0..1)")
+    p.add_argument("--synthetic-pool", "--synthetic_pool", dest="synthetic_pool", type=int,
+                   default=0, help="cycle through this many synthetic samples kept in memory "
+                                   "(0: fresh samples every epoch)")
+    p.add_argument("--synthetic-style", "--synthetic_style", dest="synthetic_style",
+                   choices=sorted(STYLES_2D), default=DEFAULT_STYLE_2D,
+                   help="appearance settings of the synthetic generator (default: "
+                        f"{DEFAULT_STYLE_2D}; v1 = the first generator)")
+    p.add_argument("--real-repeat", "--real_repeat", dest="real_repeat", type=int, default=1,
+                   help="each real training sample appears this often per epoch")
+    p.add_argument("--window", type=int, nargs=2, default=list(WINDOW_SHAPE),
+                   metavar=("ROWS", "COLS"),
+                   help="training window cut from each sample, multiples of 64 (default: "
+                        f"{WINDOW_SHAPE[0]} {WINDOW_SHAPE[1]})")
+    p.add_argument("--val-every", "--val_every", dest="val_every", type=int, default=1,
+                   help="validate every N epochs (and after the last)")
     p.add_argument("--augment", type=str2bool, default=True, help="training augmentation")
     p.add_argument("--progress", type=str2bool, default=True, help="tqdm progress bars")
     p.add_argument("--max-train-seconds", "--max_train_seconds", dest="max_train_seconds",
@@ -62,17 +78,23 @@ def get_parser() -> argparse.ArgumentParser:
                    help="with --evaluate: write attention-map overlays of validation images")
     p.add_argument("--checkpoint", default="",
                    help="with --evaluate: checkpoint (default: --resume, else the run folder's "
-                        "best.pt, else the newest runs/*/best.pt)")
+                        "best.pt when --out is given, else the shipped model)")
     return p
 
 
 def _check(args: argparse.Namespace) -> None:
     positive = {"epochs": args.epochs, "train-batch": args.train_batch,
                 "val-batch": args.val_batch, "stacks": args.stacks, "blocks": args.blocks,
-                "features": args.features}
+                "features": args.features, "real-repeat": args.real_repeat,
+                "val-every": args.val_every}
     for name, value in positive.items():
         if value < 1:
             raise InputError(f"--{name} {value}: must be at least 1")
+    if args.synthetic_pool < 0:
+        raise InputError(f"--synthetic-pool {args.synthetic_pool}: must be >= 0")
+    if any(n < 64 or n % 64 for n in args.window):
+        raise InputError(f"--window {args.window[0]} {args.window[1]}: sizes must be "
+                         "multiples of 64")
     if args.features % 4:
         raise InputError(f"--features {args.features}: must be a multiple of 4")
     if args.lr <= 0 or args.sigma <= 0:
@@ -83,16 +105,9 @@ def _check(args: argparse.Namespace) -> None:
             raise InputError(f"--{name.replace('_', '-')} {value}: must lie in [0, 1]")
 
 
-def newest_checkpoint(runs: Path = RUNS_DIR, name: str = "best.pt") -> Path:
-    """The ``name`` checkpoint of the most recently modified run folder."""
-    found = sorted(runs.glob(f"*/{name}"), key=lambda p: p.stat().st_mtime)
-    if not found:
-        raise InputError(f"{runs}: no run with a {name} (train first, or pass --checkpoint)")
-    return found[-1]
-
-
 def _evaluate(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate_checkpoint
+    from ..inference import check_weights
 
     if args.checkpoint:
         ckpt = Path(args.checkpoint)
@@ -101,8 +116,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     elif args.out:
         ckpt = Path(args.out) / "best.pt"
     else:
-        ckpt = newest_checkpoint()
-    out = Path(args.out) if args.out else ckpt.parent
+        ckpt = check_weights(None)
+        print(f"evaluating the shipped model {ckpt}")
+    out = Path(args.out) if args.out else RUNS_DIR / "evaluate_shipped"
     evaluate_checkpoint(ckpt, Path(args.datapath) / "val.npz", out / "evaluate",
                         device=args.device, batch_size=args.val_batch, sigma=args.sigma,
                         attention_dir=out / "attention" if args.attshow else None,

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..constants import GRID_SHAPE, PIXEL_MM, SPLIT_NAMES
+from ..constants import PIXEL_MM, SPLIT_NAMES
 from ..io import InputError
 from ..prepare import prepare_dataset
 from .common import Parser, run_main
@@ -27,9 +27,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=42, help="split seed (default: 42)")
     parser.add_argument("--contrasts", nargs="+", default=None,
                         help="only these contrasts (default: all in the manifest)")
-    parser.add_argument("--grid", type=int, nargs=2, default=list(GRID_SHAPE),
-                        metavar=("ROWS", "COLS"),
-                        help="grid size, multiples of 64 (default: 256 256)")
+    parser.add_argument("--grid", type=int, nargs=2, default=None, metavar=("ROWS", "COLS"),
+                        help="a fixed grid, multiples of 64 (default: per split, the smallest "
+                             "that holds every field of view whole)")
     parser.add_argument("--pixel-mm", type=float, default=PIXEL_MM,
                         help=f"in-plane pixel size in mm (default: {PIXEL_MM})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -40,13 +40,14 @@ def _body(args: argparse.Namespace) -> int:
     if any(f < 0 for f in args.split) or sum(args.split) <= 0:
         raise InputError(f"--split {' '.join(map(str, args.split))}: shares must be >= 0 "
                          "with a positive sum")
-    if any(n < 64 or n % 64 for n in args.grid):
+    if args.grid is not None and any(n < 64 or n % 64 for n in args.grid):
         raise InputError(f"--grid {args.grid[0]} {args.grid[1]}: sizes must be multiples of 64")
     if args.pixel_mm <= 0:
         raise InputError(f"--pixel-mm {args.pixel_mm}: must be positive")
     start = time.perf_counter()
     meta = prepare_dataset(args.source, args.target, args.split, args.seed, args.contrasts,
-                           tuple(args.grid), args.pixel_mm, progress=not args.no_progress)
+                           None if args.grid is None else tuple(args.grid), args.pixel_mm,
+                           progress=not args.no_progress)
     for name in SPLIT_NAMES:
         c = meta["counts"][name]
         print(f"{name}: {c['samples']} samples from {c['subjects']} subjects "

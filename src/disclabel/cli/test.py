@@ -11,15 +11,16 @@ from pathlib import Path
 
 from ..io import InputError
 from .common import Parser, run_main, str2bool
-from .main import newest_checkpoint
 
 
 def get_parser() -> argparse.ArgumentParser:
     p = Parser(prog="test.py", description=__doc__)
     p.add_argument("--datapath", default="prepared_data", help="prepared data folder")
     p.add_argument("--checkpoint", default="",
-                   help="checkpoint (default: the newest runs/*/best.pt)")
-    p.add_argument("--out", default="", help="output folder (default: <run>/test)")
+                   help="checkpoint (default: the shipped model)")
+    p.add_argument("--out", default="",
+                   help="output folder (default: <run>/<split>, runs/shipped_<split> for the "
+                        "shipped model)")
     p.add_argument("--split", default="test", choices=["train", "val", "test"],
                    help="split to evaluate (default: test)")
     p.add_argument("--visualize", type=str2bool, default=False,
@@ -35,8 +36,12 @@ def _body(args: argparse.Namespace) -> int:
 
     if args.batch < 1:
         raise InputError(f"--batch {args.batch}: must be at least 1")
-    ckpt = Path(args.checkpoint) if args.checkpoint else newest_checkpoint()
-    out = Path(args.out) if args.out else ckpt.parent / args.split
+    from ..inference import check_weights
+
+    ckpt = check_weights(args.checkpoint or None)
+    default_out = (ckpt.parent / args.split if args.checkpoint
+                   else Path("runs") / f"shipped_{args.split}")
+    out = Path(args.out) if args.out else default_out
     try:
         evaluate_checkpoint(ckpt, Path(args.datapath) / f"{args.split}.npz", out,
                             device=args.device, batch_size=args.batch,

@@ -20,11 +20,12 @@ MIN_NODES: int = 2
 MIN_SIGMA_PX: float = 0.3
 
 
-def sample_intensities(rng: np.random.Generator, contrast: str, mode: str) -> np.ndarray:
+def sample_intensities(rng: np.random.Generator, contrast: str, mode: str,
+                       jitter_sd: float = T.PRESET_JITTER_SD) -> np.ndarray:
     """One intensity per tissue: float32 (NUM_TISSUES,).
 
     ``mode="preset"``: the T1w-like or T2w-like table (chosen by ``contrast``) with per-tissue
-    log-normal jitter. ``mode="random"``: every tissue uniform in RANDOM_INTENSITY_RANGE (the
+    log-normal jitter of standard deviation ``jitter_sd``. ``mode="random"``: every tissue uniform in RANDOM_INTENSITY_RANGE (the
     contrast name is then only a file name). Degenerated nucleus grades are interpolated
     between the healthy nucleus and the annulus in both modes.
     """
@@ -34,7 +35,7 @@ def sample_intensities(rng: np.random.Generator, contrast: str, mode: str) -> np
                              f"known: {sorted(T.INTENSITY_PRESETS)} (or use mode='random')")
         table = T.INTENSITY_PRESETS[contrast]
         lut = np.array([table.get(t, 0.0) for t in range(T.NUM_TISSUES)], np.float64)
-        lut *= np.exp(rng.normal(0.0, T.PRESET_JITTER_SD, T.NUM_TISSUES))
+        lut *= np.exp(rng.normal(0.0, jitter_sd, T.NUM_TISSUES))
     elif mode == "random":
         lut = rng.uniform(*T.RANDOM_INTENSITY_RANGE, T.NUM_TISSUES)
     else:
@@ -108,11 +109,13 @@ def _node_matrix(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     return m
 
 
-def coil_log_gain(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+def coil_log_gain(rng: np.random.Generator, shape: tuple[int, int],
+                  falloff: tuple[float, float] = T.COIL_FALLOFF_RANGE) -> np.ndarray:
     """Log receive-coil gain on the (SI, AP) plane: a ramp falling towards anterior (column 0)
-    and a quadratic falloff towards the top and bottom rows. float32 (H, W)."""
+    by a random amount in ``falloff`` and a quadratic falloff towards the top and bottom rows.
+    float32 (H, W)."""
     h, w = shape
-    ap = np.linspace(-1.0, 0.0, w, dtype=F32) * F32(rng.uniform(*T.COIL_FALLOFF_RANGE))
+    ap = np.linspace(-1.0, 0.0, w, dtype=F32) * F32(rng.uniform(*falloff))
     t = np.linspace(-1.0, 1.0, h, dtype=F32)
     si = -(t - F32(rng.uniform(-0.5, 0.5))) ** 2 * F32(rng.uniform(*T.COIL_SI_FALLOFF_RANGE))
     return si[:, None] + ap[None, :]

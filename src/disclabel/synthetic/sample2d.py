@@ -7,10 +7,11 @@ plane of the prepared grid (head up, anterior at column 0), then the same appear
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from ..constants import GRID_SHAPE, PIXEL_MM, TRAIN_SLICE_HALF_WIDTH_MM
-from ..geometry import grid_pixel_mm
+from ..constants import PIXEL_MM, TRAIN_SLICE_HALF_WIDTH_MM, WINDOW_SHAPE
+from ..dataset import window_origin
 from . import tables as T
 from .anatomy import sample_anatomy
 from .appearance import (
@@ -23,65 +24,108 @@ from .appearance import (
     smooth_log_field,
     texture_2d,
 )
+from .geometry import Plane
 from .shapes import build_layers
 from .volume import sample_plane
 
 F32 = np.float32
-_CONTRASTS = tuple(T.CONTRAST_2D_PROBABILITIES)
-_PROBS = np.array([T.CONTRAST_2D_PROBABILITIES[c] for c in _CONTRASTS])
-
-
-def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = GRID_SHAPE,
-              pixel_mm: float = PIXEL_MM, contrast: str | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """One synthetic near-mid-sagittal image on the prepared grid, with its disc keypoints.
+def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHAPE,
+              pixel_mm: float = PIXEL_MM, contrast: str | None = None,
+              style: str = T.DEFAULT_STYLE_2D) -> tuple[np.ndarray, np.ndarray]:
+    """One synthetic near-mid-sagittal training window, with its disc keypoints.
 
     ``contrast``: "T1w" or "T2w" (preset appearance), "random" (random intensity per tissue), or
-    None (drawn from CONTRAST_2D_PROBABILITIES). The plane lies within
-    TRAIN_SLICE_HALF_WIDTH_MM of the mid-sagittal plane. As in prepared data, a random field
-    of view (FOV_2D_HEIGHT_MM x FOV_2D_WIDTH_MM) is fitted into the grid: at ``pixel_mm``, or
-    at a larger pixel when it does not fit, centred, with 0 around it.
+    None (drawn from the style's contrast probabilities). ``style``: a key of
+    :data:`~disclabel.synthetic.tables.STYLES_2D` (appearance settings). The plane lies within
+    TRAIN_SLICE_HALF_WIDTH_MM of the mid-sagittal plane. A random acquisition field of view
+    (FOV_2D_HEIGHT_MM x FOV_2D_WIDTH_MM) is imaged at ``pixel_mm`` (the one physical scale of
+    every image the network sees) and a ``grid_shape`` window is cut from it as training
+    windows are cut from prepared data (:func:`~disclabel.dataset.window_origin`), 0 where the
+    window reaches beyond the field of view.
 
-    Returns ``image`` float32 (H, W) in [0, 1] (0.5/99.5 percentiles mapped to 0/1, then
-    clipped), row 0 superior, column 0 anterior; and ``keypoints`` float32 (NUM_DISCS, 2) of
-    (row, col) pixel coordinates of each disc's posterior tip (just inside the disc), NaN for a
-    disc outside the image.
+    Returns ``image`` float32 (H, W) in [0, 1] (0.5/99.5 percentiles of the field of view's
+    part in the window mapped to 0/1, then clipped), row 0 superior, column 0 anterior; and
+    ``keypoints`` float32 (NUM_DISCS, 2) of (row, col) pixel coordinates of each disc's
+    posterior tip (just inside the disc), NaN for a disc outside the image.
     """
+    if style not in T.STYLES_2D:
+        raise ValueError(f"style must be one of {sorted(T.STYLES_2D)}, got {style!r}")
+    settings = T.STYLES_2D[style]
     if contrast is None:
-        contrast = str(rng.choice(_CONTRASTS, p=_PROBS))
+        names = tuple(settings.contrast_probabilities)
+        probs = np.array([settings.contrast_probabilities[c] for c in names])
+        contrast = str(rng.choice(names, p=probs / probs.sum()))
     mode = "random" if contrast == "random" else "preset"
     anat = sample_anatomy(rng)
-    # an acquisition field of view, fitted into the grid exactly as prepare_trainset does: the
-    # pixel grows when the field of view does not fit, and the rest of the grid stays 0
     fov_mm = (rng.uniform(*T.FOV_2D_HEIGHT_MM), rng.uniform(*T.FOV_2D_WIDTH_MM))
-    pixel = grid_pixel_mm(fov_mm, tuple(grid_shape), pixel_mm)
-    shape = (min(grid_shape[0], int(round(fov_mm[0] / pixel))),
-             min(grid_shape[1], int(round(fov_mm[1] / pixel))))
-    plane = sample_plane(rng, anat, shape, (pixel, pixel))
+    fov_shape = (int(round(fov_mm[0] / pixel_mm)), int(round(fov_mm[1] / pixel_mm)))
+    fov = sample_plane(rng, anat, fov_shape, (pixel_mm, pixel_mm))
+    # every disc's posterior tip, moved LABEL_INSET_MM inside the disc, in FOV pixels
+    r, c = anat.curve.to_plane(anat.label_s, anat.label_d - T.LABEL_INSET_MM)
+    rows, cols = fov.to_pixel(r, c)
+    kp_fov = np.stack([rows, cols], 1).astype(F32)
+    outside = ((rows < -0.5) | (rows > fov_shape[0] - 0.5) | (cols < -0.5)
+               | (cols > fov_shape[1] - 0.5))
+    kp_fov[outside] = np.nan
+    top, left = window_origin(rng, kp_fov, (0, fov_shape[0] - 1), fov_shape, tuple(grid_shape))
+    # the part of the field of view inside the window
+    r0, r1 = max(top, 0), min(top + grid_shape[0], fov_shape[0])
+    c0, c1 = max(left, 0), min(left + grid_shape[1], fov_shape[1])
+    out = np.zeros(tuple(grid_shape), F32)
+    if r1 > r0 and c1 > c0:
+        plane = Plane(fov.row0 + r0 * pixel_mm, fov.col0 + c0 * pixel_mm, pixel_mm, pixel_mm,
+                      (r1 - r0, c1 - c0))
+        out[r0 - top:r1 - top, c0 - left:c1 - left] = _render_plane(rng, anat, plane, contrast,
+                                                                    mode, settings)
+    kp = kp_fov - np.array([top, left], F32)
+    gone = ((kp[:, 0] < -0.5) | (kp[:, 0] > grid_shape[0] - 0.5) | (kp[:, 1] < -0.5)
+            | (kp[:, 1] > grid_shape[1] - 0.5))
+    kp[gone] = np.nan
+    return out, kp
+
+
+def _render_plane(rng: np.random.Generator, anat, plane: Plane, contrast: str, mode: str,
+                  style: T.Style2D) -> np.ndarray:
+    """MR-like intensities in [0, 1] of one near-mid-sagittal plane: (H, W) float32."""
+    pixel = plane.drow
     layers = build_layers(anat, plane)
     x = rng.uniform(0.0, TRAIN_SLICE_HALF_WIDTH_MM)
     idx = layers.index_at(x)
-    lut = sample_intensities(rng, contrast, mode)
-    amp = sample_texture_amplitudes(rng)
+    lut = sample_intensities(rng, contrast, mode, style.preset_jitter_sd)
+    amp = sample_texture_amplitudes(rng) * rng.uniform(*style.tissue_texture_range,
+                                                       T.NUM_TISSUES).astype(F32)
     tis = layers.gather(layers.tissue, idx)
     tex = texture_2d(rng, plane.shape, rng.uniform(*T.TEXTURE_SIGMA_MM) / pixel)
     img = lut[tis] * (F32(1.0) + amp[tis] * tex)
     log_gain = smooth_log_field(rng, plane.shape, (pixel, pixel), (T.BIAS_NODE_SPACING_MM,),
                                 (rng.uniform(*T.BIAS_LOG_SD_RANGE),))
-    img *= np.exp(log_gain + coil_log_gain(rng, plane.shape))
-    img = blur(img, tuple(rng.uniform(*T.LOW_RES_2D_SIGMA_PX, 2)))
+    img *= np.exp(log_gain + coil_log_gain(rng, plane.shape, style.coil_falloff))
+    if rng.random() < style.low_res_probability:
+        img = low_resolution(img, int(rng.integers(2)), rng.uniform(*style.low_res_factor))
+    img = blur(img, tuple(rng.uniform(*style.blur_sigma_px, 2)))
+    if rng.random() < style.ghost_probability:
+        img = ghost(img, int(rng.integers(2)), rng.uniform(*style.ghost_shift),
+                    rng.uniform(*style.ghost_amplitude))
     _, hi = robust_range(img)
     img = rician(rng, img, rng.uniform(*T.NOISE_SD_RANGE) * max(hi, 1e-6))
     lo, hi = robust_range(img)
-    img = np.clip((img - F32(lo)) / F32(max(hi - lo, 1e-6)), 0.0, 1.0).astype(F32)
-    # keypoints: the posterior tip moved LABEL_INSET_MM inside the disc, along -d
-    r, c = anat.curve.to_plane(anat.label_s, anat.label_d - T.LABEL_INSET_MM)
-    rows, cols = plane.to_pixel(r, c)
-    kp = np.stack([rows, cols], 1).astype(F32)
-    h, w = plane.shape
-    outside = (rows < -0.5) | (rows > h - 0.5) | (cols < -0.5) | (cols > w - 0.5)
-    kp[outside] = np.nan
-    r0, c0 = (grid_shape[0] - h) // 2, (grid_shape[1] - w) // 2
-    out = np.zeros(tuple(grid_shape), F32)
-    out[r0:r0 + h, c0:c0 + w] = img
-    return out, kp + np.array([r0, c0], F32)
+    img = np.clip((img - F32(lo)) / F32(max(hi - lo, 1e-6)), 0.0, 1.0)
+    if style.gamma_log_sd > 0:
+        img = img ** F32(np.exp(rng.normal(0.0, style.gamma_log_sd)))
+    return img.astype(F32)
+
+
+def low_resolution(img: np.ndarray, axis: int, factor: float) -> np.ndarray:
+    """The image as acquired with pixels ``factor`` times larger along ``axis`` (0 = rows,
+    1 = columns): area-averaged down, then linearly interpolated back. (H, W) float32."""
+    h, w = img.shape
+    size = (w, max(2, int(round(h / factor)))) if axis == 0 else (max(2, int(round(w / factor))), h)
+    small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def ghost(img: np.ndarray, axis: int, shift: float, amplitude: float) -> np.ndarray:
+    """Add a faint copy of the image shifted by ``shift`` of its side along ``axis``, wrapping
+    around (motion ghosting along the phase-encoding axis). (H, W) float32."""
+    steps = int(round(shift * img.shape[axis]))
+    return img + F32(amplitude) * np.roll(img, steps, axis=axis)

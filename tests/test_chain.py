@@ -1,0 +1,198 @@
+"""The chain decoder on hand-made heatmaps: one numbering for the whole chain, gaps only where
+the spacing shows a missed disc, the offset chosen by every detection's evidence with its margin,
+and no spine reported from a lone peak or from peaks that do not form a chain."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from disclabel.chain import (
+    MIN_CHAIN_DISCS,
+    ChainResult,
+    decode_chain,
+    offset_certainty,
+    relative_numbers,
+    vote_offsets,
+)
+from disclabel.constants import NUM_DISCS
+from disclabel.heatmaps import render_heatmaps
+
+PIXEL_MM = 1.0
+SHAPE = (64, 48)  # output pixels: 256 x 192 input pixels at 1 mm
+SIGMA = 1.0
+
+
+def _maps(points: list[tuple[float, float, dict[int, float]]]) -> np.ndarray:
+    """Heatmaps (25, h, w) with a Gaussian at each (row, col) input point, of height
+    ``weights[disc]`` in the channel of each disc listed."""
+    maps = np.zeros((NUM_DISCS, *SHAPE), np.float32)
+    for row, col, weights in points:
+        for disc, weight in weights.items():
+            kp = np.full((NUM_DISCS, 2), np.nan)
+            kp[disc - 1] = (row, col)
+            maps += weight * render_heatmaps(kp, SHAPE, SIGMA)
+    return maps
+
+
+def _column(discs, top=30.0, spacing=16.0, col=100.0, weights=None):
+    """Discs down one column; ``weights(i, disc)`` gives the channel evidence of detection i."""
+    weights = weights or (lambda i, d: {d: 1.0})
+    return [(top + i * spacing, col, weights(i, d)) for i, d in enumerate(discs)]
+
+
+def _found(result: ChainResult) -> list[int]:
+    return result.numbers
+
+
+def test_clean_chain_is_numbered_with_a_clear_margin():
+    discs = list(range(3, 12))
+    result = decode_chain(_maps(_column(discs)), PIXEL_MM)
+    assert _found(result) == discs and result.offset == 3 and result.gaps == []
+    assert result.margin > 10 and result.offset_probability > 0.99
+    rows = result.coords[np.array(discs) - 1, 0]
+    assert np.allclose(rows, 30 + 16 * np.arange(len(discs)), atol=0.3)
+    assert np.all(result.confidence[np.array(discs) - 1] > 0.9)
+
+
+def test_one_wrong_channel_does_not_shift_the_chain():
+    # the network calls disc 5 "7" and disc 8 "9": the chain keeps one numbering
+    wrong = {2: 7, 5: 9}
+    pts = _column(range(3, 12), weights=lambda i, d: {wrong.get(i, d): 1.0})
+    result = decode_chain(_maps(pts), PIXEL_MM)
+    assert _found(result) == list(range(3, 12))
+
+
+def test_a_missed_disc_leaves_a_gap_and_the_rest_keeps_its_numbers():
+    pts = [p for p in _column(range(3, 12)) if 6 not in p[2]]
+    result = decode_chain(_maps(pts), PIXEL_MM)
+    assert _found(result) == [3, 4, 5, 7, 8, 9, 10, 11] and result.gaps == [6]
+
+
+def test_an_inserted_peak_between_discs_is_dropped():
+    pts = _column(range(3, 10))
+    pts.append((30 + 16 * 2.5, 100.0, {6: 0.6}))  # on a vertebral body, between discs 5 and 6
+    result = decode_chain(_maps(pts), PIXEL_MM)
+    assert _found(result) == list(range(3, 10))
+    # disc 6 stays where it is (the inserted peak's tail pulls its sub-pixel peak a little)
+    assert abs(result.coords[5, 0] - (30 + 16 * 3)) < 2.0
+
+
+def test_the_anchor_decides_when_the_other_discs_are_unsure():
+    # only the top disc knows it is C2/C3; the others spread their evidence over 5 channels
+    def weights(i, d):
+        return {3: 1.0} if i == 0 else {d + k: 0.2 for k in range(-2, 3)}
+
+    result = decode_chain(_maps(_column(range(3, 10), weights=weights)), PIXEL_MM)
+    assert _found(result) == list(range(3, 10)) and result.margin > 2
+
+
+def test_the_vote_follows_the_majority_and_reports_a_small_margin_when_split():
+    # four detections say the chain starts at 3, three that it starts at 4
+    def weights(i, d):
+        return {d: 1.0} if i < 4 else {d + 1: 1.0}
+
+    result = decode_chain(_maps(_column(range(3, 10), weights=weights)), PIXEL_MM)
+    assert result.offset == 3
+    split = decode_chain(_maps(_column(range(3, 9), weights=lambda i, d: {d: 0.5, d + 1: 0.5})),
+                         PIXEL_MM)
+    assert abs(split.margin) < 0.05 and split.offset_probability == pytest.approx(0.5, abs=0.02)
+
+
+def test_identity_split_between_two_channels_is_still_one_disc():
+    pts = _column(range(5, 12), weights=lambda i, d: {d: 0.55, d + 1: 0.45})
+    result = decode_chain(_maps(pts), PIXEL_MM)
+    assert _found(result) == list(range(5, 12))
+    assert np.all(result.confidence[4:11] > 0.9)
+    assert np.all((result.identity[4:11] > 0.45) & (result.identity[4:11] < 0.55))
+
+
+def test_a_detection_above_c2_c3_is_dropped_not_numbered_3():
+    # a disc-like peak at the dens base that the network half calls C1/C2: the chain's top is
+    # numbered 2 by the vote and dropped; the real discs keep their names
+    pts = _column(range(3, 10), top=60.0)
+    pts.append((38.0, 100.0, {2: 0.5, 3: 0.5}))
+    result = decode_chain(_maps(pts), PIXEL_MM)
+    assert _found(result)[-7:] == list(range(3, 10)) and result.offset == 3
+    assert abs(result.coords[2, 0] - 60.0) < 1.0
+
+
+def test_landmarks_one_and_two_are_placed_above_c2_c3():
+    pts = _column(range(3, 8), top=60.0)
+    pts += [(35.0, 98.0, {2: 1.0}), (24.0, 96.0, {1: 1.0})]
+    result = decode_chain(_maps(pts), PIXEL_MM)
+    assert _found(result) == [1, 2, 3, 4, 5, 6, 7]
+    # without C2/C3 in the chain the landmarks are not placed
+    pts = _column(range(4, 8), top=76.0) + [(35.0, 98.0, {2: 1.0})]
+    assert _found(decode_chain(_maps(pts), PIXEL_MM)) == [4, 5, 6, 7]
+
+
+def test_a_lumbar_spacing_chain_is_followed():
+    discs = list(range(20, 26))
+    result = decode_chain(_maps(_column(discs, top=20.0, spacing=36.0)), PIXEL_MM)
+    assert _found(result) == discs
+
+
+def test_spacing_is_measured_in_mm():
+    pts = _maps(_column(range(3, 9), spacing=16.0))
+    # 16 pixels are 16 mm at 1 mm and 40 mm at 2.5 mm: both plausible disc spacings
+    assert _found(decode_chain(pts, 1.0)) == list(range(3, 9))
+    assert _found(decode_chain(pts, 2.5)) == list(range(3, 9))
+    # at 0.4 mm they are 6.4 mm: too close to be consecutive discs
+    assert len(_found(decode_chain(pts, 0.4))) < 6
+
+
+@pytest.mark.parametrize("case", ["zeros", "haze", "lone-peak", "side-by-side", "too-far",
+                                  "horizontal"])
+def test_no_spine_without_a_chain(case):
+    """The no-spine rule: a spine needs at least MIN_CHAIN_DISCS detections forming a chain."""
+    assert MIN_CHAIN_DISCS == 2
+    rng = np.random.default_rng(0)
+    maps = {
+        "zeros": np.zeros((NUM_DISCS, *SHAPE), np.float32),
+        # a low haze over every channel (a network unsure of everything) sums to nothing
+        "haze": rng.uniform(0.0, 0.09, (NUM_DISCS, *SHAPE)).astype(np.float32),
+        "lone-peak": _maps([(100.0, 100.0, {3: 1.0})]),
+        "side-by-side": _maps([(100.0, 40.0, {3: 1.0}), (100.0, 150.0, {4: 1.0})]),
+        "too-far": _maps([(10.0, 100.0, {3: 1.0}), (240.0, 100.0, {4: 1.0})]),
+        "horizontal": _maps([(100.0, 20.0, {3: 1.0}), (110.0, 160.0, {4: 1.0})]),
+    }[case]
+    result = decode_chain(maps, PIXEL_MM)
+    assert _found(result) == [] and result.offset is None and math.isnan(result.margin)
+    assert not result.confidence.any()
+
+
+def test_two_discs_are_enough_for_a_chain():
+    result = decode_chain(_maps(_column([6, 7], top=100.0, spacing=20.0)), PIXEL_MM)
+    assert _found(result) == [6, 7]
+
+
+def test_relative_numbers_skip_only_at_long_links():
+    pts = np.array([[0, 0], [16, 0], [32, 0], [64, 0], [80, 0], [96, 0], [144, 0]], float)
+    assert relative_numbers(pts, 1.0).tolist() == [0, 1, 2, 4, 5, 6, 9]
+    # a gradual growth of the spacing (cervical to thoracic) is no gap
+    pts = np.cumsum([[0, 0], [15, 0], [17, 0], [19, 0], [22, 0], [25, 0]], axis=0).astype(float)
+    assert relative_numbers(pts, 1.0).tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_vote_and_certainty_by_hand():
+    evidence = np.zeros((3, NUM_DISCS))
+    evidence[0, 2] = evidence[1, 3] = evidence[2, 5] = 1.0   # discs 3, 4, 6 with a gap at 5
+    scores, shares = vote_offsets(evidence, np.array([0, 1, 3]))
+    # the top may be numbered 1 or 2 (then dropped) as long as one member stays a disc
+    assert min(scores) == 1 and max(scores) == NUM_DISCS - 3
+    best, margin, probability = offset_certainty(scores)
+    assert best == 3 and margin > 5 and probability > 0.99
+    assert np.allclose(shares.sum(axis=1), 1.0)
+
+
+def test_torch_input_and_bad_input():
+    maps = _maps(_column(range(3, 8)))
+    assert _found(decode_chain(torch.from_numpy(maps), PIXEL_MM)) == list(range(3, 8))
+    with pytest.raises(ValueError, match="shape"):
+        decode_chain(np.zeros((2, 8, 8)), PIXEL_MM)
+    with pytest.raises(ValueError, match="pixel_mm"):
+        decode_chain(maps, 0.0)

@@ -1,0 +1,166 @@
+#!/usr/bin/env python
+"""The accuracy report of the README: every figure in it comes from this script.
+
+    python tools/accuracy_report.py --parts loso ablation shipped [--work runs/report]
+
+* ``loso``: leave-one-subject-out on the four real subjects of one protocol (errsm11, errsm20,
+  errsm22, sctexample with its crops): for each, a model trained with the shipped recipe on
+  everything else that the shipped model trains on, then label.py's pipeline on the held-out
+  subject's volumes, scored by disc number in world mm (label-aware and original-compatible
+  metrics); plus the robustness variants of the held-out volume (top two discs cropped,
+  1.5 mm, inverted contrast, noise, 10 degree rotation).
+* ``ablation``: two folds (errsm11 + sctexample | errsm20 + errsm22 held out), the same data
+  and a shorter budget for every variant: the recipe, without attention, 1 stack, without
+  synthetic data, with the first generator's settings.
+* ``shipped``: the installed model on the synthetic test sets, the TPTBox crop and volumes
+  without a spine.
+
+Trainings run ``--parallel`` at a time with one CPU thread each; finished runs are reused.
+Results go to ``WORK/report.json`` and ``WORK/report.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import harness
+import scoring_sets
+from shared_data import LOSO_SUBJECTS, REAL_VOLUMES, available
+
+from disclabel.checkpoint import default_weights
+from disclabel.recipe import recipe_args
+
+ABLATION_EPOCHS = 30
+ABLATION_FOLDS = {"A": ("sub-errsm11", "sub-sctexample"), "B": ("sub-errsm20", "sub-errsm22")}
+ABLATION_VARIANTS = {
+    "shipped recipe": [],
+    "no attention": ["--att", "false"],
+    "1 stack": ["--stacks", "1"],
+    "no synthetic data": ["--synthetic-ratio", "0", "--real-repeat", "16"],
+    "first generator (v1)": ["--synthetic-style", "v1"],
+}
+TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
+
+
+def _fold(work: Path, name: str, held_out: tuple[str, ...], args: list[str]
+          ) -> tuple[list[str], Path, Path]:
+    """Prepare one fold; returns (training command, run folder, prepared folder)."""
+    dataset = work / "dataset"
+    sides = {v.subject: ("test" if v.subject in held_out else "train") for v in TRAINABLE}
+    prepared = harness.prepare(dataset, work / name / "prepared", sides)
+    run = work / name / "run"
+    return harness.train_command(prepared, run, args), run, prepared
+
+
+def _held_out_items(bids: Path, subjects: tuple[str, ...]) -> list[tuple[str, Path, Path]]:
+    return [(f"{v.prefix}_{v.contrast}", *v.bids_paths(bids)) for v in TRAINABLE
+            if v.subject in subjects]
+
+
+def loso(work: Path, parallel: int, lines: list[str]) -> dict:
+    jobs, folds = [], {}
+    for subject in LOSO_SUBJECTS:
+        command, run, _ = _fold(work, f"loso/{subject}", (subject,), recipe_args())
+        jobs.append((command, run))
+        folds[subject] = run
+    seconds = harness.run_trainings(jobs, parallel)
+    results, robust = [], {}
+    for subject, run in folds.items():
+        items = _held_out_items(work / "bids", (subject,))
+        results += harness.score_volumes(run / "last.pt", items)
+        main = next(v for v in TRAINABLE if v.subject == subject and not v.session)
+        image, label = main.bids_paths(work / "bids")
+        variants = scoring_sets.robustness_set(image, label, work / "robustness", subject)
+        for (variant, path, ref), res in zip(variants, harness.score_volumes(
+                run / "last.pt", [(f"{subject} {v}", p, r) for v, p, r in variants]),
+                strict=True):
+            robust.setdefault(variant, []).append(res)
+    lines += ["### Leave-one-subject-out (real volumes, label.py pipeline)", "",
+              harness.TABLE_HEADER]
+    lines += [harness.result_row(r["name"], r) for r in results]
+    lines.append(harness.summary_row("all held-out volumes", harness.summary(results)))
+    errsm = [r for r in results if "ses-crop" not in r["name"]]
+    lines.append(harness.summary_row("the four full volumes", harness.summary(errsm)))
+    lines += ["", "### Robustness (each held-out full volume, changed, labelled by its fold's "
+              "model)", "", harness.TABLE_HEADER]
+    for variant, res in robust.items():
+        lines += [harness.result_row(r["name"], r) for r in res]
+        lines.append(harness.summary_row(variant, harness.summary(res)))
+    lines.append("")
+    times = [s for s in seconds if s]
+    if times:
+        lines.append(f"Training time per fold: {min(times) / 60:.0f}-{max(times) / 60:.0f} min "
+                     f"(one CPU thread each, {parallel} at a time).")
+        lines.append("")
+    return {"volumes": results, "summary": harness.summary(results),
+            "full_volumes": harness.summary(errsm),
+            "robustness": {k: {"summary": harness.summary(v), "volumes": v}
+                           for k, v in robust.items()},
+            "training_seconds": seconds}
+
+
+def ablation(work: Path, parallel: int, lines: list[str]) -> dict:
+    jobs, runs = [], {}
+    for variant, extra in ABLATION_VARIANTS.items():
+        for fold, held in ABLATION_FOLDS.items():
+            name = f"ablation/{variant.replace(' ', '_').replace('(', '').replace(')', '')}_{fold}"
+            command, run, _ = _fold(work, name, held, recipe_args(ABLATION_EPOCHS) + extra)
+            jobs.append((command, run))
+            runs[(variant, fold)] = run
+    harness.run_trainings(jobs, parallel)
+    out = {}
+    lines += [f"### Ablation (two folds, {ABLATION_EPOCHS} epochs each, same data)", "",
+              "| variant | identified | rate | median error | false positives | | | "
+              "DTT (orig.) | FN (orig.) | FP (orig.) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for variant in ABLATION_VARIANTS:
+        results = []
+        for fold, held in ABLATION_FOLDS.items():
+            items = [i for i in _held_out_items(work / "bids", held) if "ses-crop" not in i[0]]
+            results += harness.score_volumes(runs[(variant, fold)] / "last.pt", items)
+        out[variant] = {"summary": harness.summary(results), "volumes": results}
+        lines.append(harness.summary_row(variant, out[variant]["summary"]))
+    lines.append("")
+    return out
+
+
+def shipped(work: Path, lines: list[str]) -> dict:
+    scores = scoring_sets.score_shipped(default_weights(), work / "shipped")
+    lines += ["### The shipped model on synthetic test sets and other volumes", "",
+              harness.TABLE_HEADER]
+    for name in scoring_sets.SYNTHETIC_SETS:
+        lines.append(harness.summary_row(f"synthetic {name}", scores[name]["summary"]))
+    lines.append(harness.result_row("TPTBox crop (never trained on)",
+                                    scores["TPTBox crop"]["volumes"][0]))
+    lines += ["", "Volumes without a spine: " + ", ".join(
+        f"{k}: {len(v)} discs" for k, v in scores["no spine"].items()), ""]
+    return scores
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=Path("runs/report"))
+    parser.add_argument("--parts", nargs="+", choices=["loso", "ablation", "shipped"],
+                        default=["loso", "ablation", "shipped"])
+    parser.add_argument("--parallel", type=int, default=2, help="trainings at a time")
+    args = parser.parse_args(argv)
+    if not available():
+        raise SystemExit("accuracy_report: ../shared/data is not here")
+    work: Path = args.work
+    harness.gather(work, TRAINABLE)
+    report, lines = {}, []
+    if "loso" in args.parts:
+        report["loso"] = loso(work, args.parallel, lines)
+    if "ablation" in args.parts:
+        report["ablation"] = ablation(work, args.parallel, lines)
+    if "shipped" in args.parts:
+        report["shipped"] = shipped(work, lines)
+    harness.save(work / "report.json", report)
+    (work / "report.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Volumes a model is scored on besides the real ones: held-out synthetic test sets, images with
+no spine at all, and the robustness variants of a real volume (cropped, resampled, inverted,
+noisy, rotated). Every volume is written as NIfTI and labelled exactly as label.py does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import harness
+import nibabel as nib
+import numpy as np
+from nibabel.processing import resample_to_output
+from scipy import ndimage
+from shared_data import REAL_VOLUMES
+
+from disclabel.evaluation import reference_discs
+from disclabel.geometry import to_canonical
+from disclabel.inference import Labeler
+from disclabel.io import disc_voxels, load_nifti, read_data
+from disclabel.synthetic import generate_subject
+
+SYNTHETIC_SEED = 900_000
+"""Seeds of the synthetic test volumes start here (training draws from other streams)."""
+SYNTHETIC_SETS = {"T1w-like": ("T1w", "preset"), "T2w-like": ("T2w", "preset"),
+                  "random contrast": ("T2w", "random")}
+NO_SPINE_KINDS = ("noise", "zeros", "brain only", "knee-like")
+ROBUSTNESS = ("top two discs cropped", "resampled to 1.5 mm", "contrast inverted",
+              "noise added", "rotated 10 degrees")
+NOISE_FRACTION = 0.08
+"""Robustness 'noise added': Gaussian noise (two channels, magnitude) of this share of the
+99th intensity percentile."""
+ROTATION_DEG = 10.0
+
+
+def save(data: np.ndarray, affine: np.ndarray, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nib.save(nib.Nifti1Image(np.asarray(data, np.float32), affine), str(path))
+    return path
+
+
+def synthetic_set(folder: Path, name: str, count: int) -> list[tuple[str, Path, Path]]:
+    """``count`` synthetic volumes of one test set written under ``folder``: (name, image,
+    label) triples."""
+    contrast, mode = SYNTHETIC_SETS[name]
+    items = []
+    for i in range(count):
+        seed = SYNTHETIC_SEED + 1000 * list(SYNTHETIC_SETS).index(name) + i
+        volume = generate_subject(seed, (contrast,), mode)[contrast]
+        stem = f"{name.replace(' ', '-')}_{i:03d}"
+        image = save(volume.image, volume.affine, folder / f"{stem}.nii.gz")
+        label = folder / f"{stem}_labels.nii.gz"
+        nib.save(nib.Nifti1Image(volume.labels, volume.affine), str(label))
+        items.append((stem, image, label))
+    return items
+
+
+def _knee(rng: np.random.Generator) -> np.ndarray:
+    """A knee-like volume (RAS, 1 mm): femur and tibia with bright marrow and dark cortex, a
+    joint space, muscle and fat around, noise. (60, 200, 240) float32."""
+    x, y, z = np.meshgrid(np.arange(60) - 30.0, np.arange(200) - 100.0, np.arange(240) - 120.0,
+                          indexing="ij")
+    img = np.where((x / 28) ** 2 + (y / 80) ** 2 < 1, 0.25, 0.0)          # muscle
+    img = np.where(((x / 30) ** 2 + (y / 85) ** 2 < 1) & ((x / 27) ** 2 + (y / 78) ** 2 >= 1),
+                   0.9, img)                                            # subcutaneous fat
+    femur = ((x / 16) ** 2 + (y / 18) ** 2 < 1) & (z > 8)
+    condyle = (x / 20) ** 2 + (y / 24) ** 2 + ((z - 20) / 16) ** 2 < 1
+    tibia = ((x / 18) ** 2 + (y / 22) ** 2 < 1) & (z < -6) & (z > -110)
+    for bone in (femur | condyle, tibia):
+        img = np.where(bone, 0.05, img)
+        img = np.where(ndimage.binary_erosion(bone, iterations=2), 0.8, img)
+    img = ndimage.gaussian_filter(img, 1.0)
+    return (img + rng.normal(0, 0.03, img.shape)).clip(0) * 1000
+
+
+def no_spine_set(folder: Path) -> list[tuple[str, Path, dict]]:
+    """Volumes without a spine: (name, image, empty reference) triples."""
+    rng = np.random.default_rng(7)
+    items = [("noise", save(rng.random((40, 256, 256)) * 1000, np.eye(4), folder / "noise.nii.gz")),
+             ("zeros", save(np.zeros((40, 256, 256)), np.eye(4), folder / "zeros.nii.gz")),
+             ("knee-like", save(_knee(rng), np.eye(4), folder / "knee.nii.gz"))]
+    # a brain-only field of view: a synthetic head and neck volume cut above the top of C1
+    for seed in range(SYNTHETIC_SEED - 1, SYNTHETIC_SEED - 200, -1):
+        volume = generate_subject(seed, ("T2w",))["T2w"]
+        canon = to_canonical(volume.image, volume.affine)
+        labels = to_canonical(volume.labels.astype(np.float32), volume.affine).data
+        rows = np.nonzero(labels == 1)[1]
+        if len(rows) and rows[0] * canon.zooms[1] > 80:
+            cut = int(rows[0] - 15 / canon.zooms[1])
+            items.append(("brain only", save(canon.data[:, :cut], canon.affine,
+                                             folder / "brain.nii.gz")))
+            break
+    return [(name, path, {}) for name, path in items]
+
+
+def _canonical_reference(label_path: Path, volume_affine_canon2src: np.ndarray
+                         ) -> dict[int, np.ndarray]:
+    discs, _ = disc_voxels(read_data(load_nifti(label_path), label_path))
+    src2canon = np.linalg.inv(volume_affine_canon2src)
+    return {n: (src2canon @ np.r_[v, 1.0])[:3] for n, v in discs.items()}
+
+
+def robustness_set(image: Path, label: Path, folder: Path, stem: str
+                   ) -> list[tuple[str, Path, dict]]:
+    """The robustness variants of one real volume: (variant, image, reference {disc: world
+    mm}) triples. Variants are written in the canonical orientation (RIP)."""
+    nii = load_nifti(image)
+    canon = to_canonical(read_data(nii, image), nii.affine)
+    ref_canon = _canonical_reference(label, canon.canon2src)
+    ref_world = reference_discs(label)
+    data, aff = canon.data, canon.affine
+    out = []
+    # top two discs cropped: cut half-way between the second and third discs from the top
+    order = sorted(ref_canon, key=lambda n: ref_canon[n][1])
+    cut = int(round(0.5 * (ref_canon[order[1]][1] + ref_canon[order[2]][1])))
+    shift = np.eye(4)
+    shift[1, 3] = cut
+    out.append((ROBUSTNESS[0], save(data[:, cut:], aff @ shift, folder / f"{stem}_crop.nii.gz"),
+                {n: ref_world[n] for n in order[2:]}))
+    # resampled to 1.5 mm (world positions of the discs unchanged)
+    resampled = resample_to_output(nib.Nifti1Image(data, aff), voxel_sizes=1.5, order=1)
+    out.append((ROBUSTNESS[1], save(resampled.get_fdata(), resampled.affine,
+                                    folder / f"{stem}_1p5mm.nii.gz"), ref_world))
+    # contrast inverted inside the body (air stays dark): a T1w-like look
+    hi = float(np.percentile(data, 99.5))
+    body = ndimage.gaussian_filter(data, 2.0) > 0.05 * hi
+    inverted = np.where(body, hi - np.clip(data, 0, hi), 0.0)
+    out.append((ROBUSTNESS[2], save(inverted, aff, folder / f"{stem}_inverted.nii.gz"),
+                ref_world))
+    # noise added (Rician: magnitude of the image plus complex Gaussian noise)
+    rng = np.random.default_rng(11)
+    sd = NOISE_FRACTION * float(np.percentile(data, 99))
+    noisy = np.hypot(data + rng.normal(0, sd, data.shape), rng.normal(0, sd, data.shape))
+    out.append((ROBUSTNESS[3], save(noisy, aff, folder / f"{stem}_noise.nii.gz"), ref_world))
+    # rotated 10 degrees in the sagittal plane about the slice centre
+    rotated = ndimage.rotate(data, ROTATION_DEG, axes=(1, 2), reshape=False, order=1)
+    centre = (np.array(data.shape[1:]) - 1) / 2.0
+    theta = np.deg2rad(ROTATION_DEG)
+    rot = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
+    ref_rot = {}
+    for n, p in ref_canon.items():
+        jk = rot @ (p[1:] - centre) + centre
+        ref_rot[n] = (aff @ np.r_[p[0], jk, 1.0])[:3].tolist()
+    out.append((ROBUSTNESS[4], save(rotated, aff, folder / f"{stem}_rotated.nii.gz"), ref_rot))
+    return out
+
+
+def score_shipped(weights: Path, folder: Path, device: str = "cpu", per_set: int = 12) -> dict:
+    """Scores of a model on the synthetic test sets, the TPTBox crop and the no-spine volumes
+    (printed as tables and returned)."""
+    scores = {}
+    rows = []
+    for name in SYNTHETIC_SETS:
+        results = harness.score_volumes(weights, synthetic_set(folder / "synthetic", name,
+                                                               per_set), device)
+        scores[name] = {"summary": harness.summary(results), "volumes": results}
+        rows.append(harness.summary_row(f"synthetic {name} ({per_set} volumes)",
+                                        scores[name]["summary"]))
+    tpt = next(v for v in REAL_VOLUMES if v.subject == "sub-tptbox")
+    from shared_data import SHARED
+
+    results = harness.score_volumes(weights, [("sub-tptbox_T2w", SHARED / tpt.image,
+                                                SHARED / tpt.label)], device)
+    scores["TPTBox crop"] = {"summary": harness.summary(results), "volumes": results}
+    rows.append(harness.result_row("TPTBox crop (C5-C7, 1.5 mm, never trained on)", results[0]))
+    labeler = Labeler(weights, device)
+    found = {name: [d.number for d in labeler.label(path).discs]
+             for name, path, _ in no_spine_set(folder / "no_spine")}
+    scores["no spine"] = found
+    print(harness.TABLE_HEADER)
+    print("\n".join(rows))
+    print("no spine: " + ", ".join(f"{k}: {len(v)} discs" for k, v in found.items()))
+    return scores
