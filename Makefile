@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench model report realism clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,18 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tools/benchmark.py
+
+# the shipped model, rebuilt from scratch on ../shared/data (about 45 min on 2 CPU cores)
+model: $(STAMP)
+	$(PY) tools/make_model.py --install
+
+# the README's accuracy report (leave-one-subject-out, robustness, ablation, shipped model)
+report: $(STAMP)
+	$(PY) tools/accuracy_report.py
+
+# synthetic-only models per generator style, scored on the real volumes
+realism: $(STAMP)
+	$(PY) tools/realism_check.py
 
 clean:
 	rm -rf demo runs dataset .pytest_cache .ruff_cache

@@ -16,10 +16,10 @@ import torch
 
 import phantom
 from conftest import make_bids_subject
+from disclabel.checkpoint import save_checkpoint
 from disclabel.cli import create_dataset, prepare_trainset
 from disclabel.cli import label as label_cli
 from disclabel.cli import main as train_cli
-from disclabel.checkpoint import save_checkpoint
 from disclabel.inference import Labeler, candidate_offsets
 from disclabel.models import build_model
 

@@ -196,3 +196,15 @@ def test_test_py_and_evaluate_default_to_the_shipped_model(run_dir, prepared, tm
     monkeypatch.setattr(disclabel.inference, "default_weights", lambda: tmp_path / "none.pt")
     assert test_cli.main(["--datapath", str(prepared), "--device", "cpu"]) == 1
     assert "make model" in capsys.readouterr().err
+
+
+def test_same_seed_same_weights_on_the_cpu(prepared, tmp_path):
+    """Training is deterministic on the CPU: the same seed gives bit-identical weights."""
+    states = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main_cli.main(["--datapath", str(prepared), "--out", str(out), "--epochs", "2",
+                              "--synthetic-ratio", "0.5", "--synthetic-pool", "4", *TINY]) == 0
+        states.append(read_checkpoint(out / "last.pt")["model"])
+    assert states[0].keys() == states[1].keys()
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])

@@ -73,9 +73,9 @@ def loso(work: Path, parallel: int, lines: list[str]) -> dict:
         main = next(v for v in TRAINABLE if v.subject == subject and not v.session)
         image, label = main.bids_paths(work / "bids")
         variants = scoring_sets.robustness_set(image, label, work / "robustness", subject)
-        for (variant, path, ref), res in zip(variants, harness.score_volumes(
-                run / "last.pt", [(f"{subject} {v}", p, r) for v, p, r in variants]),
-                strict=True):
+        scored = harness.score_volumes(run / "last.pt",
+                                       [(f"{subject} {v}", p, r) for v, p, r in variants])
+        for (variant, _, _), res in zip(variants, scored, strict=True):
             robust.setdefault(variant, []).append(res)
     lines += ["### Leave-one-subject-out (real volumes, label.py pipeline)", "",
               harness.TABLE_HEADER]
@@ -113,7 +113,8 @@ def ablation(work: Path, parallel: int, lines: list[str]) -> dict:
     out = {}
     lines += [f"### Ablation (two folds, {ABLATION_EPOCHS} epochs each, same data)", "",
               "| variant | identified | rate | median error | false positives | | | "
-              "DTT (orig.) | FN (orig.) | FP (orig.) |", "|---|---|---|---|---|---|---|---|---|---|"]
+              "DTT (orig.) | FN (orig.) | FP (orig.) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for variant in ABLATION_VARIANTS:
         results = []
         for fold, held in ABLATION_FOLDS.items():

@@ -12,8 +12,8 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from .constants import CONFIDENCE_THRESHOLD, NUM_DISCS
 from .chain import decode_chain
+from .constants import CONFIDENCE_THRESHOLD, NUM_DISCS
 from .metrics import aggregate, image_metrics
 
 

@@ -196,7 +196,8 @@ def find_candidates(heatmap: np.ndarray, threshold: float, max_candidates: int =
     if not kept:
         return []
     keep = np.asarray(kept)
-    u_row, u_col = refine_peaks(hmap[None], np.zeros(len(keep), dtype=np.intp), rows[keep], cols[keep])
+    u_row, u_col = refine_peaks(hmap[None], np.zeros(len(keep), dtype=np.intp), rows[keep],
+                                cols[keep])
     r_row = output_to_input(u_row, stride)
     r_col = output_to_input(u_col, stride)
     return [(float(r_row[i]), float(r_col[i]), float(scores[k])) for i, k in enumerate(keep)]

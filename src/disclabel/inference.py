@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from . import __version__
-from .checkpoint import default_weights, file_sha256, model_from_checkpoint
 from .chain import ChainResult, decode_chain
+from .checkpoint import default_weights, file_sha256, model_from_checkpoint
 from .constants import CONFIDENCE_THRESHOLD, DISC_NAMES, LABEL_SUFFIX_OUT, PIXEL_MM
 from .engine import resolve_device
 from .geometry import to_canonical

@@ -25,9 +25,10 @@ def sample_intensities(rng: np.random.Generator, contrast: str, mode: str,
     """One intensity per tissue: float32 (NUM_TISSUES,).
 
     ``mode="preset"``: the T1w-like or T2w-like table (chosen by ``contrast``) with per-tissue
-    log-normal jitter of standard deviation ``jitter_sd``. ``mode="random"``: every tissue uniform in RANDOM_INTENSITY_RANGE (the
-    contrast name is then only a file name). Degenerated nucleus grades are interpolated
-    between the healthy nucleus and the annulus in both modes.
+    log-normal jitter of standard deviation ``jitter_sd``. ``mode="random"``: every tissue
+    uniform in RANDOM_INTENSITY_RANGE (the contrast name is then only a file name).
+    Degenerated nucleus grades are interpolated between the healthy nucleus and the annulus
+    in both modes.
     """
     if mode == "preset":
         if contrast not in T.INTENSITY_PRESETS:
