@@ -12,6 +12,7 @@ from disclabel.augment import (
     RandomElastic,
     RandomFovCrop,
     RandomGamma,
+    RandomIntensityMap,
     build_augmenter,
 )
 from disclabel.constants import NUM_DISCS
@@ -231,3 +232,20 @@ def test_synthetic_pool_reuses_samples_with_fresh_augmentation():
     _ = [ds[i] for i in range(4)]
     assert len(calls) == 6  # each pool sample drawn once
     assert not torch.equal(first[0], second[2])
+
+
+def test_intensity_map_keeps_geometry_and_the_outside_black():
+    kp = _keypoints()
+    image = _dot_image(kp)
+    image[:10] = 0.0  # outside the field of view
+    changed = 0
+    for seed in range(10):
+        out, moved = RandomIntensityMap(5, 0.5, p=1.0, seed=seed)(image, kp)
+        np.testing.assert_array_equal(moved, kp)
+        assert np.all(out[:10] == 0) and out.min() >= 0 and out.max() <= 1
+        changed += int(not np.allclose(out, image, atol=0.05))
+    assert changed >= 8
+    inverted, _ = RandomIntensityMap(5, 1.0, p=1.0, seed=0)(image, kp)
+    # inverted: the bright blobs become the darkest pixels of the field of view
+    r, c = np.round(kp[2]).astype(int)
+    assert inverted[r, c] < np.median(inverted[10:])

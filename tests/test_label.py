@@ -15,8 +15,8 @@ import pytest
 import torch
 
 import phantom
-from conftest import make_bids_subject
-from disclabel.checkpoint import save_checkpoint
+from conftest import ERRSM, make_bids_subject, needs_shared
+from disclabel.checkpoint import default_weights, save_checkpoint
 from disclabel.cli import create_dataset, prepare_trainset
 from disclabel.cli import label as label_cli
 from disclabel.cli import main as train_cli
@@ -229,3 +229,20 @@ def test_missing_shipped_model_message(tmp_path, capsys, monkeypatch):
     assert label_cli.main([str(src)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "make model" in err and "none.pt" in err
+
+
+@needs_shared(ERRSM)
+@pytest.mark.skipif(not default_weights().is_file(), reason="the shipped model is not installed")
+def test_the_shipped_model_labels_a_real_volume_without_weights(tmp_path):
+    """label.py out of the box on a real volume: the shipped model is found and loaded, and the
+    outputs are complete and in the image's space (its accuracy is the accuracy report's job)."""
+    src = ERRSM / "sub-errsm20" / "anat" / "sub-errsm20_T2w.nii.gz"
+    out = tmp_path / "sub-errsm20_T2w_labels-disc.nii.gz"
+    assert label_cli.main([str(src), "-o", str(out), "--qc", str(tmp_path / "qc"),
+                           "--device", "cpu"]) == 0
+    lab, ref = nib.load(str(out)), nib.load(str(src))
+    assert lab.shape == ref.shape and np.allclose(lab.affine, ref.affine)
+    sidecar = json.loads(out.with_name("sub-errsm20_T2w_labels-disc.json").read_text())
+    assert sidecar["model"]["path"] == str(default_weights())
+    assert {"top_disc", "offset_margin_nats", "offset_probability"} <= set(sidecar["numbering"])
+    assert (tmp_path / "qc" / "sub-errsm20_T2w_labels-disc_qc.png").exists()

@@ -32,7 +32,7 @@ from shared_data import LOSO_SUBJECTS, REAL_VOLUMES, available
 from disclabel.checkpoint import default_weights
 from disclabel.recipe import recipe_args
 
-ABLATION_EPOCHS = 30
+ABLATION_EPOCHS = 24
 ABLATION_FOLDS = {"A": ("sub-errsm11", "sub-sctexample"), "B": ("sub-errsm20", "sub-errsm22")}
 ABLATION_VARIANTS = {
     "shipped recipe": [],

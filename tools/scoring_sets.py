@@ -135,7 +135,8 @@ def robustness_set(image: Path, label: Path, folder: Path, stem: str
     rotated = ndimage.rotate(data, ROTATION_DEG, axes=(1, 2), reshape=False, order=1)
     centre = (np.array(data.shape[1:]) - 1) / 2.0
     theta = np.deg2rad(ROTATION_DEG)
-    rot = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
+    # scipy's rotate moves the point (row, col) to centre + R (point - centre) with this R
+    rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
     ref_rot = {}
     for n, p in ref_canon.items():
         jk = rot @ (p[1:] - centre) + centre

@@ -39,6 +39,9 @@ class AugmentConfig:
     p_elastic: float = 0.5
     p_crop: float = 0.4
     crop_max: float = 0.35           # largest fraction of rows removed at either end
+    p_intensity_map: float = 0.25
+    intensity_points: int = 5        # control points of the random intensity curve
+    p_invert: float = 0.4            # share of the intensity maps that invert the image
     gamma: tuple[float, float] = (0.6, 1.6)
     p_gamma: float = 0.5
     contrast: tuple[float, float] = (0.7, 1.3)
@@ -231,6 +234,33 @@ class RandomBlur(RandomTransform):
         return cv2.GaussianBlur(image, (0, 0), sigmaX=s, sigmaY=s), keypoints
 
 
+class RandomIntensityMap(RandomTransform):
+    """Pass the intensities inside the field of view through a random curve, so that contrast
+    stops being a cue (domain randomisation of real images): a piecewise-linear map through
+    ``points`` random control values on [0, 1], or, with probability ``p_invert``, the inverted
+    image (T2w-like turns T1w-like). The curve applies inside the body; dark air and the 0
+    outside the field of view stay as they are (a soft mask: the image blurred by
+    ``MASK_SIGMA_PX`` above ``MASK_LEVEL`` is body)."""
+
+    MASK_SIGMA_PX = 2.0
+    MASK_LEVEL = 0.08
+
+    def __init__(self, points: int, p_invert: float, p: float, seed: int | None = None) -> None:
+        super().__init__(p, seed)
+        self.points, self.p_invert = points, p_invert
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        body = np.clip(cv2.GaussianBlur(image, (0, 0), self.MASK_SIGMA_PX) / self.MASK_LEVEL,
+                       0.0, 1.0)
+        if self.rng.random() < self.p_invert:
+            mapped = 1.0 - image
+        else:
+            levels = self.rng.uniform(0.0, 1.0, self.points)
+            mapped = np.interp(image, np.linspace(0.0, 1.0, self.points), levels)
+        out = body * mapped + (1.0 - body) * image
+        return np.where(image > 0, np.clip(out, 0.0, 1.0), 0.0).astype(np.float32), keypoints
+
+
 class RandomBiasField(RandomTransform):
     """Multiply by a smooth random gain field (a low-order polynomial in row and col)."""
 
@@ -273,6 +303,7 @@ def build_augmenter(config: AugmentConfig = AugmentConfig(), seed: int = 0) -> C
         RandomAffine(c.rotate_deg, c.scale, c.translate, c.p_affine),
         RandomElastic(c.elastic_px, c.elastic_node_px, c.p_elastic),
         RandomFovCrop(c.crop_max, c.p_crop),
+        RandomIntensityMap(c.intensity_points, c.p_invert, c.p_intensity_map),
         RandomBiasField(c.bias_strength, c.p_bias),
         RandomGamma(c.gamma, c.p_gamma),
         RandomContrast(c.contrast, c.p_contrast),
