@@ -16,12 +16,14 @@
   without a spine.
 
 Trainings run ``--parallel`` at a time with one CPU thread each; finished runs are reused.
-Results go to ``WORK/report.json`` and ``WORK/report.md``.
+Each part's table goes to ``WORK/<part>.md``; ``WORK/report.json`` keeps every part run so
+far (a part run again replaces its entry).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -101,23 +103,26 @@ def loso(work: Path, parallel: int, lines: list[str]) -> dict:
             "training_seconds": seconds}
 
 
-def ablation(work: Path, parallel: int, lines: list[str]) -> dict:
+def ablation(work: Path, parallel: int, lines: list[str], folds: list[str]) -> dict:
     jobs, runs = [], {}
+    chosen = {k: v for k, v in ABLATION_FOLDS.items() if k in folds}
     for variant, extra in ABLATION_VARIANTS.items():
-        for fold, held in ABLATION_FOLDS.items():
+        for fold, held in chosen.items():
             name = f"ablation/{variant.replace(' ', '_').replace('(', '').replace(')', '')}_{fold}"
             command, run, _ = _fold(work, name, held, recipe_args(ABLATION_EPOCHS) + extra)
             jobs.append((command, run))
             runs[(variant, fold)] = run
     harness.run_trainings(jobs, parallel)
     out = {}
-    lines += [f"### Ablation (two folds, {ABLATION_EPOCHS} epochs each, same data)", "",
+    held_text = " | ".join(" + ".join(held) for held in chosen.values())
+    lines += [f"### Ablation (held out: {held_text}; {ABLATION_EPOCHS} epochs each, same data)",
+              "",
               "| variant | identified | rate | median error | false positives | | | "
               "DTT (orig.) | FN (orig.) | FP (orig.) |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for variant in ABLATION_VARIANTS:
         results = []
-        for fold, held in ABLATION_FOLDS.items():
+        for fold, held in chosen.items():
             items = [i for i in _held_out_items(work / "bids", held) if "ses-crop" not in i[0]]
             results += harness.score_volumes(runs[(variant, fold)] / "last.pt", items)
         out[variant] = {"summary": harness.summary(results), "volumes": results}
@@ -145,21 +150,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", nargs="+", choices=["loso", "ablation", "shipped"],
                         default=["loso", "ablation", "shipped"])
     parser.add_argument("--parallel", type=int, default=2, help="trainings at a time")
+    parser.add_argument("--folds", nargs="+", choices=sorted(ABLATION_FOLDS),
+                        default=sorted(ABLATION_FOLDS), help="ablation folds to run")
     args = parser.parse_args(argv)
     if not available():
         raise SystemExit("accuracy_report: ../shared/data is not here")
     work: Path = args.work
     harness.gather(work, TRAINABLE)
-    report, lines = {}, []
-    if "loso" in args.parts:
-        report["loso"] = loso(work, args.parallel, lines)
-    if "ablation" in args.parts:
-        report["ablation"] = ablation(work, args.parallel, lines)
-    if "shipped" in args.parts:
-        report["shipped"] = shipped(work, lines)
-    harness.save(work / "report.json", report)
-    (work / "report.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    report_path = work / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    for part in args.parts:
+        lines: list[str] = []
+        if part == "loso":
+            report[part] = loso(work, args.parallel, lines)
+        elif part == "ablation":
+            report[part] = ablation(work, args.parallel, lines, args.folds)
+        else:
+            report[part] = shipped(work, lines)
+        harness.save(report_path, report)
+        (work / f"{part}.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines), flush=True)
     return 0
 
 

@@ -59,8 +59,9 @@ def train_command(prepared: Path, run: Path, args: Sequence[str], device: str = 
 def run_trainings(jobs: Sequence[tuple[list[str], Path]], parallel: int = 2,
                   threads: int = 1) -> list[float]:
     """Run main.py commands ``(command, run folder)`` ``parallel`` at a time, each with
-    ``threads`` CPU threads; a run whose ``last.pt`` exists with a ``done`` marker is skipped.
-    Returns each run's wall-clock seconds (0 for a skipped one)."""
+    ``threads`` CPU threads; a run with a ``done`` marker is skipped, and one interrupted
+    (``last.pt`` without the marker) resumes from its last epoch. Returns each run's
+    wall-clock seconds of this call (0 for a skipped one)."""
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
 
     def one(job: tuple[list[str], Path]) -> float:
@@ -68,8 +69,10 @@ def run_trainings(jobs: Sequence[tuple[list[str], Path]], parallel: int = 2,
         if (run / "done").exists():
             return 0.0
         run.mkdir(parents=True, exist_ok=True)
+        if (run / "last.pt").exists():
+            command = [*command, "--resume", "true"]
         tic = time.perf_counter()
-        with open(run / "stdout.log", "w") as log:
+        with open(run / "stdout.log", "a") as log:
             code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         if code:
             raise SystemExit(f"training failed ({code}): see {run / 'stdout.log'}")
