@@ -1,9 +1,6 @@
-"""Tests for disclabel.heatmaps: rendering targets, argmax / candidate / ordered decoding."""
+"""Tests for disclabel.heatmaps: rendering targets, argmax and candidate decoding."""
 
 from __future__ import annotations
-
-import itertools
-import time
 
 import numpy as np
 import pytest
@@ -11,11 +8,8 @@ import torch
 
 from disclabel.constants import CONFIDENCE_THRESHOLD, NUM_DISCS, OUTPUT_STRIDE
 from disclabel.heatmaps import (
-    MAX_DISC_SPACING_MM,
-    MIN_DISC_SPACING_MM,
     MIN_PEAK_DISTANCE,
     decode_argmax,
-    decode_ordered,
     find_candidates,
     input_to_output,
     output_to_input,
@@ -53,17 +47,6 @@ def _maps_max(maps: np.ndarray) -> np.ndarray:
 
 def _chosen(coords: np.ndarray) -> list[int]:
     return [int(c) for c in np.flatnonzero(~np.isnan(coords[:, 0]))]
-
-
-def _assert_ordered(coords: np.ndarray, pixel_mm: float) -> None:
-    """Chosen discs go down the image with per-level spacing inside the default bounds."""
-    chosen = _chosen(coords)
-    assert np.isnan(coords[:, 1][np.isnan(coords[:, 0])]).all()
-    for n, m in itertools.pairwise(chosen):
-        drop_mm = (coords[m, 0] - coords[n, 0]) * pixel_mm
-        assert drop_mm > 0
-        assert MIN_DISC_SPACING_MM * (m - n) - 1e-4 <= drop_mm
-        assert drop_mm <= MAX_DISC_SPACING_MM * (m - n) + 1e-4
 
 
 # --------------------------------------------------------------------------- coordinate mapping
@@ -113,17 +96,6 @@ def test_render_rejects_bad_keypoint_shape(bad):
 def test_render_rejects_non_positive_sigma():
     with pytest.raises(ValueError):
         render_heatmaps(_keypoints((5.0, 5.0)), OUT_SHAPE, 0.0)
-
-
-def test_render_is_fast():
-    rng = np.random.default_rng(0)
-    kp = rng.uniform(0, IN_SIZE - 1, size=(NUM_DISCS, 2)).astype(np.float32)
-    timings = []
-    for _ in range(30):
-        start = time.perf_counter()
-        render_heatmaps(kp, OUT_SHAPE, SIGMA)
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 2e-3
 
 
 # --------------------------------------------------------------------------- decode_argmax
@@ -279,160 +251,3 @@ def test_find_candidates_border_peak_is_refined():
     (row, col, score), = find_candidates(hmap, threshold=0.3)
     assert (row, col) == pytest.approx((0.2, 254.9), abs=ROUND_TRIP_TOL_PX)
     assert score > 0.5
-
-
-# --------------------------------------------------------------------------- decode_ordered
-
-PIXEL_MM = 1.0
-COLUMN = {c: (30.0 + 25.0 * c, 120.0 + 3.0 * c) for c in range(8)}  # discs 1..8, (row, col)
-
-
-def _column_maps(channels, amp: float = 0.9, extra=None) -> np.ndarray:
-    peaks = {c: [(*COLUMN[c], amp)] for c in channels}
-    for c, blobs in (extra or {}).items():
-        peaks[c] = peaks.get(c, []) + blobs
-    return _maps(peaks)
-
-
-def _expect(coords: np.ndarray, channels) -> None:
-    assert _chosen(coords) == sorted(channels)
-    for c in channels:
-        np.testing.assert_allclose(coords[c], COLUMN[c], atol=ROUND_TRIP_TOL_PX)
-
-
-def test_ordered_normal_column_of_eight():
-    coords, conf = decode_ordered(_column_maps(range(8)), PIXEL_MM)
-    assert coords.shape == (NUM_DISCS, 2) and coords.dtype == np.float32
-    assert conf.shape == (NUM_DISCS,) and conf.dtype == np.float32
-    _expect(coords, range(8))
-    assert (conf[8:] == 0).all()
-    np.testing.assert_array_equal(conf[:8], _maps_max(_column_maps(range(8)))[:8])
-
-
-def test_ordered_gaps_discs_3_4_7_8():
-    channels = [2, 3, 6, 7]
-    coords, _ = decode_ordered(_column_maps(channels), PIXEL_MM)
-    _expect(coords, channels)
-
-
-def test_ordered_swapped_candidate_is_dropped():
-    # channel 5's only peak sits below channel 6's peak: one of them must go
-    wrong = (COLUMN[6][0] + 10.0, COLUMN[5][1])
-    maps = _column_maps([c for c in range(8) if c != 5], extra={5: [(*wrong, 0.95)]})
-    coords, _ = decode_ordered(maps, PIXEL_MM)
-    _assert_ordered(coords, PIXEL_MM)
-    # keeping channel 5 below 6 would also break the 4 -> 5 spacing, so channel 5 is dropped
-    _expect(coords, [c for c in range(8) if c != 5])
-    # the plain argmax decoder keeps the swap
-    argmax_coords, _ = decode_argmax(maps)
-    assert argmax_coords[5, 0] > argmax_coords[6, 0]
-
-
-def test_ordered_swapped_uses_weaker_correct_candidate():
-    wrong = (COLUMN[6][0] + 10.0, COLUMN[5][1])
-    maps = _column_maps([c for c in range(8) if c != 5],
-                        extra={5: [(*wrong, 0.95), (*COLUMN[5], 0.5)]})
-    coords, conf = decode_ordered(maps, PIXEL_MM)
-    _expect(coords, range(8))
-    assert conf[5] == pytest.approx(_column_maps([5], amp=0.5)[5].max())
-
-
-def test_ordered_duplicate_peak_far_below_is_ignored():
-    maps = _column_maps([c for c in range(8) if c != 4],
-                        extra={4: [(240.0, 100.0, 1.0), (*COLUMN[4], 0.6)]})
-    coords, _ = decode_ordered(maps, PIXEL_MM)
-    _expect(coords, range(8))
-    argmax_coords, _ = decode_argmax(maps)
-    assert argmax_coords[4, 0] == pytest.approx(240.0, abs=ROUND_TRIP_TOL_PX)
-
-
-@pytest.mark.parametrize("channels", [[0], [12], [24], [9, 10], [3, 20]])
-def test_ordered_one_or_two_discs(channels):
-    rows = {c: 10.0 + 10.0 * c for c in channels}
-    maps = _maps({c: [(rows[c], 100.0, 0.8)] for c in channels})
-    coords, conf = decode_ordered(maps, PIXEL_MM)
-    assert _chosen(coords) == channels
-    for c in channels:
-        np.testing.assert_allclose(coords[c], (rows[c], 100.0), atol=ROUND_TRIP_TOL_PX)
-        assert conf[c] == maps[c].max()
-
-
-def test_ordered_two_discs_in_wrong_order_keeps_the_stronger():
-    maps = _maps({9: [(150.0, 100.0, 0.6)], 10: [(120.0, 100.0, 0.9)]})
-    coords, _ = decode_ordered(maps, PIXEL_MM)
-    assert _chosen(coords) == [10]
-
-
-@pytest.mark.parametrize("pixel_mm, kept", [(1.0, [9, 10]), (2.0, [10]), (0.1, [10])])
-def test_ordered_spacing_is_converted_with_pixel_mm(pixel_mm, kept):
-    # 30 px apart: 30 mm at 1 mm/px (allowed), 60 mm at 2 mm/px and 3 mm at 0.1 mm/px (not)
-    maps = _maps({9: [(100.0, 100.0, 0.6)], 10: [(130.0, 100.0, 0.9)]})
-    coords, _ = decode_ordered(maps, pixel_mm)
-    assert _chosen(coords) == kept
-
-
-def test_ordered_all_empty():
-    coords, conf = decode_ordered(np.zeros((NUM_DISCS, *OUT_SHAPE), dtype=np.float32), PIXEL_MM)
-    assert np.isnan(coords).all()
-    assert (conf == 0).all()
-
-
-def test_ordered_accepts_torch():
-    maps = _column_maps(range(8))
-    coords_t, conf_t = decode_ordered(torch.from_numpy(maps), PIXEL_MM)
-    coords_n, conf_n = decode_ordered(maps, PIXEL_MM)
-    np.testing.assert_array_equal(coords_t, coords_n)
-    np.testing.assert_array_equal(conf_t, conf_n)
-
-
-@pytest.mark.parametrize("kwargs", [{"pixel_mm": 0.0}, {"pixel_mm": 1.0, "min_spacing_mm": 50.0}])
-def test_ordered_rejects_bad_arguments(kwargs):
-    with pytest.raises(ValueError):
-        decode_ordered(np.zeros((3, 8, 8)), **kwargs)
-
-
-def _brute_force_best(candidates: list[list[tuple[float, float, float]]], pixel_mm: float) -> float:
-    """Best total score over every ordered, spacing-consistent choice (exponential)."""
-    best = 0.0
-    options = [[None, *cands] for cands in candidates]
-    for choice in itertools.product(*options):
-        picked = [(c, cand) for c, cand in enumerate(choice) if cand is not None]
-        valid = True
-        for (n, a), (m, b) in itertools.pairwise(picked):
-            drop_mm = (b[0] - a[0]) * pixel_mm
-            if not (drop_mm > 0 and MIN_DISC_SPACING_MM * (m - n) <= drop_mm
-                    <= MAX_DISC_SPACING_MM * (m - n)):
-                valid = False
-                break
-        if valid:
-            best = max(best, sum(cand[2] for _, cand in picked))
-    return best
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_ordered_is_optimal_against_brute_force(seed):
-    rng = np.random.default_rng(seed)
-    num, pixel_mm = 6, 1.0
-    peaks = {}
-    for c in range(num):
-        peaks[c] = [(float(rng.uniform(20 + 30 * c - 40, 20 + 30 * c + 60)),
-                     float(rng.uniform(20, 236)), float(rng.uniform(0.35, 1.0)))
-                    for _ in range(rng.integers(0, 3))]
-    maps = _maps(peaks, num=num)
-    candidates = [find_candidates(maps[c], CONFIDENCE_THRESHOLD) for c in range(num)]
-    coords, conf = decode_ordered(maps, pixel_mm)
-    _assert_ordered(coords, pixel_mm)
-    assert float(conf.sum()) == pytest.approx(_brute_force_best(candidates, pixel_mm), abs=1e-4)
-    for c in _chosen(coords):  # every chosen disc is one of its channel's candidates
-        assert any(np.allclose(coords[c], cand[:2], atol=1e-4) for cand in candidates[c])
-
-
-def test_ordered_25_channels_5_candidates_runs():
-    rng = np.random.default_rng(7)
-    peaks = {c: [(float(rng.uniform(0, IN_SIZE)), float(rng.uniform(0, IN_SIZE)),
-                  float(rng.uniform(0.4, 1.0))) for _ in range(5)] for c in range(NUM_DISCS)}
-    maps = _maps(peaks)
-    coords, conf = decode_ordered(maps, PIXEL_MM, max_candidates=5)
-    assert coords.shape == (NUM_DISCS, 2) and conf.shape == (NUM_DISCS,)
-    _assert_ordered(coords, PIXEL_MM)
-    assert len(_chosen(coords)) >= 2

@@ -9,9 +9,8 @@ Decoders:
 - :func:`decode_argmax`: one disc per channel at the channel's maximum, refined to sub-pixel
   precision by a parabola through the log of the peak and its neighbours (exact for a Gaussian).
 - :func:`find_candidates`: several local maxima of one channel.
-- :func:`decode_ordered`: at most one candidate per channel such that the chosen discs are in
-  anatomical order with plausible spacing, maximising the total score by dynamic programming in
-  ``O((D * K) ** 2)`` for ``D`` channels and ``K`` candidates per channel.
+
+Numbering a whole image's discs as one chain is :mod:`disclabel.chain`'s job.
 """
 
 from __future__ import annotations
@@ -22,12 +21,8 @@ from scipy.ndimage import maximum_filter
 
 from disclabel.constants import CONFIDENCE_THRESHOLD, OUTPUT_STRIDE
 
-MIN_DISC_SPACING_MM: float = 7.0
-"""Smallest superior-inferior distance between consecutive disc numbers (per level), in mm."""
-MAX_DISC_SPACING_MM: float = 45.0
-"""Largest superior-inferior distance between consecutive disc numbers (per level), in mm."""
 MAX_CANDIDATES: int = 5
-"""Default number of local maxima per channel considered by :func:`decode_ordered`."""
+"""Default number of local maxima per channel returned by :func:`find_candidates`."""
 MIN_PEAK_DISTANCE: int = 2
 """Default minimum distance (output pixels, Chebyshev) between two candidates of one channel."""
 
@@ -201,84 +196,3 @@ def find_candidates(heatmap: np.ndarray, threshold: float, max_candidates: int =
     r_row = output_to_input(u_row, stride)
     r_col = output_to_input(u_col, stride)
     return [(float(r_row[i]), float(r_col[i]), float(scores[k])) for i, k in enumerate(keep)]
-
-
-def decode_ordered(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
-                   threshold: float = CONFIDENCE_THRESHOLD,
-                   min_spacing_mm: float = MIN_DISC_SPACING_MM,
-                   max_spacing_mm: float = MAX_DISC_SPACING_MM,
-                   max_candidates: int = MAX_CANDIDATES,
-                   stride: int = OUTPUT_STRIDE) -> tuple[np.ndarray, np.ndarray]:
-    """Decode one image's heatmaps into an anatomically ordered set of discs.
-
-    Each channel contributes at most one of its candidates (:func:`find_candidates`). The chosen
-    discs must be ordered (disc ``n`` strictly above disc ``m > n``: smaller row) and the row
-    distance between consecutive chosen discs ``n < m`` must lie within
-    ``[min_spacing_mm * (m - n), max_spacing_mm * (m - n)]``. Among all such choices the one with
-    the largest total score is returned. Dynamic programming over (channel, candidate) states with
-    transitions from any earlier chosen channel (so gaps are allowed) costs ``O((D * K) ** 2)``.
-
-    Args:
-        heatmaps: (D, h, w) numpy array or torch tensor; channel ``c`` is disc ``c + 1``.
-        pixel_mm: size of an INPUT pixel in mm (converts the spacing bounds to pixels).
-        threshold: candidates below this value are ignored.
-        min_spacing_mm, max_spacing_mm: spacing bounds per disc level, in mm.
-        max_candidates: candidates considered per channel.
-        stride: input pixels per output pixel.
-
-    Returns:
-        ``coords``: float32 (D, 2) ``(row, col)`` in INPUT pixels, NaN for a channel left unchosen;
-        ``confidence``: float32 (D,), the score of the chosen candidate, 0 for an unchosen channel.
-    """
-    maps = as_numpy(heatmaps)
-    if maps.ndim != 3:
-        raise ValueError(f"heatmaps must have shape (D, h, w), got {maps.shape}")
-    if not pixel_mm > 0:
-        raise ValueError(f"pixel_mm must be positive, got {pixel_mm}")
-    if not 0 <= min_spacing_mm <= max_spacing_mm:
-        raise ValueError(f"need 0 <= min_spacing_mm <= max_spacing_mm, got "
-                         f"{min_spacing_mm}, {max_spacing_mm}")
-    num_channels = maps.shape[0]
-    coords = np.full((num_channels, 2), np.nan, dtype=np.float32)
-    confidence = np.zeros(num_channels, dtype=np.float32)
-
-    # Flatten the candidates into states sorted by channel.
-    channel_list: list[int] = []
-    candidate_list: list[tuple[float, float, float]] = []
-    for c in range(num_channels):
-        found = find_candidates(maps[c], threshold, max_candidates, MIN_PEAK_DISTANCE, stride)
-        channel_list.extend([c] * len(found))
-        candidate_list.extend(found)
-    if not candidate_list:
-        return coords, confidence
-    channel = np.asarray(channel_list, dtype=np.int64)
-    state = np.asarray(candidate_list, dtype=np.float64)  # (S, 3): row, col, score
-    row, score = state[:, 0], state[:, 2]
-    min_px = min_spacing_mm / pixel_mm
-    max_px = max_spacing_mm / pixel_mm
-
-    best = score.copy()  # best total of a valid chain ending at each state
-    previous = np.full(len(score), -1, dtype=np.int64)
-    starts = np.searchsorted(channel, np.arange(num_channels + 1))
-    for c in range(num_channels):
-        first, stop = starts[c], starts[c + 1]
-        if first == stop or first == 0:
-            continue
-        levels = c - channel[:first]  # (P,) > 0
-        drop = row[first:stop, None] - row[None, :first]  # (K, P) row distance to earlier states
-        allowed = (drop > 0) & (drop >= min_px * levels) & (drop <= max_px * levels)
-        totals = np.where(allowed, best[None, :first], -np.inf)
-        origin = totals.argmax(axis=1)
-        gain = totals[np.arange(stop - first), origin]
-        linked = gain > 0
-        best[first:stop] = score[first:stop] + np.where(linked, gain, 0.0)
-        previous[first:stop] = np.where(linked, origin, -1)
-
-    s = int(best.argmax())
-    if best[s] < 0:  # only possible with a negative threshold: choosing nothing scores more
-        return coords, confidence
-    while s >= 0:
-        coords[channel[s]] = state[s, :2]
-        confidence[channel[s]] = score[s]
-        s = int(previous[s])
-    return coords, confidence
