@@ -9,7 +9,8 @@ import pytest
 from disclabel.constants import NUM_DISCS
 from disclabel.synthetic import SyntheticVolume, Tissue, generate_subject, sample_2d
 from disclabel.synthetic.layers import LayerBuilder
-from disclabel.synthetic.tables import CANAL_TISSUES, DISC_TISSUES, STYLES_2D
+from disclabel.synthetic.styles import STYLES_2D
+from disclabel.synthetic.tables import CANAL_TISSUES, DISC_TISSUES
 from disclabel.synthetic.writer import subject_seed, write_bids_dataset, write_subject
 
 FAST_SCALE = 3.0  # voxels 3x larger than drawn: small volumes for file-format tests

@@ -2,7 +2,7 @@
 """Realism check of the synthetic generator: a model of the shipped size trained on synthetic
 images only, for a fixed number of epochs, then run through label.py's pipeline on every
 labelled real volume of ../shared/data and scored by disc number in world mm. One model per
-appearance style of the generator (synthetic.tables.STYLES_2D), side by side: the real images
+appearance style of the generator (synthetic.styles.STYLES_2D), side by side: the real images
 choose the generator's settings (the lesson of Learn2Synth), they are never trained on.
 
     python tools/realism_check.py [--styles v1 v2 v3] [--epochs 24] [--work runs/realism]
@@ -20,7 +20,7 @@ import harness
 from shared_data import REAL_VOLUMES, available
 
 from disclabel.recipe import MODEL_ARGS
-from disclabel.synthetic.tables import STYLES_2D
+from disclabel.synthetic.styles import STYLES_2D
 
 RECIPE = ["--solver", "adam", "--lr", "1e-3", "--train-batch", "8", "--synthetic-ratio", "1",
           "--real-repeat", "8", "--synthetic-pool", "2000", "--val-every", "1000", "--seed", "42"]

@@ -25,7 +25,7 @@ from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticD
 from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
 from .io import InputError, read_json, write_json
 from .models import StackedHourglass, build_model, count_parameters
-from .synthetic.tables import DEFAULT_STYLE_2D
+from .synthetic.styles import DEFAULT_STYLE_2D
 
 METRIC_COLUMNS = ("epoch", "train_loss", "val_loss", "val_identification_rate",
                   "val_median_error_mm", "val_mean_error_mm", "val_false_positives", "lr",
@@ -62,7 +62,7 @@ class TrainConfig:
     resume: str = ""
     synthetic_ratio: float = 0.0
     synthetic_pool: int = 0          # 0: fresh synthetic samples every epoch; P: cycle through P
-    synthetic_style: str = DEFAULT_STYLE_2D  # generator appearance (synthetic.tables.STYLES_2D)
+    synthetic_style: str = DEFAULT_STYLE_2D  # generator appearance (synthetic.styles.STYLES_2D)
     real_repeat: int = 1             # each real training sample appears this often per epoch
     window: list[int] = field(default_factory=lambda: list(WINDOW_SHAPE))
     val_every: int = 1               # validate (and pick best.pt) every N epochs and at the end

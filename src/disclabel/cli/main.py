@@ -12,7 +12,7 @@ from pathlib import Path
 from ..constants import FOREGROUND_WEIGHT, SIGMA_MM, WINDOW_SHAPE
 from ..dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT
 from ..io import InputError
-from ..synthetic.tables import DEFAULT_STYLE_2D, STYLES_2D
+from ..synthetic.styles import DEFAULT_STYLE_2D, STYLES_2D
 from .common import Parser, run_main, str2bool
 
 RUNS_DIR = Path("runs")

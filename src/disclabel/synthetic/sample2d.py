@@ -26,17 +26,18 @@ from .appearance import (
 )
 from .geometry import Plane
 from .shapes import build_layers
+from .styles import DEFAULT_STYLE_2D, STYLES_2D, Style2D
 from .volume import sample_plane
 
 F32 = np.float32
 def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHAPE,
               pixel_mm: float = PIXEL_MM, contrast: str | None = None,
-              style: str = T.DEFAULT_STYLE_2D) -> tuple[np.ndarray, np.ndarray]:
+              style: str = DEFAULT_STYLE_2D) -> tuple[np.ndarray, np.ndarray]:
     """One synthetic near-mid-sagittal training window, with its disc keypoints.
 
     ``contrast``: "T1w" or "T2w" (preset appearance), "random" (random intensity per tissue), or
     None (drawn from the style's contrast probabilities). ``style``: a key of
-    :data:`~disclabel.synthetic.tables.STYLES_2D` (appearance settings). The plane lies within
+    :data:`~disclabel.synthetic.styles.STYLES_2D` (appearance settings). The plane lies within
     TRAIN_SLICE_HALF_WIDTH_MM of the mid-sagittal plane. A random acquisition field of view
     (FOV_2D_HEIGHT_MM x FOV_2D_WIDTH_MM) is imaged at ``pixel_mm`` (the one physical scale of
     every image the network sees) and a ``grid_shape`` window is cut from it as training
@@ -48,9 +49,9 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHA
     ``keypoints`` float32 (NUM_DISCS, 2) of (row, col) pixel coordinates of each disc's
     posterior tip (just inside the disc), NaN for a disc outside the image.
     """
-    if style not in T.STYLES_2D:
-        raise ValueError(f"style must be one of {sorted(T.STYLES_2D)}, got {style!r}")
-    settings = T.STYLES_2D[style]
+    if style not in STYLES_2D:
+        raise ValueError(f"style must be one of {sorted(STYLES_2D)}, got {style!r}")
+    settings = STYLES_2D[style]
     if contrast is None:
         names = tuple(settings.contrast_probabilities)
         probs = np.array([settings.contrast_probabilities[c] for c in names])
@@ -85,7 +86,7 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHA
 
 
 def _render_plane(rng: np.random.Generator, anat, plane: Plane, contrast: str, mode: str,
-                  style: T.Style2D) -> np.ndarray:
+                  style: Style2D) -> np.ndarray:
     """MR-like intensities in [0, 1] of one near-mid-sagittal plane: (H, W) float32."""
     pixel = plane.drow
     layers = build_layers(anat, plane)

@@ -10,7 +10,6 @@ Coordinate words used in the tables: ``s`` is the arc length along the posterior
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -112,70 +111,6 @@ STORED_MAX_RANGE: tuple[float, float] = (800.0, 4000.0)
 """The 99.5th percentile of a written volume is scaled to this (int16 scanner-like values)."""
 INTENSITY_PERCENTILE_SUBSAMPLE: int = 7
 """Percentiles of a 3-D volume are taken on every n-th voxel (speed)."""
-CONTRAST_2D_PROBABILITIES: dict[str, float] = {"T1w": 0.4, "T2w": 0.4, "random": 0.2}
-"""sample_2d (style "v1") with contrast=None draws its contrast from this table."""
-LOW_RES_2D_SIGMA_PX: tuple[float, float] = (0.3, 1.2)
-"""sample_2d: blur emulating acquisition voxels larger than the prepared pixel."""
-
-
-@dataclass(frozen=True)
-class Style2D:
-    """Appearance settings of the 2-D training samples (sample_2d's ``style``).
-
-    "v1" is the first generator. "v2" adds domain randomisation in the manner of SynthSeg
-    (Billot et al. 2023): half the samples get a random intensity for every tissue, presets
-    are jittered twice as much and every tissue's texture (its within-class spread) gets its
-    own random amplitude, so that contrast stops being a cue; and acquisition effects: a low
-    resolution along one in-plane axis (thick slices, anisotropic voxels), a wider blur, a
-    stronger anterior coil falloff, ghosting (a faint shifted copy along the phase-encoding
-    axis) and a random gamma.
-    """
-
-    contrast_probabilities: dict[str, float]
-    preset_jitter_sd: float
-    tissue_texture_range: tuple[float, float]
-    low_res_probability: float
-    low_res_factor: tuple[float, float]
-    blur_sigma_px: tuple[float, float]
-    coil_falloff: tuple[float, float]
-    ghost_probability: float
-    ghost_amplitude: tuple[float, float]
-    ghost_shift: tuple[float, float]
-    gamma_log_sd: float
-
-
-STYLES_2D: dict[str, Style2D] = {
-    "v1": Style2D(CONTRAST_2D_PROBABILITIES, PRESET_JITTER_SD, (1.0, 1.0), 0.0, (1.0, 1.0),
-                  LOW_RES_2D_SIGMA_PX, COIL_FALLOFF_RANGE, 0.0, (0.0, 0.0), (0.0, 0.0), 0.0),
-    "v2": Style2D(
-        contrast_probabilities={"T1w": 0.25, "T2w": 0.25, "random": 0.5},
-        preset_jitter_sd=0.25,
-        tissue_texture_range=(0.3, 2.5),
-        low_res_probability=0.4,
-        low_res_factor=(1.5, 3.5),     # acquired pixel / prepared pixel along one axis
-        blur_sigma_px=(0.3, 1.6),
-        coil_falloff=(0.0, 3.0),
-        ghost_probability=0.25,
-        ghost_amplitude=(0.03, 0.15),  # of the image, added shifted
-        ghost_shift=(0.1, 0.45),       # of the image side
-        gamma_log_sd=0.3,
-    ),
-    "v3": Style2D(
-        contrast_probabilities={"T1w": 0.4, "T2w": 0.4, "random": 0.2},
-        preset_jitter_sd=0.18,
-        tissue_texture_range=(0.6, 1.6),
-        low_res_probability=0.25,
-        low_res_factor=(1.2, 2.5),
-        blur_sigma_px=(0.3, 1.4),
-        coil_falloff=(0.0, 3.0),
-        ghost_probability=0.1,
-        ghost_amplitude=(0.02, 0.08),
-        ghost_shift=(0.1, 0.45),
-        gamma_log_sd=0.15,
-    ),
-}
-DEFAULT_STYLE_2D: str = "v3"
-
 # --------------------------------------------------------------------------------------------
 # Anatomy: vertebrae
 # --------------------------------------------------------------------------------------------
