@@ -167,9 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             report[part] = ablation(work, args.parallel, lines, args.folds)
         else:
             report[part] = shipped(work, lines)
-        harness.save(report_path, report)
-        (work / f"{part}.md").write_text("\n".join(lines) + "\n")
-        print("\n".join(lines), flush=True)
+        harness.publish(report_path, report, work / f"{part}.md", lines)
     return 0
 
 

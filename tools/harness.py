@@ -150,3 +150,10 @@ def save(path: Path, document: dict) -> None:
     """Write a JSON document and say where."""
     write_json(path, json.loads(json.dumps(document, default=float)))
     print(f"wrote {path}")
+
+
+def publish(json_path: Path, document: dict, md_path: Path, lines: list[str]) -> None:
+    """Write a report: the JSON document, its Markdown tables, and the tables on stdout."""
+    save(json_path, document)
+    md_path.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines), flush=True)

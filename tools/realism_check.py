@@ -59,9 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     for style in jobs:
         lines += ["", f"style {style}:", "", harness.TABLE_HEADER]
         lines += [harness.result_row(r["name"], r) for r in report[style]["volumes"]]
-    harness.save(work / "realism.json", report)
-    (work / "realism.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    harness.publish(work / "realism.json", report, work / "realism.md", lines)
     return 0
 
 
