@@ -56,13 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     prepared = harness.prepare(dataset, work / "prepared",
                                {v.subject: "train" for v in trainable})
     run = work / "run"
-    command = harness.train_command(prepared, run, recipe_args(args.epochs), device)
+    recipe = recipe_args(args.epochs)
+    command = harness.train_command(prepared, run, recipe, device)
     threads = args.threads or torch.get_num_threads()
     seconds = harness.run_trainings([(command, run)], parallel=1, threads=threads)[0]
     card = {
         "trained_on": sorted({f"{v.prefix}_{v.contrast}" for v in trainable}),
-        "synthetic": "disclabel.synthetic sample_2d (style v2), fresh seeds",
-        "recipe": recipe_args(args.epochs),
+        "synthetic": "disclabel.synthetic sample_2d windows (style "
+                     f"{recipe[recipe.index('--synthetic-style') + 1]})",
+        "recipe": recipe,
         "device": device + ("" if device != "cpu" else f" ({threads} threads)"),
         "training_seconds": round(seconds, 1),
         "date": time.strftime("%Y-%m-%d"),
