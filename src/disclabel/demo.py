@@ -28,6 +28,7 @@ from .cli import label as label_cli
 from .cli import main as train_cli
 from .cli import test as test_cli
 from .cli.common import Parser
+from .evaluation import reference_discs
 
 DEMO_SUBJECTS = 24
 DEMO_EPOCHS = 40
@@ -72,8 +73,6 @@ def _label_examples(out: Path, manifest: Path, device: str) -> list[str]:
     real = [p for p in real if p.is_file()]
     _check(label_cli.main([*map(str, synthetic + real), "-o", str(out / "labels"), "--qc",
                            str(out / "qc"), "--device", device]), "label.py")
-    from .evaluation import reference_discs
-
     lines = []
     for entry in entries[-4:]:
         stem = Path(entry["image"]).name.removesuffix(".nii.gz")
