@@ -91,11 +91,8 @@ def loso(work: Path, parallel: int, lines: list[str]) -> dict:
         lines += [harness.result_row(r["name"], r) for r in res]
         lines.append(harness.summary_row(variant, harness.summary(res)))
     lines.append("")
-    times = [s for s in seconds if s]
-    if times:
-        lines.append(f"Training time per fold: {min(times) / 60:.0f}-{max(times) / 60:.0f} min "
-                     f"(one CPU thread each, {parallel} at a time).")
-        lines.append("")
+    lines += [f"Training time per fold: {min(seconds) / 60:.0f}-{max(seconds) / 60:.0f} min "
+              f"(one CPU thread each, {parallel} at a time).", ""]
     return {"volumes": results, "summary": harness.summary(results),
             "full_volumes": harness.summary(errsm),
             "robustness": {k: {"summary": harness.summary(v), "volumes": v}

@@ -5,6 +5,7 @@ world mm."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -56,18 +57,24 @@ def train_command(prepared: Path, run: Path, args: Sequence[str], device: str = 
             *args, "--progress", "false", "--device", device]
 
 
+def training_seconds(run: Path) -> float:
+    """Seconds a run spent in its epochs (the ``seconds`` column of its ``metrics.csv``)."""
+    with open(run / "metrics.csv", newline="") as handle:
+        return sum(float(row["seconds"]) for row in csv.DictReader(handle))
+
+
 def run_trainings(jobs: Sequence[tuple[list[str], Path]], parallel: int = 2,
                   threads: int = 1) -> list[float]:
     """Run main.py commands ``(command, run folder)`` ``parallel`` at a time, each with
     ``threads`` CPU threads; a run with a ``done`` marker is skipped, and one interrupted
-    (``last.pt`` without the marker) resumes from its last epoch. Returns each run's
-    wall-clock seconds of this call (0 for a skipped one)."""
+    (``last.pt`` without the marker) resumes from its last epoch. Returns each run's training
+    seconds (:func:`training_seconds`, whichever call trained it)."""
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
 
     def one(job: tuple[list[str], Path]) -> float:
         command, run = job
         if (run / "done").exists():
-            return 0.0
+            return training_seconds(run)
         run.mkdir(parents=True, exist_ok=True)
         if (run / "last.pt").exists():
             command = [*command, "--resume", "true"]
@@ -76,9 +83,8 @@ def run_trainings(jobs: Sequence[tuple[list[str], Path]], parallel: int = 2,
             code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         if code:
             raise SystemExit(f"training failed ({code}): see {run / 'stdout.log'}")
-        seconds = time.perf_counter() - tic
-        (run / "done").write_text(f"{seconds:.1f}\n")
-        return seconds
+        (run / "done").write_text(f"{time.perf_counter() - tic:.1f}\n")
+        return training_seconds(run)
 
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         return list(pool.map(one, jobs))
