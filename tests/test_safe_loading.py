@@ -1,0 +1,64 @@
+"""A pickle with a payload, placed where a checkpoint or prepared data is expected, is refused
+with a one-line error and runs nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+import phantom
+from disclabel.checkpoint import read_checkpoint
+from disclabel.cli import label as label_cli
+from disclabel.io import InputError, read_npz
+
+
+class Payload:
+    """Unpickling this object would create ``marker`` (a stand-in for any code)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _evil_checkpoint(tmp_path: Path) -> tuple[Path, Path]:
+    marker = tmp_path / "payload_ran"
+    path = tmp_path / "evil.pt"
+    torch.save({"model": Payload(marker), "model_config": {}}, path)
+    return path, marker
+
+
+def test_checkpoint_with_a_payload_is_refused(tmp_path):
+    path, marker = _evil_checkpoint(tmp_path)
+    with pytest.raises(InputError, match="not a readable checkpoint") as err:
+        read_checkpoint(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+    assert not marker.exists()
+
+
+def test_label_py_refuses_a_checkpoint_with_a_payload(tmp_path, capsys):
+    path, marker = _evil_checkpoint(tmp_path)
+    image, affine = phantom.render(2.0)
+    src = tmp_path / "x.nii.gz"
+    nib.save(nib.Nifti1Image(image, affine), str(src))
+    assert label_cli.main([str(src), "--weights", str(path), "--device", "cpu"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err
+    assert not marker.exists()
+    assert not list(tmp_path.glob("x_labels-disc*"))
+
+
+def test_prepared_data_with_a_payload_is_refused(tmp_path):
+    marker = tmp_path / "payload_ran"
+    path = tmp_path / "train.npz"
+    np.savez(path, images=np.zeros((1, 4, 4), np.float32),
+             subjects=np.array([Payload(marker)], dtype=object))
+    with pytest.raises(InputError, match="cannot be read") as err:
+        read_npz(path)
+    assert str(path) in str(err.value)
+    assert not marker.exists()
