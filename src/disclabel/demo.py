@@ -107,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = out / "run"
     _check(train_cli.main(["--datapath", str(out / "prepared"), "--out", str(run),
                            "--device", args.device, "--epochs", str(args.epochs),
-                           "--seed", str(args.seed), *DEMO_MODEL, *DEMO_RECIPE]), "main.py")
+                           "--seed", str(args.seed), "--progress", "false", *DEMO_MODEL,
+                           *DEMO_RECIPE]), "main.py")
     print(f"   {time.perf_counter() - tic:.0f} s")
     tic = _stage(5, "evaluate on the held-out test subjects; render the training animation")
     _check(test_cli.main(["--datapath", str(out / "prepared"), "--checkpoint",
