@@ -26,7 +26,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) tools/benchmark.py
 
-# the shipped model, rebuilt from scratch on ../shared/data (about 45 min on 2 CPU cores)
+# the shipped model, rebuilt from scratch on ../shared/data (about an hour on 2 CPU cores)
 model: $(STAMP)
 	$(PY) tools/make_model.py --install
 
