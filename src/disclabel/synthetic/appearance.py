@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from ..constants import INTENSITY_PERCENTILES
+from . import imaging
 from . import tables as T
 from .geometry import interp_matrix
 
@@ -21,7 +22,7 @@ MIN_SIGMA_PX: float = 0.3
 
 
 def sample_intensities(rng: np.random.Generator, contrast: str, mode: str,
-                       jitter_sd: float = T.PRESET_JITTER_SD) -> np.ndarray:
+                       jitter_sd: float = imaging.PRESET_JITTER_SD) -> np.ndarray:
     """One intensity per tissue: float32 (NUM_TISSUES,).
 
     ``mode="preset"``: the T1w-like or T2w-like table (chosen by ``contrast``) with per-tissue
@@ -31,19 +32,19 @@ def sample_intensities(rng: np.random.Generator, contrast: str, mode: str,
     in both modes.
     """
     if mode == "preset":
-        if contrast not in T.INTENSITY_PRESETS:
+        if contrast not in imaging.INTENSITY_PRESETS:
             raise ValueError(f"no intensity preset for contrast {contrast!r}; "
-                             f"known: {sorted(T.INTENSITY_PRESETS)} (or use mode='random')")
-        table = T.INTENSITY_PRESETS[contrast]
+                             f"known: {sorted(imaging.INTENSITY_PRESETS)} (or use mode='random')")
+        table = imaging.INTENSITY_PRESETS[contrast]
         lut = np.array([table.get(t, 0.0) for t in range(T.NUM_TISSUES)], np.float64)
         lut *= np.exp(rng.normal(0.0, jitter_sd, T.NUM_TISSUES))
     elif mode == "random":
-        lut = rng.uniform(*T.RANDOM_INTENSITY_RANGE, T.NUM_TISSUES)
+        lut = rng.uniform(*imaging.RANDOM_INTENSITY_RANGE, T.NUM_TISSUES)
     else:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     nuc, ann = lut[T.Tissue.NUCLEUS], lut[T.Tissue.ANNULUS]
     for g in range(1, T.NUCLEUS_GRADES):
-        frac = T.NUCLEUS_GRADE_SHIFT * g / (T.NUCLEUS_GRADES - 1)
+        frac = imaging.NUCLEUS_GRADE_SHIFT * g / (T.NUCLEUS_GRADES - 1)
         lut[T.Tissue.NUCLEUS + g] = nuc + (ann - nuc) * frac
     return lut.astype(F32)
 
@@ -51,11 +52,11 @@ def sample_intensities(rng: np.random.Generator, contrast: str, mode: str,
 def sample_texture_amplitudes(rng: np.random.Generator) -> np.ndarray:
     """Per-tissue relative texture amplitude: float32 (NUM_TISSUES,)."""
     amp = np.zeros(T.NUM_TISSUES, np.float64)
-    for t, a in T.TEXTURE_AMPLITUDE.items():
+    for t, a in imaging.TEXTURE_AMPLITUDE.items():
         amp[t] = a
     for g in range(1, T.NUCLEUS_GRADES):
         amp[T.Tissue.NUCLEUS + g] = amp[T.Tissue.NUCLEUS]
-    return (amp * rng.uniform(*T.TEXTURE_SCALE_RANGE)).astype(F32)
+    return (amp * rng.uniform(*imaging.TEXTURE_SCALE_RANGE)).astype(F32)
 
 
 def texture_2d(rng: np.random.Generator, shape: tuple[int, int], sigma_px: float) -> np.ndarray:
@@ -111,14 +112,14 @@ def _node_matrix(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
 
 
 def coil_log_gain(rng: np.random.Generator, shape: tuple[int, int],
-                  falloff: tuple[float, float] = T.COIL_FALLOFF_RANGE) -> np.ndarray:
+                  falloff: tuple[float, float] = imaging.COIL_FALLOFF_RANGE) -> np.ndarray:
     """Log receive-coil gain on the (SI, AP) plane: a ramp falling towards anterior (column 0)
     by a random amount in ``falloff`` and a quadratic falloff towards the top and bottom rows.
     float32 (H, W)."""
     h, w = shape
     ap = np.linspace(-1.0, 0.0, w, dtype=F32) * F32(rng.uniform(*falloff))
     t = np.linspace(-1.0, 1.0, h, dtype=F32)
-    si = -(t - F32(rng.uniform(-0.5, 0.5))) ** 2 * F32(rng.uniform(*T.COIL_SI_FALLOFF_RANGE))
+    si = -(t - F32(rng.uniform(-0.5, 0.5))) ** 2 * F32(rng.uniform(*imaging.COIL_SI_FALLOFF_RANGE))
     return si[:, None] + ap[None, :]
 
 

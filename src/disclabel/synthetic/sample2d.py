@@ -12,6 +12,7 @@ import numpy as np
 
 from ..constants import PIXEL_MM, TRAIN_SLICE_HALF_WIDTH_MM, WINDOW_SHAPE
 from ..dataset import window_origin
+from . import imaging
 from . import tables as T
 from .anatomy import sample_anatomy
 from .appearance import (
@@ -58,11 +59,11 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHA
         contrast = str(rng.choice(names, p=probs / probs.sum()))
     mode = "random" if contrast == "random" else "preset"
     anat = sample_anatomy(rng)
-    fov_mm = (rng.uniform(*T.FOV_2D_HEIGHT_MM), rng.uniform(*T.FOV_2D_WIDTH_MM))
+    fov_mm = (rng.uniform(*imaging.FOV_2D_HEIGHT_MM), rng.uniform(*imaging.FOV_2D_WIDTH_MM))
     fov_shape = (int(round(fov_mm[0] / pixel_mm)), int(round(fov_mm[1] / pixel_mm)))
     fov = sample_plane(rng, anat, fov_shape, (pixel_mm, pixel_mm))
     # every disc's posterior tip, moved LABEL_INSET_MM inside the disc, in FOV pixels
-    r, c = anat.curve.to_plane(anat.label_s, anat.label_d - T.LABEL_INSET_MM)
+    r, c = anat.curve.to_plane(anat.label_s, anat.label_d - imaging.LABEL_INSET_MM)
     rows, cols = fov.to_pixel(r, c)
     kp_fov = np.stack([rows, cols], 1).astype(F32)
     outside = ((rows < -0.5) | (rows > fov_shape[0] - 0.5) | (cols < -0.5)
@@ -96,10 +97,10 @@ def _render_plane(rng: np.random.Generator, anat, plane: Plane, contrast: str, m
     amp = sample_texture_amplitudes(rng) * rng.uniform(*style.tissue_texture_range,
                                                        T.NUM_TISSUES).astype(F32)
     tis = layers.gather(layers.tissue, idx)
-    tex = texture_2d(rng, plane.shape, rng.uniform(*T.TEXTURE_SIGMA_MM) / pixel)
+    tex = texture_2d(rng, plane.shape, rng.uniform(*imaging.TEXTURE_SIGMA_MM) / pixel)
     img = lut[tis] * (F32(1.0) + amp[tis] * tex)
-    log_gain = smooth_log_field(rng, plane.shape, (pixel, pixel), (T.BIAS_NODE_SPACING_MM,),
-                                (rng.uniform(*T.BIAS_LOG_SD_RANGE),))
+    log_gain = smooth_log_field(rng, plane.shape, (pixel, pixel), (imaging.BIAS_NODE_SPACING_MM,),
+                                (rng.uniform(*imaging.BIAS_LOG_SD_RANGE),))
     img *= np.exp(log_gain + coil_log_gain(rng, plane.shape, style.coil_falloff))
     if rng.random() < style.low_res_probability:
         img = low_resolution(img, int(rng.integers(2)), rng.uniform(*style.low_res_factor))
@@ -108,7 +109,7 @@ def _render_plane(rng: np.random.Generator, anat, plane: Plane, contrast: str, m
         img = ghost(img, int(rng.integers(2)), rng.uniform(*style.ghost_shift),
                     rng.uniform(*style.ghost_amplitude))
     _, hi = robust_range(img)
-    img = rician(rng, img, rng.uniform(*T.NOISE_SD_RANGE) * max(hi, 1e-6))
+    img = rician(rng, img, rng.uniform(*imaging.NOISE_SD_RANGE) * max(hi, 1e-6))
     lo, hi = robust_range(img)
     img = np.clip((img - F32(lo)) / F32(max(hi - lo, 1e-6)), 0.0, 1.0)
     if style.gamma_log_sd > 0:

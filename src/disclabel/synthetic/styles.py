@@ -1,13 +1,13 @@
 """Appearance styles of the 2-D synthetic training samples (``sample_2d(style=...)``).
 
-A style is a frozen table of ranges, like :mod:`disclabel.synthetic.tables`; nothing is computed.
+A style is a frozen table of ranges, like :mod:`disclabel.synthetic.imaging`; nothing is computed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .tables import COIL_FALLOFF_RANGE, PRESET_JITTER_SD
+from .imaging import COIL_FALLOFF_RANGE, PRESET_JITTER_SD
 
 CONTRAST_2D_PROBABILITIES: dict[str, float] = {"T1w": 0.4, "T2w": 0.4, "random": 0.2}
 """sample_2d (style "v1") with contrast=None draws its contrast from this table."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import NUM_DISCS
+from . import imaging
 from . import tables as T
 from .anatomy import Anatomy, sample_anatomy, vertebra_index
 from .appearance import (
@@ -124,16 +125,16 @@ def sample_plane(rng: np.random.Generator, anat: Anatomy, shape: tuple[int, int]
     h, w = shape
     dr, dc = pixel_mm
     curve = anat.curve
-    if rng.random() < T.HEAD_TOP_PROBABILITY:
-        row_top = rng.uniform(*T.HEAD_TOP_A) * np.cos(anat.head_angle)
+    if rng.random() < imaging.HEAD_TOP_PROBABILITY:
+        row_top = rng.uniform(*imaging.HEAD_TOP_A) * np.cos(anat.head_angle)
     else:
-        lo, hi = (anat.level_s[vertebra_index(n)] for n in T.SPINE_TOP_LEVELS)
+        lo, hi = (anat.level_s[vertebra_index(n)] for n in imaging.SPINE_TOP_LEVELS)
         row_top = float(curve.point(np.array(rng.uniform(lo, hi)))[0])
     centre_row = row_top + 0.5 * dr * (h - 1)
     s_grid = curve.s_start + curve.step * np.arange(len(curve.row))
     s_c = np.interp(centre_row, curve.row, s_grid)
     c_pvl = float(curve.point(np.array(s_c))[1])
-    col0 = c_pvl - rng.uniform(*T.SPINE_AP_FRACTION) * dc * (w - 1)
+    col0 = c_pvl - rng.uniform(*imaging.SPINE_AP_FRACTION) * dc * (w - 1)
     return Plane(float(row_top), float(col0), float(dr), float(dc), (int(h), int(w)))
 
 
@@ -144,35 +145,37 @@ def sample_geometry(rng: np.random.Generator, anat: Anatomy, size_scale: float =
     ``size_scale`` > 1 makes every voxel that much larger for the same field of view (fewer
     voxels: fast tests). ``spine_generic``: force (True) or forbid (False) the Spine Generic
     grid; None draws it with SPINE_GENERIC_PROBABILITY."""
-    draw = rng.random() < T.SPINE_GENERIC_PROBABILITY
+    draw = rng.random() < imaging.SPINE_GENERIC_PROBABILITY
     if draw if spine_generic is None else spine_generic:
-        v = rng.uniform(*T.SPINE_GENERIC_VOXEL_MM)
+        v = rng.uniform(*imaging.SPINE_GENERIC_VOXEL_MM)
         dx = v
-        n_x, n_si, n_ap = T.SPINE_GENERIC_SHAPE
+        n_x, n_si, n_ap = imaging.SPINE_GENERIC_SHAPE
     else:
-        v = rng.uniform(*T.VOXEL_INPLANE_MM)
-        dx = v if rng.random() < T.ISOTROPIC_PROBABILITY else rng.uniform(v, T.VOXEL_LR_MAX_MM)
-        base = T.SPINE_GENERIC_SHAPE[1]
-        n_si = int(round(base * rng.uniform(*T.INPLANE_SIZE_FACTOR)))
-        n_ap = int(round(base * rng.uniform(*T.INPLANE_SIZE_FACTOR)))
-        n_x = int(np.clip(round(rng.uniform(*T.SLAB_LR_MM) / dx), MIN_GRID, T.MAX_LR_VOXELS))
+        v = rng.uniform(*imaging.VOXEL_INPLANE_MM)
+        isotropic = rng.random() < imaging.ISOTROPIC_PROBABILITY
+        dx = v if isotropic else rng.uniform(v, imaging.VOXEL_LR_MAX_MM)
+        base = imaging.SPINE_GENERIC_SHAPE[1]
+        n_si = int(round(base * rng.uniform(*imaging.INPLANE_SIZE_FACTOR)))
+        n_ap = int(round(base * rng.uniform(*imaging.INPLANE_SIZE_FACTOR)))
+        n_x = int(np.clip(round(rng.uniform(*imaging.SLAB_LR_MM) / dx), MIN_GRID,
+                          imaging.MAX_LR_VOXELS))
     n_x = max(MIN_GRID // 2, int(round(n_x / size_scale)))
     n_si = max(MIN_GRID, int(round(n_si / size_scale)))
     n_ap = max(MIN_GRID, int(round(n_ap / size_scale)))
     v *= size_scale
     dx *= size_scale
     plane = sample_plane(rng, anat, (n_si, n_ap), (v, v))
-    off = rng.uniform(-T.MIDLINE_OFFSET_FRACTION, T.MIDLINE_OFFSET_FRACTION)
+    off = rng.uniform(-imaging.MIDLINE_OFFSET_FRACTION, imaging.MIDLINE_OFFSET_FRACTION)
     i_mid = int(np.clip(round(0.5 * (n_x - 1) + off * n_x), 0, n_x - 1))
     perm = tuple(int(p) for p in rng.permutation(3))
     flips = tuple(bool(f) for f in rng.random(3) < 0.5)
     world = np.eye(4)
-    if rng.random() < T.OBLIQUE_PROBABILITY:
+    if rng.random() < imaging.OBLIQUE_PROBABILITY:
         axis = rng.normal(size=3)
         axis /= np.linalg.norm(axis)
-        angle = np.deg2rad(rng.uniform(-T.OBLIQUE_MAX_DEG, T.OBLIQUE_MAX_DEG))
+        angle = np.deg2rad(rng.uniform(-imaging.OBLIQUE_MAX_DEG, imaging.OBLIQUE_MAX_DEG))
         world[:3, :3] = _rotation(axis, angle)
-    world[:3, 3] = rng.uniform(-T.TRANSLATION_MM, T.TRANSLATION_MM, 3)
+    world[:3, 3] = rng.uniform(-imaging.TRANSLATION_MM, imaging.TRANSLATION_MM, 3)
     return VolumeGeometry(plane, float(dx), int(n_x), i_mid, perm, flips, world)
 
 
@@ -208,19 +211,21 @@ def _render(rng: np.random.Generator, layers: Layers, idx: np.ndarray, voxel_mm:
     """Scanner-like float32 intensities (integers) of the volume ``idx`` (X, H, W)."""
     lut = sample_intensities(rng, contrast, mode)
     amp = sample_texture_amplitudes(rng)
-    tex = texture_2d(rng, layers.tissue.shape[1:], rng.uniform(*T.TEXTURE_SIGMA_MM) / voxel_mm[1])
+    tex_sigma = rng.uniform(*imaging.TEXTURE_SIGMA_MM) / voxel_mm[1]
+    tex = texture_2d(rng, layers.tissue.shape[1:], tex_sigma)
     vals = lut[layers.tissue] * (F32(1.0) + amp[layers.tissue] * tex)
     img = layers.gather(vals, idx)
+    bias_sd = rng.uniform(*imaging.BIAS_LOG_SD_RANGE)
     field = smooth_log_field(rng, img.shape, voxel_mm,
-                             (T.BIAS_NODE_SPACING_MM, T.LATERAL_FIELD_NODE_SPACING_MM),
-                             (rng.uniform(*T.BIAS_LOG_SD_RANGE), T.LATERAL_FIELD_LOG_SD))
+                             (imaging.BIAS_NODE_SPACING_MM, imaging.LATERAL_FIELD_NODE_SPACING_MM),
+                             (bias_sd, imaging.LATERAL_FIELD_LOG_SD))
     field += coil_log_gain(rng, img.shape[1:])
     img *= np.exp(field)
-    img = blur(img, tuple(rng.uniform(*T.BLUR_SIGMA_VOX_RANGE, 3)))
-    _, hi = robust_range(img, T.INTENSITY_PERCENTILE_SUBSAMPLE)
-    img = rician(rng, img, rng.uniform(*T.NOISE_SD_RANGE) * max(hi, 1e-6))
-    _, hi = robust_range(img, T.INTENSITY_PERCENTILE_SUBSAMPLE)
-    img *= F32(rng.uniform(*T.STORED_MAX_RANGE) / max(hi, 1e-6))
+    img = blur(img, tuple(rng.uniform(*imaging.BLUR_SIGMA_VOX_RANGE, 3)))
+    _, hi = robust_range(img, imaging.INTENSITY_PERCENTILE_SUBSAMPLE)
+    img = rician(rng, img, rng.uniform(*imaging.NOISE_SD_RANGE) * max(hi, 1e-6))
+    _, hi = robust_range(img, imaging.INTENSITY_PERCENTILE_SUBSAMPLE)
+    img *= F32(rng.uniform(*imaging.STORED_MAX_RANGE) / max(hi, 1e-6))
     np.clip(img, 0.0, INT16_MAX, out=img)
     return np.round(img, out=img)
 
