@@ -31,7 +31,7 @@ from shared_data import REAL_VOLUMES, available
 
 from disclabel.checkpoint import default_weights, export_model, file_sha256
 from disclabel.engine import resolve_device
-from disclabel.recipe import recipe_args
+from disclabel.recipe import flag_value, recipe_args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     card = {
         "trained_on": sorted({f"{v.prefix}_{v.contrast}" for v in trainable}),
         "synthetic": "disclabel.synthetic sample_2d windows (style "
-                     f"{recipe[recipe.index('--synthetic-style') + 1]})",
+                     f"{flag_value(recipe, '--synthetic-style')})",
         "recipe": recipe,
         "device": device + ("" if device != "cpu" else f" ({threads} threads)"),
         "training_seconds": round(seconds, 1),

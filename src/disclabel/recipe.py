@@ -23,14 +23,17 @@ PREPARE_ARGS: list[str] = ["--pixel-mm", "1.0"]
 """Prepared data: 1 mm pixels, each field of view whole."""
 
 
+def flag_value(args: list[str], flag: str) -> str:
+    """The value that follows ``flag`` in a list of ``main.py`` flags."""
+    return args[args.index(flag) + 1]
+
+
 def recipe_args(epochs: int | None = None) -> list[str]:
     """MODEL_ARGS + TRAIN_ARGS, with another number of epochs (the schedule scaled with it)."""
-    args = MODEL_ARGS + TRAIN_ARGS
+    out = MODEL_ARGS + TRAIN_ARGS
     if epochs is None:
-        return list(args)
-    out = list(args)
-    total = int(out[out.index("--epochs") + 1])
+        return out
+    total, milestone = int(flag_value(out, "--epochs")), int(flag_value(out, "--schedule"))
     out[out.index("--epochs") + 1] = str(epochs)
-    milestone = int(out[out.index("--schedule") + 1])
     out[out.index("--schedule") + 1] = str(max(1, round(milestone * epochs / total)))
     return out
