@@ -61,10 +61,17 @@ def _held_out_items(bids: Path, subjects: tuple[str, ...]) -> list[tuple[str, Pa
             if v.subject in subjects]
 
 
-def loso(work: Path, parallel: int, lines: list[str]) -> dict:
+def _slug(variant: str) -> str:
+    return variant.replace(" ", "_").replace("(", "").replace(")", "")
+
+
+def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped recipe") -> dict:
+    """Leave-one-subject-out with the recipe, or with one of the ablation variants of it."""
     jobs, folds = [], {}
+    base = "loso" if variant == "shipped recipe" else f"loso-{_slug(variant)}"
     for subject in LOSO_SUBJECTS:
-        command, run, _ = _fold(work, f"loso/{subject}", (subject,), recipe_args())
+        command, run, _ = _fold(work, f"{base}/{subject}", (subject,),
+                                recipe_args() + ABLATION_VARIANTS[variant])
         jobs.append((command, run))
         folds[subject] = run
     seconds = harness.run_trainings(jobs, parallel)
@@ -79,7 +86,8 @@ def loso(work: Path, parallel: int, lines: list[str]) -> dict:
                                        [(f"{subject} {v}", p, r) for v, p, r in variants])
         for (variant, _, _), res in zip(variants, scored, strict=True):
             robust.setdefault(variant, []).append(res)
-    lines += ["### Leave-one-subject-out (real volumes, label.py pipeline)", "",
+    title = "" if variant == "shipped recipe" else f", variant: {variant}"
+    lines += [f"### Leave-one-subject-out (real volumes, label.py pipeline{title})", "",
               harness.TABLE_HEADER]
     lines += [harness.result_row(r["name"], r) for r in results]
     lines.append(harness.summary_row("all held-out volumes", harness.summary(results)))
@@ -105,7 +113,7 @@ def ablation(work: Path, parallel: int, lines: list[str], folds: list[str]) -> d
     chosen = {k: v for k, v in ABLATION_FOLDS.items() if k in folds}
     for variant, extra in ABLATION_VARIANTS.items():
         for fold, held in chosen.items():
-            name = f"ablation/{variant.replace(' ', '_').replace('(', '').replace(')', '')}_{fold}"
+            name = f"ablation/{_slug(variant)}_{fold}"
             command, run, _ = _fold(work, name, held, recipe_args(ABLATION_EPOCHS) + extra)
             jobs.append((command, run))
             runs[(variant, fold)] = run
@@ -149,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=2, help="trainings at a time")
     parser.add_argument("--folds", nargs="+", choices=sorted(ABLATION_FOLDS),
                         default=sorted(ABLATION_FOLDS), help="ablation folds to run")
+    parser.add_argument("--loso-variant", choices=sorted(ABLATION_VARIANTS),
+                        default="shipped recipe",
+                        help="leave-one-subject-out with this change to the recipe")
     args = parser.parse_args(argv)
     if not available():
         raise SystemExit("accuracy_report: ../shared/data is not here")
@@ -159,7 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     for part in args.parts:
         lines: list[str] = []
         if part == "loso":
-            report[part] = loso(work, args.parallel, lines)
+            variant = args.loso_variant
+            if variant != "shipped recipe":
+                part = f"loso-{_slug(variant)}"
+            report[part] = loso(work, args.parallel, lines, variant)
         elif part == "ablation":
             report[part] = ablation(work, args.parallel, lines, args.folds)
         else:
