@@ -35,7 +35,8 @@ def run(datapath: str, foreground_weight: float, epochs: int, sigma: float) -> d
                                 foreground_weight=foreground_weight)
         summary = evaluate(model, val, device, 8).summary
         rate = summary["identification_rate"] or 0.0
-        print(f"foreground_weight {foreground_weight:g} epoch {epoch} loss {stats['loss']:.5f} "
+        loss = float(stats["loss_sum"] / stats["samples"])
+        print(f"foreground_weight {foreground_weight:g} epoch {epoch} loss {loss:.5f} "
               f"val identification {100 * rate:.1f} %", flush=True)
     return summary
 

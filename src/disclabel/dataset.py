@@ -3,7 +3,9 @@
 An item is a dict of tensors:
 
 * ``image``: (1, H, W) float32 in [0, 1];
-* ``target``: (D, H/4, W/4) float32, one Gaussian per present disc (peak 1), zeros for absent ones;
+* ``target``: (D, H/4, W/4) float32, one Gaussian per present disc (peak 1), zeros for absent ones
+  (left out when the dataset's ``targets`` is False: the training step then renders it on its
+  device from ``keypoints``, see :func:`disclabel.engine.batch_targets`);
 * ``weight``: (D,) float32, 1 for discs inside the sample's labelled range (absent ones there are
   truly absent, and the network learns absence), ``outside_weight`` for the others, whose
   absence from the label file says nothing;
@@ -121,15 +123,17 @@ def disc_weights(label_range: tuple[int, int], outside_weight: float) -> np.ndar
 
 
 def make_item(image: np.ndarray, keypoints: np.ndarray, label_range: tuple[int, int],
-              pixel_mm: float, index: int, sigma_mm: float, outside_weight: float
-              ) -> dict[str, torch.Tensor]:
-    """Assemble one training item (see the module docstring) from an image and keypoints."""
+              pixel_mm: float, index: int, sigma_mm: float, outside_weight: float,
+              target: bool = True) -> dict[str, torch.Tensor]:
+    """Assemble one training item (see the module docstring) from an image and keypoints;
+    ``target=False`` leaves the heatmaps out."""
     h, w = image.shape
-    target = render_heatmaps(keypoints, (h // OUTPUT_STRIDE, w // OUTPUT_STRIDE),
-                             sigma_output_px(sigma_mm, pixel_mm))
+    item = {"target": torch.from_numpy(render_heatmaps(
+        keypoints, (h // OUTPUT_STRIDE, w // OUTPUT_STRIDE),
+        sigma_output_px(sigma_mm, pixel_mm)))} if target else {}
     return {
+        **item,
         "image": torch.from_numpy(np.ascontiguousarray(image, np.float32))[None],
-        "target": torch.from_numpy(target),
         "weight": torch.from_numpy(disc_weights(label_range, outside_weight)),
         "keypoints": torch.from_numpy(np.asarray(keypoints, np.float32)),
         "pixel_mm": torch.tensor(float(pixel_mm), dtype=torch.float32),
@@ -163,6 +167,7 @@ class PreparedDataset(Dataset):
         self.rng = np.random.default_rng(seed)
         self.window = None if window is None else (int(window[0]), int(window[1]))
         self.repeat = max(int(repeat), 1)
+        self.targets = True
 
     def reseed(self, seed: int) -> None:
         """Give this dataset (and its augmenter) fresh random streams, e.g. per worker."""
@@ -179,7 +184,8 @@ class PreparedDataset(Dataset):
             shape = self.window or self.arrays["images"].shape[1:]
             return make_item(negative_image(self.rng, shape),
                              np.full((NUM_DISCS, 2), np.nan, np.float32), (1, NUM_DISCS),
-                             float(self.arrays["pixel_mm"][index]), index, self.sigma_mm, 1.0)
+                             float(self.arrays["pixel_mm"][index]), index, self.sigma_mm, 1.0,
+                             self.targets)
         image = self.arrays["images"][index]
         keypoints = self.arrays["keypoints"][index]
         if self.window is not None:
@@ -188,7 +194,7 @@ class PreparedDataset(Dataset):
             image, keypoints = self.augment(image, keypoints)
         return make_item(image, keypoints, tuple(self.arrays["label_range"][index]),
                          float(self.arrays["pixel_mm"][index]), index, self.sigma_mm,
-                         self.outside_weight)
+                         self.outside_weight, self.targets)
 
 
 class SyntheticDataset(Dataset):
@@ -214,6 +220,7 @@ class SyntheticDataset(Dataset):
         self.pool = int(pool)
         self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.epoch = 0
+        self.targets = True
 
     def reseed(self, seed: int) -> None:
         """Items are seeded by (seed, epoch, index); only the augmenter needs a new stream."""
@@ -227,19 +234,28 @@ class SyntheticDataset(Dataset):
         """The un-augmented sample of item ``index`` in the current epoch."""
         if self.pool <= 0:
             return self.sampler(np.random.default_rng([self.seed, self.epoch, index]))
-        k = (index + self.epoch * self.length) % self.pool
+        image, keypoints = self._pooled((index + self.epoch * self.length) % self.pool)
+        return image.astype(np.float32), keypoints.copy()
+
+    def _pooled(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pool sample ``k`` (float16 image, keypoints), drawn on first use."""
         if k not in self.cache:
             image, keypoints = self.sampler(np.random.default_rng([self.seed, k]))
             self.cache[k] = (image.astype(np.float16), keypoints)
-        image, keypoints = self.cache[k]
-        return image.astype(np.float32), keypoints.copy()
+        return self.cache[k]
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         image, keypoints = self.draw(index)
         if self.augment is not None:
             image, keypoints = self.augment(image, keypoints)
         return make_item(image, keypoints, (1, NUM_DISCS), self.pixel_mm, -1 - index,
-                         self.sigma_mm, 1.0)
+                         self.sigma_mm, 1.0, self.targets)
+
+    def fill(self) -> None:
+        """Draw the whole pool now (before DataLoader workers start, so that they share it
+        instead of each drawing and losing its own copy every epoch)."""
+        for k in range(self.pool):
+            self._pooled(k)
 
 
 def worker_init(worker_id: int) -> None:

@@ -12,9 +12,15 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
+from .accel import FastPath, to_device
 from .chain import decode_chain
-from .constants import CONFIDENCE_THRESHOLD, NUM_DISCS
+from .constants import CONFIDENCE_THRESHOLD, NUM_DISCS, OUTPUT_STRIDE, SIGMA_MM
+from .dataset import MIN_SIGMA_OUTPUT_PX
+from .heatmaps import render_heatmaps_torch
 from .metrics import aggregate, image_metrics
+
+PROGRESS_EVERY: int = 10
+"""Training steps between two updates of the progress bar's loss."""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -43,28 +49,52 @@ def heatmap_loss(outputs: Sequence[Tensor], target: Tensor, weight: Tensor,
     return sum(((out.float() - target) ** 2 * w).mean() for out in outputs)
 
 
+def batch_targets(batch: dict[str, Tensor], device: torch.device,
+                  sigma_mm: float = SIGMA_MM) -> Tensor:
+    """The batch's heatmap targets (B, D, H/4, W/4) on ``device``: the loader's when it sent
+    them, else rendered there from ``keypoints`` (B, D, 2) with each sample's ``pixel_mm``."""
+    if "target" in batch:
+        return batch["target"].to(device, non_blocking=True)
+    _, _, height, width = batch["image"].shape
+    pixel_mm = batch["pixel_mm"].to(device, non_blocking=True)
+    sigma = torch.clamp(sigma_mm / (pixel_mm * OUTPUT_STRIDE), min=MIN_SIGMA_OUTPUT_PX)
+    return render_heatmaps_torch(batch["keypoints"].to(device, non_blocking=True),
+                                 (height // OUTPUT_STRIDE, width // OUTPUT_STRIDE), sigma)
+
+
 def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
                     device: torch.device, progress: bool = True, desc: str = "train",
-                    foreground_weight: float = 0.0) -> dict:
-    """One pass over ``loader``; returns mean loss, sample count and seconds."""
+                    foreground_weight: float = 0.0, fast: FastPath | None = None,
+                    scaler: torch.amp.GradScaler | None = None, sigma_mm: float = SIGMA_MM
+                    ) -> dict:
+    """One pass over ``loader``; returns the summed loss (a 0-d tensor on ``device``, so that
+    the loop never waits for the device) and the sample count (a tensor too, for reduction
+    across processes). ``fast`` sets precision and layout (None: fp32)."""
+    fast = fast or FastPath()
     model.train()
-    total, count = 0.0, 0
-    use_amp = device.type == "cuda"
+    total = torch.zeros((), device=device)
+    count = 0
     bar = tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False)
-    for batch in bar:
-        images = batch["image"].to(device, non_blocking=True)
-        target = batch["target"].to(device, non_blocking=True)
+    for step, batch in enumerate(bar):
+        images = to_device(batch["image"], device, fast)
+        target = batch_targets(batch, device, sigma_mm)
         weight = batch["weight"].to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+        with torch.autocast(device.type, dtype=fast.dtype, enabled=fast.dtype is not None):
             outputs = model(images)
         loss = heatmap_loss(outputs, target, weight, foreground_weight)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total += float(loss.detach()) * len(images)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        total += loss.detach() * len(images)
         count += len(images)
-        bar.set_postfix(loss=f"{total / count:.5f}")
-    return {"loss": total / max(count, 1), "samples": count}
+        if progress and step % PROGRESS_EVERY == 0:  # reading the loss waits for the device
+            bar.set_postfix(loss=f"{float(total) / count:.5f}")
+    return {"loss_sum": total, "samples": torch.tensor(float(count), device=device)}
 
 
 @torch.no_grad()
@@ -110,7 +140,8 @@ def evaluate(model: nn.Module, dataset: Dataset, device: torch.device, batch_siz
             with torch.autocast(device.type, dtype=torch.bfloat16,
                                 enabled=device.type == "cuda"):
                 outputs = model(batch["image"].to(device))
-            loss = heatmap_loss(outputs, batch["target"].to(device), batch["weight"].to(device))
+            loss = heatmap_loss(outputs, batch_targets(batch, device),
+                                batch["weight"].to(device))
         total_loss += float(loss) * len(batch["image"])
         count += len(batch["image"])
         heatmaps = outputs[-1].float().cpu().numpy()

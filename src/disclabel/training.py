@@ -16,8 +16,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import ConcatDataset, DataLoader
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import ConcatDataset, DataLoader, DistributedSampler
 
+from .accel import (
+    Distributed,
+    broadcast_flag,
+    choose_fast_path,
+    prepare_model,
+    process_device,
+    reduce_sum,
+    setup_distributed,
+    teardown,
+)
 from .augment import AugmentConfig, build_augmenter
 from .checkpoint import load_weights, read_checkpoint, save_checkpoint
 from .constants import FOREGROUND_WEIGHT, SIGMA_MM, WINDOW_SHAPE
@@ -32,6 +44,8 @@ METRIC_COLUMNS = ("epoch", "train_loss", "val_loss", "val_identification_rate",
                   "seconds")
 SYNTHETIC_EPOCH_SIZE = 64
 """Synthetic samples per epoch when there is no real training data (``--synthetic-ratio 1``)."""
+RANK_SEED_STRIDE = 1000
+"""Process ``r`` of a multi-process training seeds its data streams with ``seed + r * this``."""
 
 
 @dataclass
@@ -66,6 +80,10 @@ class TrainConfig:
     real_repeat: int = 1             # each real training sample appears this often per epoch
     window: list[int] = field(default_factory=lambda: list(WINDOW_SHAPE))
     val_every: int = 1               # validate (and pick best.pt) every N epochs and at the end
+    fast: bool = True                # mixed precision, channels-last, cuDNN autotuning
+    amp: str = "auto"                # with fast: auto, bf16, fp16 (CUDA) or off
+    compile: bool = False            # torch.compile the network
+    sync_bn: bool = False            # under torchrun: batch statistics over all processes
     augment: bool = True
     progress: bool = True
     max_train_seconds: float = 0.0   # stop after the epoch that passes this (0 = no limit)
@@ -101,14 +119,16 @@ def make_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.O
     raise InputError(f"--solver {config.solver}: expected rms, adam or adamw")
 
 
-def training_set(config: TrainConfig, meta: dict
+def training_set(config: TrainConfig, meta: dict, rank: int = 0
                  ) -> tuple[torch.utils.data.Dataset, SyntheticDataset | None]:
     """The real prepared training samples, mixed with on-the-fly synthetic ones when
-    ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch)."""
-    augment = build_augmenter(AugmentConfig(), config.seed) if config.augment else None
+    ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch). Process ``rank`` of
+    a multi-process training draws its own windows and augmentations."""
+    seed = config.seed + RANK_SEED_STRIDE * rank
+    augment = build_augmenter(AugmentConfig(), seed) if config.augment else None
     window = tuple(config.window)
     real = PreparedDataset(Path(config.datapath) / "train.npz", config.sigma, augment,
-                           config.outside_weight, config.negative_ratio, config.seed,
+                           config.outside_weight, config.negative_ratio, seed,
                            window=window, repeat=config.real_repeat)
     if config.synthetic_ratio <= 0:
         if len(real) == 0:
@@ -121,7 +141,7 @@ def training_set(config: TrainConfig, meta: dict
     n_synth = (SYNTHETIC_EPOCH_SIZE * config.real_repeat if ratio >= 1 or len(real) == 0
                else max(1, round(len(real) * ratio / (1 - ratio))))
     pixel = float(meta["pixel_mm"])
-    synth_augment = build_augmenter(AugmentConfig(), config.seed + 1) if config.augment else None
+    synth_augment = build_augmenter(AugmentConfig(), seed + 1) if config.augment else None
     style = config.synthetic_style
     synth = SyntheticDataset(n_synth, lambda rng: sample_2d(rng, window, pixel, style=style), pixel,
                              config.sigma, synth_augment, config.seed, config.synthetic_pool)
@@ -162,21 +182,56 @@ def resume_path(config: TrainConfig, run_dir: Path) -> Path | None:
 
 def train(config: TrainConfig) -> Path:
     """Run a training; returns the run folder."""
+    return fit(config)[0]
+
+
+def _loader(config: TrainConfig, train_set: torch.utils.data.Dataset, device: torch.device,
+            ddp: Distributed, start_epoch: int) -> DataLoader:
+    """The training loader: shuffled (each process its own share under torchrun), pinned host
+    memory for a GPU."""
+    sampler = (DistributedSampler(train_set, ddp.world_size, ddp.rank, shuffle=True,
+                                  seed=config.seed) if ddp.active else None)
+    return DataLoader(train_set, batch_size=config.train_batch, shuffle=sampler is None,
+                      sampler=sampler, num_workers=config.workers, worker_init_fn=worker_init,
+                      pin_memory=device.type == "cuda",
+                      drop_last=len(train_set) > config.train_batch * ddp.world_size,
+                      generator=torch.Generator().manual_seed(config.seed + start_epoch))
+
+
+def fit(config: TrainConfig) -> tuple[Path, StackedHourglass]:
+    """Run a training; returns the run folder and the trained network (this process's copy)."""
+    ddp = setup_distributed(config.device)
+    try:
+        return _fit(config, ddp)
+    finally:
+        teardown(ddp)
+
+
+def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]:
     run_dir = Path(config.out or time.strftime("runs/%Y%m%d-%H%M%S"))
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if ddp.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
     meta = read_json(Path(config.datapath) / "meta.json", "prepared metadata (run "
                      "prepare_trainset.py first)")
-    device = resolve_device(config.device)
+    device = process_device(resolve_device(config.device), ddp)
+    fast = choose_fast_path(device, config.fast, config.amp, config.compile)
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
     if device.type == "cpu":  # the same seed gives the same weights on this machine
         torch.use_deterministic_algorithms(True)
-    train_set, synth = training_set(config, meta)
+    train_set, synth = training_set(config, meta, ddp.rank)
+    for part in getattr(train_set, "datasets", [train_set]):
+        part.targets = False  # rendered on the device by the training step
+    if synth is not None and config.workers > 0:
+        synth.fill()
     val_set = PreparedDataset(Path(config.datapath) / "val.npz", config.sigma, None,
                               config.outside_weight)
     model: StackedHourglass = build_model(config.model_config()).to(device)
+    if config.sync_bn and ddp.active:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     optimizer = make_optimizer(config, model)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.schedule, config.gamma)
+    scaler = torch.amp.GradScaler(device.type) if fast.scaler else None
     start_epoch, best = 0, None
     ckpt_path = resume_path(config, run_dir)
     if ckpt_path is not None:
@@ -184,20 +239,25 @@ def train(config: TrainConfig) -> Path:
         load_weights(model, ckpt, ckpt_path)
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
+        if scaler is not None and ckpt.get("scaler"):
+            scaler.load_state_dict(ckpt["scaler"])
         start_epoch, best = int(ckpt["epoch"]), ckpt.get("best")
+    step_model = prepare_model(model, fast)
+    if ddp.active:
+        step_model = DistributedDataParallel(
+            step_model, device_ids=[device.index] if device.type == "cuda" else None)
     data_info = {"pixel_mm": meta["pixel_mm"], "window": list(config.window)}
-    write_json(run_dir / "config.json", {**asdict(config), "out": str(run_dir),
-                                         "model": model.config, "data": data_info})
-    log = make_logger(run_dir)
-    log.info(f"run {run_dir}: {count_parameters(model):,} parameters, device {device}, "
-             f"{len(train_set)} training / {len(val_set)} validation samples"
-             + (f", resumed at epoch {start_epoch}" if start_epoch else ""))
-    loader = DataLoader(train_set, batch_size=config.train_batch, shuffle=True,
-                        num_workers=config.workers, worker_init_fn=worker_init,
-                        drop_last=len(train_set) > config.train_batch,
-                        generator=torch.Generator().manual_seed(config.seed + start_epoch))
+    log = make_logger(run_dir) if ddp.main else None
+    if log is not None:
+        write_json(run_dir / "config.json", {**asdict(config), "out": str(run_dir),
+                                             "model": model.config, "data": data_info})
+        log.info(f"run {run_dir}: {count_parameters(model):,} parameters, device {device}"
+                 f"{f' x {ddp.world_size} processes' if ddp.active else ''}, {fast.describe()}, "
+                 f"{len(train_set)} training / {len(val_set)} validation samples"
+                 + (f", resumed at epoch {start_epoch}" if start_epoch else ""))
+    loader = _loader(config, train_set, device, ddp, start_epoch)
     metrics_path = run_dir / "metrics.csv"
-    if start_epoch == 0 or not metrics_path.exists():
+    if ddp.main and (start_epoch == 0 or not metrics_path.exists()):
         with open(metrics_path, "w", newline="") as handle:
             csv.writer(handle).writerow(METRIC_COLUMNS)
     began = time.perf_counter()
@@ -205,46 +265,66 @@ def train(config: TrainConfig) -> Path:
         tic = time.perf_counter()
         if synth is not None:
             synth.epoch = epoch
+        if isinstance(loader.sampler, DistributedSampler):
+            loader.sampler.set_epoch(epoch)
         lr = optimizer.param_groups[0]["lr"]
-        stats = train_one_epoch(model, loader, optimizer, device, config.progress,
+        stats = train_one_epoch(step_model, loader, optimizer, device,
+                                config.progress and ddp.main,
                                 desc=f"epoch {epoch}/{config.epochs}",
-                                foreground_weight=config.foreground_weight)
+                                foreground_weight=config.foreground_weight, fast=fast,
+                                scaler=scaler, sigma_mm=config.sigma)
         scheduler.step()
-        out_of_time = bool(config.max_train_seconds
-                           and time.perf_counter() - began > config.max_train_seconds)
-        validate = (epoch % max(config.val_every, 1) == 0 or epoch == config.epochs
-                    or out_of_time)
-        ev = evaluate(model, val_set, device, config.val_batch) if validate else None
-        s = ev.summary if ev is not None else {}
-        seconds = time.perf_counter() - tic
-        row = [epoch, stats["loss"], None if ev is None else ev.loss,
-               s.get("identification_rate"), s.get("median_error_mm"), s.get("mean_error_mm"),
-               s.get("false_positives"), lr, seconds]
-        with open(metrics_path, "a", newline="") as handle:
-            csv.writer(handle).writerow(["" if v is None else v for v in row])
-        improved = ev is not None and len(val_set) > 0 and _is_better(s, best)
-        if improved:
-            best = {"epoch": epoch, "identification_rate": s["identification_rate"] or 0.0,
-                    "median_error_mm": (math.inf if s["median_error_mm"] is None
-                                        else s["median_error_mm"])}
-        extra = {"epoch": epoch, "optimizer": optimizer.state_dict(),
-                 "scheduler": scheduler.state_dict(), "best": best,
-                 "train_config": asdict(config), "data": data_info}
-        save_checkpoint(run_dir / "last.pt", model, **extra)
-        if improved or not (run_dir / "best.pt").exists():
-            save_checkpoint(run_dir / "best.pt", model, **extra)
-        if ev is not None:
-            _save_val_picture(run_dir, epoch, val_set, ev)
-        rate = s.get("identification_rate")
-        err = s.get("median_error_mm")
-        val_text = ("" if ev is None else
-                    f" val_loss {ev.loss:.5f}"
-                    f" id_rate {'n/a' if rate is None else f'{100 * rate:.1f}%'}"
-                    f" median_err {'n/a' if err is None else f'{err:.2f} mm'}")
-        log.info(f"epoch {epoch}/{config.epochs} loss {stats['loss']:.5f}{val_text}"
-                 f" lr {lr:.2e} {seconds:.1f}s{' *best*' if improved else ''}")
+        summed = reduce_sum(torch.stack([stats["loss_sum"], stats["samples"]]), ddp)
+        train_loss = float(summed[0] / summed[1].clamp(min=1))
+        out_of_time = broadcast_flag(bool(config.max_train_seconds and time.perf_counter()
+                                          - began > config.max_train_seconds), ddp, device)
+        if ddp.main:
+            best = _end_epoch(config, run_dir, epoch, model, val_set, device, log, best,
+                              train_loss, lr, tic, out_of_time,
+                              {"epoch": epoch, "optimizer": optimizer.state_dict(),
+                               "scheduler": scheduler.state_dict(),
+                               "scaler": scaler.state_dict() if scaler is not None else None,
+                               "train_config": asdict(config), "data": data_info})
         if out_of_time:
-            log.info(f"stopping after epoch {epoch}: time budget of "
-                     f"{config.max_train_seconds:.0f} s reached")
+            if log is not None:
+                log.info(f"stopping after epoch {epoch}: time budget of "
+                         f"{config.max_train_seconds:.0f} s reached")
             break
-    return run_dir
+    return run_dir, model
+
+
+def _end_epoch(config: TrainConfig, run_dir: Path, epoch: int, model: StackedHourglass,
+               val_set: PreparedDataset, device: torch.device, log: logging.Logger,
+               best: dict | None, train_loss: float, lr: float, tic: float, last: bool,
+               extra: dict) -> dict | None:
+    """Rank 0's end of an epoch: validation (every ``val_every`` epochs and at the end), the
+    metrics row, checkpoints, the validation picture and the log line; returns the best score."""
+    validate = epoch % max(config.val_every, 1) == 0 or epoch == config.epochs or last
+    ev = evaluate(model, val_set, device, config.val_batch) if validate else None
+    s = ev.summary if ev is not None else {}
+    seconds = time.perf_counter() - tic
+    row = [epoch, train_loss, None if ev is None else ev.loss,
+           s.get("identification_rate"), s.get("median_error_mm"), s.get("mean_error_mm"),
+           s.get("false_positives"), lr, seconds]
+    with open(run_dir / "metrics.csv", "a", newline="") as handle:
+        csv.writer(handle).writerow(["" if v is None else v for v in row])
+    improved = ev is not None and len(val_set) > 0 and _is_better(s, best)
+    if improved:
+        best = {"epoch": epoch, "identification_rate": s["identification_rate"] or 0.0,
+                "median_error_mm": (math.inf if s["median_error_mm"] is None
+                                    else s["median_error_mm"])}
+    extra = {**extra, "best": best}
+    save_checkpoint(run_dir / "last.pt", model, **extra)
+    if improved or not (run_dir / "best.pt").exists():
+        save_checkpoint(run_dir / "best.pt", model, **extra)
+    if ev is not None:
+        _save_val_picture(run_dir, epoch, val_set, ev)
+    rate = s.get("identification_rate")
+    err = s.get("median_error_mm")
+    val_text = ("" if ev is None else
+                f" val_loss {ev.loss:.5f}"
+                f" id_rate {'n/a' if rate is None else f'{100 * rate:.1f}%'}"
+                f" median_err {'n/a' if err is None else f'{err:.2f} mm'}")
+    log.info(f"epoch {epoch}/{config.epochs} loss {train_loss:.5f}{val_text}"
+             f" lr {lr:.2e} {seconds:.1f}s{' *best*' if improved else ''}")
+    return best

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
+from ..accel import AMP_CHOICES
 from ..constants import FOREGROUND_WEIGHT, SIGMA_MM, WINDOW_SHAPE
 from ..dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT
 from ..io import InputError
@@ -68,6 +69,16 @@ def get_parser() -> argparse.ArgumentParser:
                         f"{WINDOW_SHAPE[0]} {WINDOW_SHAPE[1]})")
     p.add_argument("--val-every", "--val_every", dest="val_every", type=int, default=1,
                    help="validate every N epochs (and after the last)")
+    p.add_argument("--fast", type=str2bool, default=True,
+                   help="training fast path: mixed precision where the device supports it, "
+                        "channels-last, cuDNN autotuning (false: the plain fp32 baseline)")
+    p.add_argument("--amp", choices=AMP_CHOICES, default="auto",
+                   help="with --fast: autocast precision (auto: bf16 where supported, else "
+                        "fp16 with gradient scaling on CUDA, else fp32)")
+    p.add_argument("--compile", type=str2bool, default=False,
+                   help="torch.compile the network (minutes of compilation first)")
+    p.add_argument("--sync-bn", "--sync_bn", dest="sync_bn", type=str2bool, default=False,
+                   help="under torchrun: batch-norm statistics over all processes")
     p.add_argument("--augment", type=str2bool, default=True, help="training augmentation")
     p.add_argument("--progress", type=str2bool, default=True, help="tqdm progress bars")
     p.add_argument("--max-train-seconds", "--max_train_seconds", dest="max_train_seconds",
