@@ -54,6 +54,26 @@ def spine_phantom(shape=(9, 48, 64), discs=(3, 4, 5, 6, 7), spacing=9, first_row
     return image.astype(np.float32), labels
 
 
+TINY_AFFINE = np.diag([2.0, 1.0, 1.0, 1.0])
+
+
+def make_tiny_prepared(tmp: Path) -> Path:
+    """Six phantom subjects (T1w and T2w) gathered and prepared on a 64 x 64 grid; returns
+    the prepared folder (``tmp/prep``)."""
+    from disclabel.cli import create_dataset, prepare_trainset
+
+    root = tmp / "bids"
+    for i in range(6):
+        image, labels = spine_phantom(shape=(5, 60, 60), spacing=9, first_row=6, seed=i)
+        for contrast in ("T1w", "T2w"):
+            make_bids_subject(root, f"sub-s{i:02d}", contrast, image, labels, TINY_AFFINE)
+    assert create_dataset.main(["--bids", str(root), "--out", str(tmp / "ds"), "--quiet"]) == 0
+    assert prepare_trainset.main(["--source", str(tmp / "ds"), "--target", str(tmp / "prep"),
+                                  "--grid", "64", "64", "--split", "0.6", "0.2", "0.2",
+                                  "--no-progress"]) == 0
+    return tmp / "prep"
+
+
 def read_gif_frames(path: Path) -> list[np.ndarray]:
     """Every frame of a GIF as an RGB array (H, W, 3)."""
     from PIL import Image

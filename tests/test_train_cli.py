@@ -6,34 +6,21 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-from conftest import make_bids_subject, spine_phantom
+from conftest import make_tiny_prepared
 from disclabel.checkpoint import export_model, model_from_checkpoint, read_checkpoint
-from disclabel.cli import create_dataset, prepare_trainset
 from disclabel.cli import main as main_cli
 from disclabel.cli import test as test_cli
 
-AFFINE = np.diag([2.0, 1.0, 1.0, 1.0])
 TINY = ["--features", "16", "--stacks", "1", "--train-batch", "2", "--progress", "false",
         "--device", "cpu", "--window", "64", "64"]
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("tiny")
-    root = tmp / "bids"
-    for i in range(6):
-        image, labels = spine_phantom(shape=(5, 60, 60), spacing=9, first_row=6, seed=i)
-        for contrast in ("T1w", "T2w"):
-            make_bids_subject(root, f"sub-s{i:02d}", contrast, image, labels, AFFINE)
-    assert create_dataset.main(["--bids", str(root), "--out", str(tmp / "ds"), "--quiet"]) == 0
-    assert prepare_trainset.main(["--source", str(tmp / "ds"), "--target", str(tmp / "prep"),
-                                  "--grid", "64", "64", "--split", "0.6", "0.2", "0.2",
-                                  "--no-progress"]) == 0
-    return tmp / "prep"
+    return make_tiny_prepared(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture(scope="module")

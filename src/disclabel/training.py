@@ -228,6 +228,8 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                               config.outside_weight)
     model: StackedHourglass = build_model(config.model_config()).to(device)
     if config.sync_bn and ddp.active:
+        if device.type != "cuda":
+            raise InputError("--sync-bn true: synchronised batch norm needs CUDA GPUs")
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     optimizer = make_optimizer(config, model)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.schedule, config.gamma)
