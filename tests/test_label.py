@@ -205,6 +205,46 @@ def test_bids_mode_writes_derivatives(weights, tmp_path):
         "derivative"
 
 
+def _label_outputs(folder: Path) -> dict[str, tuple]:
+    """Each label file under ``folder``: its voxels and its sidecar's discs and numbering."""
+    out = {}
+    for path in sorted(folder.rglob("*_labels-disc.nii.gz")):
+        sidecar = json.loads(path.with_name(path.name.replace(".nii.gz", ".json")).read_text())
+        out[str(path.relative_to(folder))] = (np.asarray(nib.load(str(path)).dataobj).tobytes(),
+                                              sidecar["discs"], sidecar["numbering"])
+    return out
+
+
+def test_shards_split_a_bids_dataset_without_overlap_and_give_the_same_labels(weights,
+                                                                              tmp_path, capsys):
+    root = tmp_path / "bids"
+    image, affine = phantom.render(1.0)
+    for i, code in enumerate(["RAS", "LPI", "PSR", "PIR", "RAS"]):
+        oriented = phantom.reorient(image, affine, code)
+        make_bids_subject(root, f"sub-x{i:02d}", "T2w", np.asarray(oriented.dataobj),
+                          None, oriented.affine)
+    common = ["--bids", str(root), "--weights", str(weights), "--device", "cpu"]
+    assert label_cli.main([*common, "-o", str(tmp_path / "whole")]) == 0
+    whole = _label_outputs(tmp_path / "whole")
+    assert len(whole) == 5
+    sharded, seen = tmp_path / "sharded", set()
+    for k in (1, 2, 3):
+        assert label_cli.main([*common, "-o", str(sharded), "--shard", f"{k}/3"]) == 0
+        new = set(_label_outputs(sharded)) - seen
+        assert f"shard {k}/3: {len(new)} images" in capsys.readouterr().out
+        assert len(new) in (1, 2)
+        seen |= new
+    assert _label_outputs(sharded) == whole
+
+
+@pytest.mark.parametrize("value", ["3/2", "0/2", "1-2", "a/b"])
+def test_bad_shard_is_a_usage_error(weights, tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exc:
+        label_cli.main([str(tmp_path / "x.nii.gz"), "--shard", value])
+    assert exc.value.code == 2 and "--shard" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 def test_several_inputs_to_a_folder(weights, tmp_path):
     image, affine = phantom.render(1.0)
     a = _save(nib.Nifti1Image(image, affine), tmp_path / "a.nii.gz")

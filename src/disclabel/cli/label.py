@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from ..inference import (
     label_image,
     save_nifti_atomic,
 )
-from ..io import InputError, load_nifti, nifti_stem, write_json
+from ..io import InputError, nifti_stem, write_json
 from .common import Parser, run_main
 
 
@@ -39,7 +40,41 @@ def get_parser() -> argparse.ArgumentParser:
                    help="label every T1w/T2w image of a BIDS dataset into BIDS derivatives")
     p.add_argument("--contrasts", nargs="+", default=list(CONTRASTS),
                    help="contrasts labelled with --bids (default: T1w T2w)")
+    p.add_argument("--shard", type=parse_shard, default=(1, 1), metavar="K/N",
+                   help="label only the K-th of N shares of the inputs (K = 1..N; sorted by "
+                        "path, every N-th from the K-th), so that N processes or array jobs "
+                        "split a dataset without overlap")
     return p
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> (K, N) with 1 <= K <= N."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected K/N, e.g. 1/4") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"{text!r}: K must lie between 1 and N")
+    return k, n
+
+
+def shard_jobs(jobs: list[tuple[Path, Path]], shard: tuple[int, int]
+               ) -> list[tuple[Path, Path]]:
+    """The jobs of shard ``(K, N)``: sorted by input path, every N-th starting at the K-th."""
+    k, n = shard
+    return sorted(jobs, key=lambda job: str(job[0]))[k - 1::n]
+
+
+def _read_ahead(labeler: Labeler, jobs: list[tuple[Path, Path]]
+                ) -> Iterator[tuple[Path, Path, Future]]:
+    """Each job with its volume being read in a background thread, one job ahead, so that
+    reading the next file overlaps the network's work on the current one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = [pool.submit(labeler.read, image) for image, _ in jobs[:1]]
+        for i, (image, output) in enumerate(jobs):
+            if i + 1 < len(jobs):
+                pending.append(pool.submit(labeler.read, jobs[i + 1][0]))
+            yield image, output, pending.pop(0)
 
 
 def _is_nifti_name(path: Path) -> bool:
@@ -108,10 +143,12 @@ def _write_qc(rgb: np.ndarray, folder: Path, output: Path) -> Path:
     return path
 
 
-def _write_mosaic(folder: Path, pictures: list[np.ndarray], names: list[str]) -> Path:
+def _write_mosaic(folder: Path, pictures: list[np.ndarray], names: list[str],
+                  shard: tuple[int, int]) -> Path:
     from ..viz import render_mosaic, save_png
 
-    path = folder / "qc_overview.png"
+    suffix = "" if shard == (1, 1) else f"_shard-{shard[0]}-of-{shard[1]}"
+    path = folder / f"qc_overview{suffix}.png"
     save_png(path, render_mosaic(pictures, names))
     return path
 
@@ -119,6 +156,10 @@ def _write_mosaic(folder: Path, pictures: list[np.ndarray], names: list[str]) ->
 def _body(args: argparse.Namespace) -> int:
 
     jobs, deriv = _jobs(args)
+    sharded = args.shard != (1, 1)
+    if sharded:
+        jobs = shard_jobs(jobs, args.shard)
+        print(f"shard {args.shard[0]}/{args.shard[1]}: {len(jobs)} images")
     weights = check_weights(args.weights)
     try:
         labeler = Labeler(weights, args.device)
@@ -127,15 +168,16 @@ def _body(args: argparse.Namespace) -> int:
     failures = 0
     qc_pictures: list[np.ndarray] = []
     qc_names: list[str] = []
-    for image_path, output in jobs:
+    for image_path, output, loading in _read_ahead(labeler, jobs):
         tic = time.perf_counter()
         try:
-            result = labeler.label(image_path)
+            loaded = loading.result()
+            result = labeler.label_volume(loaded)
         except InputError as exc:
             failures += 1
             print(f"label.py: error: {exc}", file=sys.stderr)
             continue
-        save_nifti_atomic(label_image(result, load_nifti(image_path)), output)
+        save_nifti_atomic(label_image(result, loaded.nii), output)
         write_json(_sidecar_path(output), labeler.sidecar(result, output))
         names = " ".join(str(d.number) for d in result.discs)
         print(f"{image_path}: {len(result.discs)} discs [{names}] -> {output} "
@@ -150,7 +192,7 @@ def _body(args: argparse.Namespace) -> int:
                 qc_pictures.append(rgb)
                 qc_names.append(nifti_stem(image_path))
     if qc_pictures:
-        print(f"QC overview: {_write_mosaic(args.qc, qc_pictures, qc_names)}")
+        print(f"QC overview: {_write_mosaic(args.qc, qc_pictures, qc_names, args.shard)}")
     if deriv is not None and not (deriv / "dataset_description.json").exists():
         from .. import __version__
 
