@@ -249,3 +249,19 @@ def test_intensity_map_keeps_geometry_and_the_outside_black():
     # inverted: the bright blobs become the darkest pixels of the field of view
     r, c = np.round(kp[2]).astype(int)
     assert inverted[r, c] < np.median(inverted[10:])
+
+
+def test_synthetic_pool_filled_by_processes_equals_the_one_drawn_here():
+    from disclabel.synthetic import sample_2d
+
+    def pool() -> SyntheticDataset:
+        return SyntheticDataset(8, lambda rng: sample_2d(rng, (128, 128), 1.0, style="v3"), 1.0,
+                                pool=5, seed=3)
+
+    here, forked = pool(), pool()
+    here.fill(0)
+    forked.fill(2)
+    assert sorted(here.cache) == sorted(forked.cache) == list(range(5))
+    for k in range(5):
+        assert np.array_equal(here.cache[k][0], forked.cache[k][0])
+        assert np.array_equal(here.cache[k][1], forked.cache[k][1], equal_nan=True)

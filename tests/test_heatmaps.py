@@ -251,3 +251,18 @@ def test_find_candidates_border_peak_is_refined():
     (row, col, score), = find_candidates(hmap, threshold=0.3)
     assert (row, col) == pytest.approx((0.2, 254.9), abs=ROUND_TRIP_TOL_PX)
     assert score > 0.5
+
+
+def test_device_renderer_equals_the_numpy_one():
+    from disclabel.heatmaps import render_heatmaps_torch
+
+    rng = np.random.default_rng(0)
+    keypoints = rng.uniform(-10, 270, (3, 25, 2)).astype(np.float32)
+    keypoints[:, ::3] = np.nan
+    sigmas = np.array([1.0, 0.75, 2.5], np.float32)
+    expected = np.stack([render_heatmaps(keypoints[i], (64, 64), float(sigmas[i]))
+                         for i in range(3)])
+    got = render_heatmaps_torch(torch.from_numpy(keypoints), (64, 64), torch.from_numpy(sigmas))
+    assert got.shape == (3, 25, 64, 64) and got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), expected, atol=1e-6)
+    assert not got[:, ::3].any()

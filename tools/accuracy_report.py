@@ -46,6 +46,10 @@ ABLATION_VARIANTS = {
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 
+DEVICE = {"device": "cpu", "workers": 0}
+"""Where trainings and labelling run (``--device``, ``--workers``)."""
+
+
 def _fold(work: Path, name: str, held_out: tuple[str, ...], args: list[str]
           ) -> tuple[list[str], Path, Path]:
     """Prepare one fold; returns (training command, run folder, prepared folder)."""
@@ -53,7 +57,8 @@ def _fold(work: Path, name: str, held_out: tuple[str, ...], args: list[str]
     sides = {v.subject: ("test" if v.subject in held_out else "train") for v in TRAINABLE}
     prepared = harness.prepare(dataset, work / name / "prepared", sides)
     run = work / name / "run"
-    return harness.train_command(prepared, run, args), run, prepared
+    args = [*args, "--workers", str(DEVICE["workers"])]
+    return harness.train_command(prepared, run, args, DEVICE["device"]), run, prepared
 
 
 def _held_out_items(bids: Path, subjects: tuple[str, ...]) -> list[tuple[str, Path, Path]]:
@@ -65,25 +70,28 @@ def _slug(variant: str) -> str:
     return variant.replace(" ", "_").replace("(", "").replace(")", "")
 
 
-def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped recipe") -> dict:
-    """Leave-one-subject-out with the recipe, or with one of the ablation variants of it."""
+def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped recipe",
+         epochs: int | None = None) -> dict:
+    """Leave-one-subject-out with the recipe, or with one of the ablation variants of it
+    (``epochs``: another budget than the recipe's, for quick checks)."""
     jobs, folds = [], {}
     base = "loso" if variant == "shipped recipe" else f"loso-{_slug(variant)}"
     for subject in LOSO_SUBJECTS:
         command, run, _ = _fold(work, f"{base}/{subject}", (subject,),
-                                recipe_args() + ABLATION_VARIANTS[variant])
+                                recipe_args(epochs) + ABLATION_VARIANTS[variant])
         jobs.append((command, run))
         folds[subject] = run
     seconds = harness.run_trainings(jobs, parallel)
     results, robust = [], {}
     for subject, run in folds.items():
         items = _held_out_items(work / "bids", (subject,))
-        results += harness.score_volumes(run / "last.pt", items)
+        results += harness.score_volumes(run / "last.pt", items, DEVICE["device"])
         main = next(v for v in TRAINABLE if v.subject == subject and not v.session)
         image, label = main.bids_paths(work / "bids")
         variants = scoring_sets.robustness_set(image, label, work / "robustness", subject)
         scored = harness.score_volumes(run / "last.pt",
-                                       [(f"{subject} {v}", p, r) for v, p, r in variants])
+                                       [(f"{subject} {v}", p, r) for v, p, r in variants],
+                                       DEVICE["device"])
         for (variant, _, _), res in zip(variants, scored, strict=True):
             robust.setdefault(variant, []).append(res)
     title = "" if variant == "shipped recipe" else f", variant: {variant}"
@@ -99,8 +107,10 @@ def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped re
         lines += [harness.result_row(r["name"], r) for r in res]
         lines.append(harness.summary_row(variant, harness.summary(res)))
     lines.append("")
-    lines += [f"Training time per fold: {min(seconds) / 60:.0f}-{max(seconds) / 60:.0f} min "
-              f"(one CPU thread each, {parallel} at a time).", ""]
+    where = ("one CPU thread each" if DEVICE["device"] == "cpu"
+             else f"on {DEVICE['device']}, {DEVICE['workers']} loader workers each")
+    lines += [f"Training time per fold: {min(seconds) / 60:.1f}-{max(seconds) / 60:.1f} min "
+              f"({where}, {parallel} at a time).", ""]
     return {"volumes": results, "summary": harness.summary(results),
             "full_volumes": harness.summary(errsm),
             "robustness": {k: {"summary": harness.summary(v), "volumes": v}
@@ -129,7 +139,8 @@ def ablation(work: Path, parallel: int, lines: list[str], folds: list[str]) -> d
         results = []
         for fold, held in chosen.items():
             items = [i for i in _held_out_items(work / "bids", held) if "ses-crop" not in i[0]]
-            results += harness.score_volumes(runs[(variant, fold)] / "last.pt", items)
+            results += harness.score_volumes(runs[(variant, fold)] / "last.pt", items,
+                                             DEVICE["device"])
         out[variant] = {"summary": harness.summary(results), "volumes": results}
         lines.append(harness.summary_row(variant, out[variant]["summary"]))
     lines.append("")
@@ -160,7 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loso-variant", choices=sorted(ABLATION_VARIANTS),
                         default="shipped recipe",
                         help="leave-one-subject-out with this change to the recipe")
+    parser.add_argument("--loso-epochs", type=int, default=None,
+                        help="leave-one-subject-out with this many epochs instead of the "
+                             "recipe's (quick checks; not the README's figures)")
+    parser.add_argument("--device", default="cpu", help="where trainings and labelling run")
+    parser.add_argument("--workers", type=int, default=0, help="loader workers per training")
     args = parser.parse_args(argv)
+    DEVICE.update(device=args.device, workers=args.workers)
     if not available():
         raise SystemExit("accuracy_report: ../shared/data is not here")
     work: Path = args.work
@@ -173,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             variant = args.loso_variant
             if variant != "shipped recipe":
                 part = f"loso-{_slug(variant)}"
-            report[part] = loso(work, args.parallel, lines, variant)
+            report[part] = loso(work, args.parallel, lines, variant, args.loso_epochs)
         elif part == "ablation":
             report[part] = ablation(work, args.parallel, lines, args.folds)
         else:

@@ -30,45 +30,63 @@ DEFAULT_IMAGE = REPO.parent / "shared/data/sct_errsm_t2/sub-errsm11/anat/sub-err
 BATCH = 8
 
 
+def measure(image: Path, weights: Path | None, device: str) -> dict:
+    """Seconds of label.py on ``image``: in process (model work apart), as a whole process,
+    and per volume in a batch of ``BATCH`` copies in one process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        weights = weights or (default_weights() if default_weights().is_file() else None)
+        if weights is None:  # timing does not depend on the weights: an untrained model
+            torch.manual_seed(0)
+            weights = tmp / "default_untrained.pt"
+            save_checkpoint(weights, build_model({}), data={"pixel_mm": 1.0})
+        labeler = Labeler(weights, device)
+        labeler.label(image)  # warm-up
+        labeler.model_seconds = 0.0
+        tic = time.perf_counter()
+        result = labeler.label(image)
+        in_process = time.perf_counter() - tic
+        cmd = [sys.executable, str(REPO / "src/label.py"), "--weights", str(weights),
+               "--device", device, "-o"]
+        tic = time.perf_counter()
+        subprocess.run([*cmd, str(tmp / "one.nii.gz"), str(image)], check=True,
+                       capture_output=True)
+        whole = time.perf_counter() - tic
+        copies = []
+        for i in range(BATCH):
+            link = tmp / f"copy{i}.nii.gz"
+            link.symlink_to(image.resolve())
+            copies.append(str(link))
+        tic = time.perf_counter()
+        subprocess.run([*cmd, str(tmp / "batch"), *copies], check=True, capture_output=True)
+        batch = time.perf_counter() - tic
+    return {"image": image.name, "shape": list(result.shape), "weights": weights.name,
+            "device": str(labeler.device), "slices": len(result.slices_tried),
+            "model_seconds": labeler.model_seconds, "in_process_seconds": in_process,
+            "whole_process_seconds": whole, "batch": BATCH,
+            "batch_seconds_per_volume": batch / BATCH}
+
+
+def report(figures: dict) -> str:
+    """The figures as printed lines."""
+    return (f"image {figures['image']} shape {tuple(figures['shape'])}, weights "
+            f"{figures['weights']}, device {figures['device']}\n"
+            f"one volume, in process: model work {figures['model_seconds']:.3f} s over "
+            f"{figures['slices']} slices, total {figures['in_process_seconds']:.3f} s\n"
+            f"one volume, whole process (python start-up included): "
+            f"{figures['whole_process_seconds']:.2f} s\n"
+            f"batch of {figures['batch']} in one process: "
+            f"{figures['batch_seconds_per_volume']:.2f} s per volume")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
     parser.add_argument("--weights", type=Path, default=None)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        weights = args.weights or (default_weights() if default_weights().is_file() else None)
-        if weights is None:  # timing does not depend on the weights: an untrained model
-            torch.manual_seed(0)
-            weights = tmp / "default_untrained.pt"
-            save_checkpoint(weights, build_model({}), data={"pixel_mm": 1.0})
-        labeler = Labeler(weights, args.device)
-        labeler.label(args.image)  # warm-up
-        labeler.model_seconds = 0.0
-        tic = time.perf_counter()
-        result = labeler.label(args.image)
-        in_process = time.perf_counter() - tic
-        print(f"image {args.image.name} shape {result.shape}, weights {weights.name}, "
-              f"torch threads {torch.get_num_threads()}")
-        print(f"one volume, in process: model work {labeler.model_seconds:.3f} s over "
-              f"{len(result.slices_tried)} slices, total {in_process:.3f} s")
-        cmd = [sys.executable, str(REPO / "src/label.py"), "--weights", str(weights),
-               "--device", args.device, "-o"]
-        tic = time.perf_counter()
-        subprocess.run([*cmd, str(tmp / "one.nii.gz"), str(args.image)], check=True,
-                       capture_output=True)
-        print(f"one volume, whole process (python start-up included): "
-              f"{time.perf_counter() - tic:.2f} s")
-        copies = []
-        for i in range(BATCH):
-            link = tmp / f"copy{i}.nii.gz"
-            link.symlink_to(args.image.resolve())
-            copies.append(str(link))
-        tic = time.perf_counter()
-        subprocess.run([*cmd, str(tmp / "batch"), *copies], check=True, capture_output=True)
-        total = time.perf_counter() - tic
-        print(f"batch of {BATCH} in one process: {total:.2f} s, {total / BATCH:.2f} s per volume")
+    print(f"torch threads {torch.get_num_threads()}")
+    print(report(measure(args.image, args.weights, args.device)))
     return 0
 
 

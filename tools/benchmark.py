@@ -1,82 +1,190 @@
 #!/usr/bin/env python
-"""Speed benchmark of the model: training images per second and inference milliseconds per image,
-for the default model and smaller variants, measured side by side in one run.
+"""The speed benchmark (``make bench``): prints figures and writes them as JSON.
 
-    python tools/benchmark.py [--device cpu|cuda] [--iters N] [--batch B]
+    python tools/benchmark.py [--device auto|cpu|cuda] [--batch B] [--steps N]
+                              [--compile] [--json runs/bench/bench.json] [--no-label]
+
+* Training images per second and peak memory, side by side in one run, of the fast path
+  (``main.py --fast true``: mixed precision where supported, channels-last, heatmap targets
+  rendered on the device) and of the plain fp32 eager baseline of the same model (targets
+  rendered on the host per sample, as a DataLoader would), for the default model (2 stacks of
+  256 features) and the shipped one (2 of 64), on 256 x 256 windows. Each configuration runs in
+  a fresh process, so that its peak memory is its own (CUDA: peak allocated; CPU: peak resident
+  memory above the process's size before the model was built). ``--compile`` adds the fast path
+  with ``torch.compile``.
+* Inference milliseconds per slice (the shipped model; batches of 5 slices, as label.py's
+  passes).
+* label.py seconds per volume, alone (whole process) and in a batch of 8 (tools/bench_label.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import json
+import multiprocessing
+import os
+import resource
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
+import bench_label
+import numpy as np
 import torch
 
-from disclabel.constants import GRID_SHAPE, NUM_DISCS, OUTPUT_STRIDE
-from disclabel.engine import heatmap_loss, resolve_device
+from disclabel.accel import choose_fast_path, prepare_model, to_device
+from disclabel.checkpoint import default_weights, model_from_checkpoint
+from disclabel.constants import NUM_DISCS, OUTPUT_STRIDE, SIGMA_MM, WINDOW_SHAPE
+from disclabel.dataset import sigma_output_px
+from disclabel.engine import resolve_device, train_one_epoch
+from disclabel.heatmaps import render_heatmaps
 from disclabel.models import build_model, count_parameters
 
-VARIANTS = {
-    "default (2 stacks, 256 features, attention)": {},
-    "no attention": {"attention": False},
-    "small (1 stack, 64 features)": {"stacks": 1, "features": 64},
+MODELS = {
+    "default (2 stacks, 256 features)": {"stacks": 2, "features": 256, "attention": True},
+    "shipped (2 stacks, 64 features)": {"stacks": 2, "features": 64, "attention": True},
 }
+INFERENCE_BATCH = 5
+PRESENT_DISCS = 10
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+def _batches(count: int, batch: int, targets_on_host: bool, seed: int = 0):
+    """Training batches of random windows with ``PRESENT_DISCS`` discs each; the baseline's
+    carry host-rendered targets (rendered here, inside the timed loop, as a loader would)."""
+    rng = np.random.default_rng(seed)
+    h, w = WINDOW_SHAPE
+    for _ in range(count):
+        keypoints = np.full((batch, NUM_DISCS, 2), np.nan, np.float32)
+        keypoints[:, :PRESENT_DISCS] = rng.uniform(16, h - 16, (batch, PRESENT_DISCS, 2))
+        item = {"image": torch.from_numpy(rng.random((batch, 1, h, w), np.float32)),
+                "keypoints": torch.from_numpy(keypoints),
+                "weight": torch.ones(batch, NUM_DISCS),
+                "pixel_mm": torch.ones(batch)}
+        if targets_on_host:
+            sigma = sigma_output_px(SIGMA_MM, 1.0)
+            item["target"] = torch.from_numpy(np.stack([
+                render_heatmaps(k, (h // OUTPUT_STRIDE, w // OUTPUT_STRIDE), sigma)
+                for k in keypoints]))
+        yield item
 
 
-def bench(config: dict, device: torch.device, batch: int, iters: int) -> tuple[float, float]:
-    """(training images per second, inference ms per image at batch 1), medians over iters."""
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def train_speed(config: dict, device_name: str, fast: bool, compile_model: bool, batch: int,
+                steps: int, warmup: int) -> dict:
+    """Training images per second and peak memory of one configuration (run in a fresh
+    process)."""
+    device = resolve_device(device_name)
     torch.manual_seed(0)
+    start_mb = _rss_mb()
+    path = choose_fast_path(device, fast, "auto", compile_model)
     model = build_model(config).to(device)
-    opt = torch.optim.RMSprop(model.parameters(), lr=2.5e-4)
-    h, w = GRID_SHAPE
-    x = torch.rand(batch, 1, h, w, device=device)
-    target = torch.rand(batch, NUM_DISCS, h // OUTPUT_STRIDE, w // OUTPUT_STRIDE, device=device)
-    weight = torch.ones(batch, NUM_DISCS, device=device)
-    train_times = []
-    for i in range(iters + 1):
-        _sync(device)
+    step_model = prepare_model(model, path)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler(device.type) if path.scaler else None
+
+    def run(count: int, seed: int) -> float:
         tic = time.perf_counter()
-        loss = heatmap_loss(model(x), target, weight)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        _sync(device)
-        if i:  # the first iteration warms up
-            train_times.append(time.perf_counter() - tic)
-    model.eval()
-    infer_times = []
-    with torch.no_grad():
-        for i in range(iters + 1):
-            _sync(device)
+        stats = train_one_epoch(step_model, _batches(count, batch, not fast, seed), optimizer,
+                                device, progress=False, fast=path, scaler=scaler)
+        float(stats["loss_sum"])  # waits for the device
+        return time.perf_counter() - tic
+
+    run(warmup, 1)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    seconds = run(steps, 2)
+    if device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated(device) / 2**20
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - start_mb
+    return {"images_per_second": steps * batch / seconds, "peak_memory_mb": peak,
+            "precision": path.describe(), "parameters": count_parameters(model)}
+
+
+def inference_speed(device_name: str, repeats: int) -> dict:
+    """Milliseconds per slice of the shipped model in label.py's setting."""
+    device = resolve_device(device_name)
+    weights = default_weights()
+    if weights.is_file():
+        model, _ = model_from_checkpoint(weights)
+    else:
+        model = build_model(MODELS["shipped (2 stacks, 64 features)"]).eval()
+    model.to(device, memory_format=torch.channels_last)
+    x = to_device(torch.rand(INFERENCE_BATCH, 1, *WINDOW_SHAPE), device,
+                  choose_fast_path(device))
+    times = []
+    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16,
+                                         enabled=device.type == "cuda"):
+        for i in range(repeats + 1):
             tic = time.perf_counter()
-            model(x[:1])
-            _sync(device)
+            model(x)[-1].float().cpu()
             if i:
-                infer_times.append(time.perf_counter() - tic)
-    return batch / statistics.median(train_times), 1000 * statistics.median(infer_times)
+                times.append(time.perf_counter() - tic)
+    return {"ms_per_slice": 1000 * float(np.median(times)) / INFERENCE_BATCH,
+            "batch": INFERENCE_BATCH, "window": list(WINDOW_SHAPE)}
+
+
+def _isolated(function, *args):
+    """``function(*args)`` in a fresh process (its own peak memory, no warm caches)."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--iters", type=int, default=5)
-    parser.add_argument("--batch", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=None,
+                        help="training batch (default: 16 on a GPU, 4 on a CPU)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="timed training steps (default: 30 on a GPU, 3 on a CPU)")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time the fast path with torch.compile")
+    parser.add_argument("--json", type=Path, default=Path("runs/bench/bench.json"))
+    parser.add_argument("--no-label", action="store_true", help="skip the label.py timings")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
-    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"input {GRID_SHAPE[0]}x{GRID_SHAPE[1]}, training batch {args.batch}")
-    print(f"{'model':45s} {'params':>10s} {'train img/s':>12s} {'infer ms/img':>13s}")
-    for name, config in VARIANTS.items():
-        params = count_parameters(build_model(config))
-        train_ips, infer_ms = bench(config, device, args.batch, args.iters)
-        print(f"{name:45s} {params:>10,d} {train_ips:>12.2f} {infer_ms:>13.1f}")
+    gpu = device.type == "cuda"
+    batch = args.batch or (16 if gpu else 4)
+    steps = args.steps or (30 if gpu else 3)
+    name = torch.cuda.get_device_name(device) if gpu else f"CPU, {os.cpu_count()} cores"
+    began = time.perf_counter()
+    out: dict = {"device": name, "torch": torch.__version__,
+                 "threads": torch.get_num_threads(), "batch": batch, "steps": steps,
+                 "window": list(WINDOW_SHAPE), "training": []}
+    print(f"device {name}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
+          f"training batch {batch}, {steps} timed steps on {WINDOW_SHAPE[0]}x{WINDOW_SHAPE[1]}")
+    print(f"{'model':34s} {'path':40s} {'img/s':>8s} {'peak MB':>8s} {'speed-up':>8s}")
+    variants = [("fp32 eager baseline", False, False), ("fast path", True, False)]
+    if args.compile:
+        variants.append(("fast path + torch.compile", True, True))
+    for model_name, config in MODELS.items():
+        base = None
+        for label, fast, compiled in variants:
+            fig = _isolated(train_speed, config, str(device), fast, compiled, batch, steps,
+                            (10 if compiled else 3) if gpu else 1)
+            base = base or fig["images_per_second"]
+            fig.update(model=model_name, path=label,
+                       speedup=fig["images_per_second"] / base)
+            out["training"].append(fig)
+            described = f"{label} ({fig['precision']})"
+            print(f"{model_name:34s} {described:40s} "
+                  f"{fig['images_per_second']:8.2f} {fig['peak_memory_mb']:8.0f} "
+                  f"{fig['speedup']:7.2f}x", flush=True)
+    out["inference"] = _isolated(inference_speed, str(device), 20 if gpu else 5)
+    print(f"inference (shipped model, batches of {INFERENCE_BATCH}): "
+          f"{out['inference']['ms_per_slice']:.1f} ms per slice")
+    if not args.no_label and bench_label.DEFAULT_IMAGE.exists():
+        out["label"] = bench_label.measure(bench_label.DEFAULT_IMAGE, None, str(device))
+        print(bench_label.report(out["label"]))
+    out["seconds"] = time.perf_counter() - began
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"benchmark took {out['seconds']:.0f} s; figures in {args.json}")
     return 0
 
 

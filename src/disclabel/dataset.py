@@ -15,6 +15,7 @@ An item is a dict of tensors:
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from pathlib import Path
 
@@ -251,11 +252,31 @@ class SyntheticDataset(Dataset):
         return make_item(image, keypoints, (1, NUM_DISCS), self.pixel_mm, -1 - index,
                          self.sigma_mm, 1.0, self.targets)
 
-    def fill(self) -> None:
-        """Draw the whole pool now (before DataLoader workers start, so that they share it
-        instead of each drawing and losing its own copy every epoch)."""
-        for k in range(self.pool):
-            self._pooled(k)
+    def fill(self, processes: int = 0) -> None:
+        """Draw the whole pool now, with ``processes`` worker processes (0: here), before the
+        DataLoader's workers start, so that they share it instead of each drawing (and losing
+        every epoch) its own copy. Sample ``k`` is seeded by ``(seed, k)`` whatever the count."""
+        missing = [k for k in range(self.pool) if k not in self.cache]
+        if processes <= 1 or len(missing) < 2:
+            for k in missing:
+                self._pooled(k)
+            return
+        global _FILL_SAMPLER
+        _FILL_SAMPLER = self.sampler  # inherited by the forked processes (lambdas don't pickle)
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes) as pool:
+            drawn = pool.map(_draw_pooled, [(self.seed, k) for k in missing], chunksize=8)
+        _FILL_SAMPLER = None
+        self.cache.update(zip(missing, drawn, strict=True))
+
+
+_FILL_SAMPLER: Callable[[np.random.Generator], tuple] | None = None
+
+
+def _draw_pooled(seed_and_k: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Pool sample ``k`` of :meth:`SyntheticDataset.fill` (in a forked process)."""
+    image, keypoints = _FILL_SAMPLER(np.random.default_rng(list(seed_and_k)))
+    return image.astype(np.float16), keypoints
 
 
 def worker_init(worker_id: int) -> None:

@@ -223,7 +223,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
     for part in getattr(train_set, "datasets", [train_set]):
         part.targets = False  # rendered on the device by the training step
     if synth is not None and config.workers > 0:
-        synth.fill()
+        synth.fill(config.workers)
     val_set = PreparedDataset(Path(config.datapath) / "val.npz", config.sigma, None,
                               config.outside_weight)
     model: StackedHourglass = build_model(config.model_config()).to(device)
