@@ -11,7 +11,7 @@
   256 features) and the shipped one (2 of 64), on 256 x 256 windows. Each configuration runs in
   a fresh process, so that its peak memory is its own (CUDA: peak allocated; CPU: peak resident
   memory above the process's size before the model was built). ``--compile`` adds the fast path
-  with ``torch.compile``.
+  with ``torch.compile`` for the shipped model (compiling takes a minute or more).
 * Inference milliseconds per slice (the shipped model; batches of 5 slices, as label.py's
   passes).
 * label.py seconds per volume, alone (whole process) and in a batch of 8 (tools/bench_label.py).
@@ -160,11 +160,11 @@ def main(argv: list[str] | None = None) -> int:
           f"training batch {batch}, {steps} timed steps on {WINDOW_SHAPE[0]}x{WINDOW_SHAPE[1]}")
     print(f"{'model':34s} {'path':40s} {'img/s':>8s} {'peak MB':>8s} {'speed-up':>8s}")
     variants = [("fp32 eager baseline", False, False), ("fast path", True, False)]
-    if args.compile:
-        variants.append(("fast path + torch.compile", True, True))
     for model_name, config in MODELS.items():
         base = None
-        for label, fast, compiled in variants:
+        compiled_too = args.compile and model_name.startswith("shipped")
+        for label, fast, compiled in variants + ([("fast path + torch.compile", True, True)]
+                                                  if compiled_too else []):
             fig = _isolated(train_speed, config, str(device), fast, compiled, batch, steps,
                             (10 if compiled else 3) if gpu else 1)
             base = base or fig["images_per_second"]

@@ -20,6 +20,7 @@ OUT_DIR=${1:-runs/gpu_check}
 DEVICE=${DEVICE:-cuda}
 PY=${PYTHON:-python3}
 QUICK=${QUICK:-0}
+REPORT_DIR=${REPORT_DIR:-$OUT_DIR/report}
 mkdir -p "$OUT_DIR"
 export PYTHONPATH="src:tools${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 SUMMARY="$OUT_DIR/summary.txt"
@@ -44,10 +45,10 @@ fi
 began=$(date +%s)
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT_DIR/gpu.txt" 2>&1 \
     || echo "no nvidia-smi" > "$OUT_DIR/gpu.txt"
-stage precision 150 "$PY" tools/gpu_check.py --device "$DEVICE"
-stage bench 240 "$PY" tools/benchmark.py --device "$DEVICE" --json "$OUT_DIR/bench.json" "${BENCH_ARGS[@]}"
-stage training 330 "$PY" tools/accuracy_report.py --parts loso --device "$DEVICE" --parallel 4 \
-    --work "$OUT_DIR/report" "${LOSO_ARGS[@]}"
+stage precision 120 "$PY" tools/gpu_check.py --device "$DEVICE"
+stage bench 200 "$PY" tools/benchmark.py --device "$DEVICE" --json "$OUT_DIR/bench.json" "${BENCH_ARGS[@]}"
+stage training 300 "$PY" tools/accuracy_report.py --parts loso --device "$DEVICE" --parallel 4 \
+    --work "$REPORT_DIR" "${LOSO_ARGS[@]}"
 
 echo
 echo "=================== GPU check summary ($(( $(date +%s) - began )) s) ==================="
@@ -55,5 +56,5 @@ echo "GPU: $(cat "$OUT_DIR/gpu.txt")"
 cat "$SUMMARY"
 grep -E "ok|FAILED|same|DIFFERENT" "$OUT_DIR/precision.log" | sed 's/^/  /'
 sed -n '/^model/,/^benchmark took/p' "$OUT_DIR/bench.log" | sed 's/^/  /'
-[ -f "$OUT_DIR/report/loso.md" ] && grep -E "all held-out|four full|Training time" "$OUT_DIR/report/loso.md" | sed 's/^/  /'
+[ -f "$REPORT_DIR/loso.md" ] && grep -E "all held-out|four full|Training time" "$REPORT_DIR/loso.md" | sed 's/^/  /'
 ! grep -q FAILED "$SUMMARY"
