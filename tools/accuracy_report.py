@@ -71,12 +71,12 @@ def _slug(variant: str) -> str:
 
 
 def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped recipe",
-         epochs: int | None = None) -> dict:
+         epochs: int | None = None, subjects: tuple[str, ...] = LOSO_SUBJECTS) -> dict:
     """Leave-one-subject-out with the recipe, or with one of the ablation variants of it
     (``epochs``: another budget than the recipe's, for quick checks)."""
     jobs, folds = [], {}
     base = "loso" if variant == "shipped recipe" else f"loso-{_slug(variant)}"
-    for subject in LOSO_SUBJECTS:
+    for subject in subjects:
         command, run, _ = _fold(work, f"{base}/{subject}", (subject,),
                                 recipe_args(epochs) + ABLATION_VARIANTS[variant])
         jobs.append((command, run))
@@ -174,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loso-epochs", type=int, default=None,
                         help="leave-one-subject-out with this many epochs instead of the "
                              "recipe's (quick checks; not the README's figures)")
+    parser.add_argument("--loso-subjects", nargs="+", choices=LOSO_SUBJECTS,
+                        default=list(LOSO_SUBJECTS),
+                        help="held-out subjects of the leave-one-subject-out folds to run")
     parser.add_argument("--device", default="cpu", help="where trainings and labelling run")
     parser.add_argument("--workers", type=int, default=0, help="loader workers per training")
     args = parser.parse_args(argv)
@@ -190,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
             variant = args.loso_variant
             if variant != "shipped recipe":
                 part = f"loso-{_slug(variant)}"
-            report[part] = loso(work, args.parallel, lines, variant, args.loso_epochs)
+            report[part] = loso(work, args.parallel, lines, variant, args.loso_epochs,
+                                tuple(args.loso_subjects))
         elif part == "ablation":
             report[part] = ablation(work, args.parallel, lines, args.folds)
         else:

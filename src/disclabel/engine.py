@@ -3,7 +3,7 @@ test.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,11 +65,12 @@ def batch_targets(batch: dict[str, Tensor], device: torch.device,
 def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
                     device: torch.device, progress: bool = True, desc: str = "train",
                     foreground_weight: float = 0.0, fast: FastPath | None = None,
-                    scaler: torch.amp.GradScaler | None = None, sigma_mm: float = SIGMA_MM
-                    ) -> dict:
+                    scaler: torch.amp.GradScaler | None = None, sigma_mm: float = SIGMA_MM,
+                    stop: Callable[[], bool] | None = None) -> dict:
     """One pass over ``loader``; returns the summed loss (a 0-d tensor on ``device``, so that
     the loop never waits for the device) and the sample count (a tensor too, for reduction
-    across processes). ``fast`` sets precision and layout (None: fp32)."""
+    across processes). ``fast`` sets precision and layout (None: fp32); ``stop()`` true ends
+    the pass after the current step."""
     fast = fast or FastPath()
     model.train()
     total = torch.zeros((), device=device)
@@ -94,6 +95,8 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
         count += len(images)
         if progress and step % PROGRESS_EVERY == 0:  # reading the loss waits for the device
             bar.set_postfix(loss=f"{float(total) / count:.5f}")
+        if stop is not None and stop():
+            break
     return {"loss_sum": total, "samples": torch.tensor(float(count), device=device)}
 
 

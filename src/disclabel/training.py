@@ -10,7 +10,10 @@ from __future__ import annotations
 import csv
 import logging
 import math
+import signal
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import ConcatDataset, DataLoader, DistributedSampler
 
+from . import rngstate
 from .accel import (
     Distributed,
     broadcast_flag,
@@ -35,7 +39,7 @@ from .checkpoint import load_weights, read_checkpoint, save_checkpoint
 from .constants import FOREGROUND_WEIGHT, SIGMA_MM, WINDOW_SHAPE
 from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset, worker_init
 from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
-from .io import InputError, read_json, write_json
+from .io import InputError, atomic_path, read_json, write_json
 from .models import StackedHourglass, build_model, count_parameters
 from .synthetic.styles import DEFAULT_STYLE_2D
 
@@ -234,7 +238,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
     optimizer = make_optimizer(config, model)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.schedule, config.gamma)
     scaler = torch.amp.GradScaler(device.type) if fast.scaler else None
-    start_epoch, best = 0, None
+    start_epoch, best, history, ckpt = 0, None, [], None
     ckpt_path = resume_path(config, run_dir)
     if ckpt_path is not None:
         ckpt = read_checkpoint(ckpt_path)
@@ -244,6 +248,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
         if scaler is not None and ckpt.get("scaler"):
             scaler.load_state_dict(ckpt["scaler"])
         start_epoch, best = int(ckpt["epoch"]), ckpt.get("best")
+        history = [list(row) for row in ckpt.get("metrics", [])]
     step_model = prepare_model(model, fast)
     if ddp.active:
         step_model = DistributedDataParallel(
@@ -258,47 +263,118 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                  f"{len(train_set)} training / {len(val_set)} validation samples"
                  + (f", resumed at epoch {start_epoch}" if start_epoch else ""))
     loader = _loader(config, train_set, device, ddp, start_epoch)
-    metrics_path = run_dir / "metrics.csv"
-    if ddp.main and (start_epoch == 0 or not metrics_path.exists()):
-        with open(metrics_path, "w", newline="") as handle:
-            csv.writer(handle).writerow(METRIC_COLUMNS)
+    parts = getattr(train_set, "datasets", [train_set])
+    if ckpt is not None and ckpt.get("random_state") and not ddp.active:
+        rngstate.restore(ckpt["random_state"], parts, loader.generator, str(ckpt_path))
+    elif ckpt is not None:  # each process of a resumed multi-process run: fresh streams
+        for part in parts:
+            part.reseed(int(np.random.SeedSequence([config.seed, ddp.rank, start_epoch])
+                            .generate_state(1)[0]))
+    if ddp.main:
+        _write_metrics(run_dir / "metrics.csv", history)
+
+    def checkpoint_state(epoch: int) -> dict:
+        """What a checkpoint holds besides the weights; taken when it is written."""
+        return {"epoch": epoch, "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "scaler": scaler.state_dict() if scaler is not None else None,
+                "random_state": rngstate.capture(parts, loader.generator),
+                "metrics": history, "train_config": asdict(config), "data": data_info}
+
     began = time.perf_counter()
-    for epoch in range(start_epoch + 1, config.epochs + 1):
-        tic = time.perf_counter()
-        if synth is not None:
-            synth.epoch = epoch
-        if isinstance(loader.sampler, DistributedSampler):
-            loader.sampler.set_epoch(epoch)
-        lr = optimizer.param_groups[0]["lr"]
-        stats = train_one_epoch(step_model, loader, optimizer, device,
-                                config.progress and ddp.main,
-                                desc=f"epoch {epoch}/{config.epochs}",
-                                foreground_weight=config.foreground_weight, fast=fast,
-                                scaler=scaler, sigma_mm=config.sigma)
-        scheduler.step()
-        summed = reduce_sum(torch.stack([stats["loss_sum"], stats["samples"]]), ddp)
-        train_loss = float(summed[0] / summed[1].clamp(min=1))
-        out_of_time = broadcast_flag(bool(config.max_train_seconds and time.perf_counter()
-                                          - began > config.max_train_seconds), ddp, device)
-        if ddp.main:
-            best = _end_epoch(config, run_dir, epoch, model, val_set, device, log, best,
-                              train_loss, lr, tic, out_of_time,
-                              {"epoch": epoch, "optimizer": optimizer.state_dict(),
-                               "scheduler": scheduler.state_dict(),
-                               "scaler": scaler.state_dict() if scaler is not None else None,
-                               "train_config": asdict(config), "data": data_info})
-        if out_of_time:
-            if log is not None:
-                log.info(f"stopping after epoch {epoch}: time budget of "
-                         f"{config.max_train_seconds:.0f} s reached")
-            break
+    with StopRequests() as stop:
+        for epoch in range(start_epoch + 1, config.epochs + 1):
+            tic = time.perf_counter()
+            if synth is not None:
+                synth.epoch = epoch
+            if isinstance(loader.sampler, DistributedSampler):
+                loader.sampler.set_epoch(epoch)
+            lr = optimizer.param_groups[0]["lr"]
+            stats = train_one_epoch(step_model, loader, optimizer, device,
+                                    config.progress and ddp.main,
+                                    desc=f"epoch {epoch}/{config.epochs}",
+                                    foreground_weight=config.foreground_weight, fast=fast,
+                                    scaler=scaler, sigma_mm=config.sigma, stop=stop.requested)
+            if broadcast_flag(stop.requested(), ddp, device):
+                _interrupted(log, stop.signal_name, epoch, run_dir, config)
+                raise TrainingInterrupted(stop.exit_code)
+            scheduler.step()
+            summed = reduce_sum(torch.stack([stats["loss_sum"], stats["samples"]]), ddp)
+            train_loss = float(summed[0] / summed[1].clamp(min=1))
+            out_of_time = broadcast_flag(bool(config.max_train_seconds and time.perf_counter()
+                                              - began > config.max_train_seconds), ddp, device)
+            if ddp.main:
+                best = _end_epoch(config, run_dir, epoch, model, val_set, device, log, best,
+                                  train_loss, lr, tic, out_of_time, history, checkpoint_state)
+            if out_of_time:
+                if log is not None:
+                    log.info(f"stopping after epoch {epoch}: time budget of "
+                             f"{config.max_train_seconds:.0f} s reached")
+                break
     return run_dir, model
+
+
+class TrainingInterrupted(Exception):
+    """SIGINT or SIGTERM stopped a training after its current step (``exit_code``: 128 +
+    the signal's number)."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(f"training interrupted (exit code {exit_code})")
+        self.exit_code = exit_code
+
+
+class StopRequests:
+    """While active (a context manager, in the main thread), SIGINT and SIGTERM do not kill
+    the process: they ask the training to stop after its current step."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+        self.exit_code = 0
+        self._previous: dict = {}
+
+    def requested(self) -> bool:
+        return self.signal_name is not None
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.signal_name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
+
+    def __enter__(self) -> StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupted(log: logging.Logger | None, name: str | None, epoch: int, run_dir: Path,
+                 config: TrainConfig) -> None:
+    if log is None:
+        return
+    last = run_dir / "last.pt"
+    held = (f"{last} holds epoch {epoch - 1}; resume with the same command plus "
+            "--resume true" if last.exists() else "no epoch was completed: start again")
+    log.info(f"{name}: stopped during epoch {epoch} after its current step (the epoch is done "
+             f"again on resume, which continues this run exactly); {held}")
+
+
+def _write_metrics(path: Path, history: list[list]) -> None:
+    """(Re)write ``metrics.csv`` from the rows kept in the checkpoint, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(METRIC_COLUMNS)
+        writer.writerows([["" if v is None else v for v in row] for row in history])
 
 
 def _end_epoch(config: TrainConfig, run_dir: Path, epoch: int, model: StackedHourglass,
                val_set: PreparedDataset, device: torch.device, log: logging.Logger,
                best: dict | None, train_loss: float, lr: float, tic: float, last: bool,
-               extra: dict) -> dict | None:
+               history: list[list], state: Callable[[int], dict]) -> dict | None:
     """Rank 0's end of an epoch: validation (every ``val_every`` epochs and at the end), the
     metrics row, checkpoints, the validation picture and the log line; returns the best score."""
     validate = epoch % max(config.val_every, 1) == 0 or epoch == config.epochs or last
@@ -308,6 +384,7 @@ def _end_epoch(config: TrainConfig, run_dir: Path, epoch: int, model: StackedHou
     row = [epoch, train_loss, None if ev is None else ev.loss,
            s.get("identification_rate"), s.get("median_error_mm"), s.get("mean_error_mm"),
            s.get("false_positives"), lr, seconds]
+    history.append(row)
     with open(run_dir / "metrics.csv", "a", newline="") as handle:
         csv.writer(handle).writerow(["" if v is None else v for v in row])
     improved = ev is not None and len(val_set) > 0 and _is_better(s, best)
@@ -315,7 +392,7 @@ def _end_epoch(config: TrainConfig, run_dir: Path, epoch: int, model: StackedHou
         best = {"epoch": epoch, "identification_rate": s["identification_rate"] or 0.0,
                 "median_error_mm": (math.inf if s["median_error_mm"] is None
                                     else s["median_error_mm"])}
-    extra = {**extra, "best": best}
+    extra = {**state(epoch), "best": best}
     save_checkpoint(run_dir / "last.pt", model, **extra)
     if improved or not (run_dir / "best.pt").exists():
         save_checkpoint(run_dir / "best.pt", model, **extra)

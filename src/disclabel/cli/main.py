@@ -143,7 +143,7 @@ def _body(args: argparse.Namespace) -> int:
         raise InputError("--attshow true needs --evaluate true")
     if args.evaluate:
         return _evaluate(args)
-    from ..training import TrainConfig, train
+    from ..training import TrainConfig, TrainingInterrupted, train
 
     names = {f.name for f in fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
@@ -151,6 +151,9 @@ def _body(args: argparse.Namespace) -> int:
         run_dir = train(config)
     except ValueError as exc:  # e.g. a CUDA device on a machine without one
         raise InputError(str(exc)) from exc
+    except TrainingInterrupted as exc:
+        print("main.py: interrupted; the line above says how to resume", file=sys.stderr)
+        return exc.exit_code
     print(f"run folder: {run_dir}")
     return 0
 
