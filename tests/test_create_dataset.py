@@ -54,6 +54,13 @@ def test_gathers_good_pairs_and_reports_bad_ones(tmp_path, capsys):
     landmark = labels.copy()
     landmark[landmark > 0] = 50
     make_bids_subject(root, "sub-landmark09", "T2w", image, landmark, AFFINE)
+    beyond = labels.copy()
+    beyond[beyond == 7] = 30
+    make_bids_subject(root, "sub-beyond10", "T2w", image, beyond, AFFINE)
+    _, lab = make_bids_subject(root, "sub-fraction11", "T2w", image, labels, AFFINE)
+    save_nifti(lab, labels.astype(np.float32) * 1.5, AFFINE)
+    _, lab = make_bids_subject(root, "sub-zerobyte12", "T2w", image, labels, AFFINE)
+    lab.write_bytes(b"")
 
     out = tmp_path / "ds"
     assert main(["--bids", str(root), "--out", str(out)]) == 0
@@ -72,10 +79,13 @@ def test_gathers_good_pairs_and_reports_bad_ones(tmp_path, capsys):
     assert "cannot be read" in reasons["sub-corrupt07"]
     assert "3-D" in reasons["sub-flat08"]
     assert "50" in reasons["sub-landmark09"] and "landmark" in reasons["sub-landmark09"]
+    assert "outside 1..25" in reasons["sub-beyond10"] and "30" in reasons["sub-beyond10"]
+    assert "non-integer" in reasons["sub-fraction11"]
+    assert "cannot be read" in reasons["sub-zerobyte12"]
     assert str(flat) in {s["image"] for s in manifest["skipped"]}
     printed = capsys.readouterr().out
     assert "3 usable pairs from 2 subjects: T1w 1, T2w 2" in printed
-    assert printed.count("skipped ") == 7
+    assert printed.count("skipped ") == 10
 
 
 def test_no_usable_pair_is_an_error_and_writes_nothing(tmp_path, capsys):
@@ -86,6 +96,15 @@ def test_no_usable_pair_is_an_error_and_writes_nothing(tmp_path, capsys):
     assert main(["--bids", str(root), "--out", str(out), "--quiet"]) == 1
     assert "no usable image/label pair" in _one_line_error(capsys)
     assert not (out / "dataset.json").exists()
+
+
+def test_bids_root_without_subjects_is_an_error(tmp_path, capsys):
+    root = tmp_path / "bids"
+    (root / "derivatives").mkdir(parents=True)
+    (root / "dataset_description.json").write_text("{}")
+    assert main(["--bids", str(root), "--out", str(tmp_path / "ds")]) == 1
+    assert str(root) in _one_line_error(capsys)
+    assert not (tmp_path / "ds").exists()
 
 
 def test_missing_root(tmp_path, capsys):

@@ -146,7 +146,7 @@ def silent_weights(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kind", ["zeros", "noise"])
+@pytest.mark.parametrize("kind", ["noise"])
 def test_no_disc_gives_an_empty_label_file_and_a_warning(silent_weights, tmp_path, capsys, kind):
     rng = np.random.default_rng(1)
     data = np.zeros((30, 90, 120), np.float32) if kind == "zeros" else \
@@ -160,21 +160,66 @@ def test_no_disc_gives_an_empty_label_file_and_a_warning(silent_weights, tmp_pat
     assert sidecar["discs"] == [] and sidecar["numbering"]["top_disc"] is None
 
 
+def _truncated(tmp: Path) -> Path:
+    whole = _save(nib.Nifti1Image(np.random.default_rng(0).random((30, 40, 50), np.float32),
+                                  np.eye(4)), tmp / "whole.nii.gz").read_bytes()
+    path = tmp / "truncated.nii.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    return path
+
+
+def _huge_header(tmp: Path) -> Path:
+    """A file whose header announces 5000^3 voxels (and holds almost none)."""
+    header = nib.Nifti1Header()
+    header.set_data_shape((5000, 5000, 5000))
+    header.set_data_dtype(np.uint8)
+    path = tmp / "huge.nii"
+    path.write_bytes(header.binaryblock + b"\0" * 4 + b"\0" * 1000)
+    return path
+
+
+def _sform_only(data: np.ndarray, affine: np.ndarray) -> nib.Nifti1Image:
+    """An image whose only affine is ``affine`` (a degenerate one cannot be a qform)."""
+    img = nib.Nifti1Image(data, np.eye(4))
+    img.set_qform(None)
+    img.set_sform(affine, 1)
+    return img
+
+
 def _bad_inputs(tmp: Path) -> dict[str, Path]:
-    bad = {"missing": tmp / "missing.nii.gz", "not-nifti": tmp / "text.nii.gz"}
+    bad = {"missing": tmp / "missing.nii.gz", "not-nifti": tmp / "text.nii.gz",
+           "folder": tmp / "folder.nii.gz"}
     bad["not-nifti"].write_text("not an image")
+    bad["folder"].mkdir()
+    bad["truncated"] = _truncated(tmp)
     bad["2d"] = _save(nib.Nifti1Image(np.zeros((20, 20), np.float32), np.eye(4)),
                       tmp / "flat.nii.gz")
     bad["4d"] = _save(nib.Nifti1Image(np.zeros((10, 10, 10, 3), np.float32), np.eye(4)),
                       tmp / "fmri.nii.gz")
-    nan = np.ones((10, 10, 10), np.float32)
-    nan[5, 5, 5] = np.nan
-    bad["nan"] = _save(nib.Nifti1Image(nan, np.eye(4)), tmp / "nan.nii.gz")
+    bad["zeros"] = _save(nib.Nifti1Image(np.zeros((10, 10, 10), np.float32), np.eye(4)),
+                         tmp / "zeros.nii.gz")
+    for kind, value in (("nan", np.nan), ("inf", np.inf)):
+        data = np.random.default_rng(0).random((10, 10, 10)).astype(np.float32)
+        data[5, 5, 5] = value
+        bad[kind] = _save(nib.Nifti1Image(data, np.eye(4)), tmp / f"{kind}.nii.gz")
+    bad["huge"] = _huge_header(tmp)
+    noise = np.random.default_rng(0).random((10, 10, 10)).astype(np.float32)
+    singular = np.eye(4)
+    singular[:3, 2] = singular[:3, 1]
+    bad["singular"] = _save(_sform_only(noise, singular), tmp / "singular.nii.gz")
+    bad["zero-voxel"] = _save(_sform_only(noise, np.diag([1.0, 0.0, 1.0, 1.0])),
+                              tmp / "zero_voxel.nii.gz")
     return bad
 
 
-@pytest.mark.parametrize("kind,needle", [("missing", "not found"), ("not-nifti", "NIfTI"),
-                                         ("2d", "3-D"), ("4d", "3-D"), ("nan", "NaN")])
+BAD_INPUTS = [("missing", "not found"), ("not-nifti", "NIfTI"), ("folder", "not a file"),
+              ("truncated", "cannot be read"), ("2d", "3-D"), ("4d", "3-D"),
+              ("zeros", "nothing to label"), ("nan", "NaN"), ("inf", "infinite"),
+              ("huge", "larger than the limit"), ("singular", "singular"),
+              ("zero-voxel", "zero voxel size")]
+
+
+@pytest.mark.parametrize("kind,needle", BAD_INPUTS)
 def test_bad_inputs_exit_non_zero_and_write_nothing(weights, tmp_path, capsys, kind, needle):
     path = _bad_inputs(tmp_path)[kind]
     before = set(tmp_path.iterdir())
@@ -182,6 +227,63 @@ def test_bad_inputs_exit_non_zero_and_write_nothing(weights, tmp_path, capsys, k
     err = capsys.readouterr().err.strip().splitlines()
     assert needle in err[0] and str(path) in err[0]
     assert set(tmp_path.iterdir()) == before
+
+
+def test_a_bad_image_in_a_batch_is_skipped_and_the_others_labelled(weights, tmp_path, capsys):
+    image, affine = phantom.render(1.0)
+    good = _save(nib.Nifti1Image(image, affine), tmp_path / "good.nii.gz")
+    bad = _truncated(tmp_path)
+    out = tmp_path / "out"
+    assert label_cli.main([str(bad), str(good), "-o", str(out), "--weights", str(weights),
+                           "--device", "cpu"]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}: cannot be read" in err or f"{bad}: voxel data cannot be read" in err
+    assert "1 of 2 images failed" in err
+    assert {p.name for p in out.iterdir()} == {"good_labels-disc.nii.gz",
+                                               "good_labels-disc.json"}
+
+
+def _labels_of(path: Path) -> np.ndarray:
+    return np.asarray(nib.load(str(path)).dataobj)
+
+
+@pytest.mark.parametrize("kind", ["4d-one-volume", "int16-with-slope"])
+def test_accepted_variants_give_the_labels_of_the_plain_image(weights, tmp_path, kind):
+    image, affine = phantom.render(1.0)
+    plain = _save(nib.Nifti1Image(image, affine), tmp_path / "plain.nii.gz")
+    if kind == "4d-one-volume":
+        variant = nib.Nifti1Image(image[..., None], affine)
+    else:
+        scaled = np.rint(image / image.max() * 1000).astype(np.int16)
+        variant = nib.Nifti1Image(scaled, affine)
+        variant.header.set_slope_inter(image.max() / 1000, 0.0)
+    other = _save(variant, tmp_path / "variant.nii.gz")
+    for path in (plain, other):
+        assert label_cli.main([str(path), "--weights", str(weights), "--device", "cpu"]) == 0
+    expected = _labels_of(tmp_path / "plain_labels-disc.nii.gz")
+    got = _labels_of(tmp_path / "variant_labels-disc.nii.gz")
+    assert expected.any() and got.shape == image.shape and np.array_equal(got, expected)
+
+
+def test_an_output_that_cannot_be_written_is_an_error(weights, tmp_path, capsys):
+    image, affine = phantom.render(1.0)
+    src = _save(nib.Nifti1Image(image, affine), tmp_path / "img.nii.gz")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    target = blocker / "sub" / "out.nii.gz"
+    assert label_cli.main([str(src), "-o", str(target), "--weights", str(weights),
+                           "--device", "cpu"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "cannot be written" in err[0] and str(target) in err[0]
+
+
+@pytest.mark.parametrize("argv", [["--no-such-flag"], ["x.nii.gz", "--device"],
+                                  ["x.nii.gz", "--shard", "two"]])
+def test_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        label_cli.main(argv)
+    assert exc.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
 def test_missing_default_weights_message(tmp_path, capsys):

@@ -42,6 +42,9 @@ GRID_MULTIPLE: int = 64
 MAX_GRID_SIDE: int = 1024
 """Largest side of a 2-D image in pixels; only a field of view beyond this many pixels is seen
 at a larger pixel size (1 m at 1 mm: more than a whole spine)."""
+MAX_VOXELS: int = 2**29
+"""Largest image accepted (voxels, about 537 million: 2 GiB as float32, e.g. 800 x 800 x 800);
+a header announcing more is refused before any voxel is read, instead of exhausting memory."""
 WINDOW_SHAPE: tuple[int, int] = (256, 256)
 """(rows, cols) of the training windows cut from prepared images and drawn synthetically."""
 SPINE_WINDOW_PROBABILITY: float = 0.9

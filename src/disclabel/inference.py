@@ -133,7 +133,10 @@ class Labeler:
         file); thread-safe, so that the next volume can be read while the network works."""
         path = Path(path)
         nii = load_nifti(path)
-        return LoadedVolume(path, nii, to_canonical(read_data(nii, path), nii.affine))
+        data = read_data(nii, path)
+        if data.min() == data.max():
+            raise InputError(f"{path}: every voxel is {float(data.min()):g}: nothing to label")
+        return LoadedVolume(path, nii, to_canonical(data, nii.affine))
 
     def label(self, path: str | Path) -> LabelResult:
         """Find the discs of one NIfTI volume (raises :class:`InputError` on a bad file)."""

@@ -21,7 +21,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from .constants import IGNORED_LABEL_VALUES, NUM_DISCS
+from .constants import IGNORED_LABEL_VALUES, MAX_VOXELS, NUM_DISCS
 
 AFFINE_TOLERANCE_MM: float = 1e-3
 """Largest difference between two affines' entries for them to describe the same grid."""
@@ -54,6 +54,9 @@ def load_nifti(path: str | os.PathLike) -> nib.Nifti1Image:
     if not isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
         raise InputError(f"{path}: not a NIfTI image ({type(img).__name__})")
     shape = img.shape
+    if int(np.prod(shape, dtype=np.float64)) > MAX_VOXELS:
+        raise InputError(f"{path}: image of shape {tuple(shape)} is larger than the limit of "
+                         f"{MAX_VOXELS:,} voxels")
     if len(shape) == 4 and shape[3] == 1:
         img = nib.Nifti1Image(np.asanyarray(img.dataobj)[..., 0], img.affine, img.header)
         shape = img.shape
@@ -61,8 +64,13 @@ def load_nifti(path: str | os.PathLike) -> nib.Nifti1Image:
         raise InputError(f"{path}: expected a 3-D image, got shape {tuple(shape)}")
     if min(shape) < 1:
         raise InputError(f"{path}: empty image, shape {tuple(shape)}")
-    if not np.all(np.isfinite(img.affine)) or abs(np.linalg.det(img.affine[:3, :3])) < 1e-9:
-        raise InputError(f"{path}: invalid (singular or non-finite) affine")
+    if not np.all(np.isfinite(img.affine)):
+        raise InputError(f"{path}: invalid affine (non-finite values)")
+    voxel_mm = np.linalg.norm(img.affine[:3, :3], axis=0)
+    if voxel_mm.min() < 1e-6:
+        raise InputError(f"{path}: invalid affine (zero voxel size: {voxel_mm.round(6).tolist()})")
+    if abs(np.linalg.det(img.affine[:3, :3])) < 1e-9:
+        raise InputError(f"{path}: invalid affine (singular: its axes are not independent)")
     return img
 
 
@@ -139,8 +147,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds,
     after flushing it to disk (a crash at any moment leaves the old file or the new one whole)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
     os.close(fd)
     os.chmod(tmp, _default_file_mode())  # mkstemp makes 0600; outputs are ordinary files
     tmp_path = Path(tmp)

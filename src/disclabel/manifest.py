@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .constants import CONTRASTS, DEFAULT_LABEL_SUFFIX
+import numpy as np
+
+from .constants import CONTRASTS, DEFAULT_LABEL_SUFFIX, IGNORED_LABEL_VALUES, NUM_DISCS
 from .geometry import orientation_code
 from .io import (
     InputError,
@@ -71,6 +73,10 @@ def _anat_folders(root: Path) -> list[tuple[str, Path]]:
     return folders
 
 
+LABEL_ROUNDING: float = 1e-3
+"""Label voxels farther than this from an integer make a label file invalid."""
+
+
 def check_pair(image_path: Path, label_path: Path) -> tuple[dict, dict[int, int]]:
     """Load and check one image/label pair.
 
@@ -83,7 +89,15 @@ def check_pair(image_path: Path, label_path: Path) -> tuple[dict, dict[int, int]
     if not same_grid(image, label):
         raise InputError(f"{label_path}: label is not on the image grid (shape {label.shape} vs "
                          f"{image.shape}, or a different affine)")
-    discs, ignored = disc_voxels(read_data(label, label_path))
+    values = read_data(label, label_path)
+    if np.any(np.abs(values - np.rint(values)) > LABEL_ROUNDING):
+        raise InputError(f"{label_path}: non-integer label values (a label file holds disc "
+                         "numbers, not an image)")
+    discs, ignored = disc_voxels(values)
+    unknown = {v: n for v, n in ignored.items() if v not in IGNORED_LABEL_VALUES}
+    if unknown:
+        raise InputError(f"{label_path}: label values outside 1..{NUM_DISCS} that are not known "
+                         f"landmarks {IGNORED_LABEL_VALUES}: {describe_ignored(unknown)}")
     if not discs:
         extra = f" (only {describe_ignored(ignored)})" if ignored else ""
         raise InputError(f"{label_path}: no disc label (values 1..25){extra}")

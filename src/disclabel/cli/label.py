@@ -177,8 +177,13 @@ def _body(args: argparse.Namespace) -> int:
             failures += 1
             print(f"label.py: error: {exc}", file=sys.stderr)
             continue
-        save_nifti_atomic(label_image(result, loaded.nii), output)
-        write_json(_sidecar_path(output), labeler.sidecar(result, output))
+        try:
+            save_nifti_atomic(label_image(result, loaded.nii), output)
+            write_json(_sidecar_path(output), labeler.sidecar(result, output))
+        except InputError as exc:
+            failures += 1
+            print(f"label.py: error: {exc}", file=sys.stderr)
+            continue
         names = " ".join(str(d.number) for d in result.discs)
         print(f"{image_path}: {len(result.discs)} discs [{names}] -> {output} "
               f"({time.perf_counter() - tic:.2f} s)")
