@@ -62,3 +62,33 @@ def test_prepared_data_with_a_payload_is_refused(tmp_path):
         read_npz(path)
     assert str(path) in str(err.value)
     assert not marker.exists()
+
+
+def test_checkpoint_of_another_format_version_is_refused(tmp_path):
+    from disclabel.checkpoint import CHECKPOINT_VERSION, save_checkpoint
+    from disclabel.models import build_model
+
+    path = tmp_path / "future.pt"
+    save_checkpoint(path, build_model({"stacks": 1, "features": 16}))
+    payload = torch.load(path, weights_only=True)
+    payload["version"] = CHECKPOINT_VERSION + 1
+    torch.save(payload, path)
+    with pytest.raises(InputError) as err:
+        read_checkpoint(path)
+    message = str(err.value)
+    assert str(path) in message and f"version {CHECKPOINT_VERSION + 1}" in message
+    assert f"reads version {CHECKPOINT_VERSION}" in message
+
+
+def test_architecture_mismatch_names_both_sides_and_loads_nothing(tmp_path):
+    from disclabel.checkpoint import load_weights, save_checkpoint
+    from disclabel.models import build_model
+
+    path = tmp_path / "small.pt"
+    save_checkpoint(path, build_model({"stacks": 1, "features": 16}))
+    other = build_model({"stacks": 2, "features": 16})
+    before = {k: v.clone() for k, v in other.state_dict().items()}
+    with pytest.raises(InputError) as err:
+        load_weights(other, read_checkpoint(path), path)
+    assert "stacks=1 in the checkpoint but 2 here" in str(err.value)
+    assert all(torch.equal(before[k], v) for k, v in other.state_dict().items())

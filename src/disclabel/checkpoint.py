@@ -51,6 +51,9 @@ def read_checkpoint(path: str | Path) -> dict:
         raise InputError(f"{path}: not a readable checkpoint ({first})") from exc
     if not isinstance(ckpt, dict) or "model" not in ckpt or "model_config" not in ckpt:
         raise InputError(f"{path}: not a disclabel checkpoint (no model or model_config)")
+    if ckpt.get("version") != CHECKPOINT_VERSION:
+        raise InputError(f"{path}: checkpoint format version {ckpt.get('version')!r}, but this "
+                         f"software reads version {CHECKPOINT_VERSION}")
     return ckpt
 
 
