@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench model report realism clean
+.PHONY: venv demo test lint bench gpu-check model report realism clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tools/benchmark.py
+
+# everything that needs a GPU, in one command (under 8 minutes on one H100/H200)
+gpu-check: $(STAMP)
+	PYTHON=$(PY) bash tools/gpu_check.sh
 
 # the shipped model, rebuilt from scratch on ../shared/data (about an hour on 2 CPU cores)
 model: $(STAMP)

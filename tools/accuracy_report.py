@@ -39,7 +39,7 @@ ABLATION_FOLDS = {"A": ("sub-errsm11", "sub-sctexample"), "B": ("sub-errsm20", "
 ABLATION_VARIANTS = {
     "shipped recipe": [],
     "no attention": ["--att", "false"],
-    "1 stack": ["--stacks", "1"],
+    "2 stacks": ["--stacks", "2"],
     "no synthetic data": ["--synthetic-ratio", "0", "--real-repeat", "16"],
     "first generator (v1)": ["--synthetic-style", "v1"],
 }
@@ -76,6 +76,7 @@ def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped re
     (``epochs``: another budget than the recipe's, for quick checks)."""
     jobs, folds = [], {}
     base = "loso" if variant == "shipped recipe" else f"loso-{_slug(variant)}"
+    title = "" if variant == "shipped recipe" else f", variant: {variant}"
     for subject in subjects:
         command, run, _ = _fold(work, f"{base}/{subject}", (subject,),
                                 recipe_args(epochs) + ABLATION_VARIANTS[variant])
@@ -92,9 +93,8 @@ def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped re
         scored = harness.score_volumes(run / "last.pt",
                                        [(f"{subject} {v}", p, r) for v, p, r in variants],
                                        DEVICE["device"])
-        for (variant, _, _), res in zip(variants, scored, strict=True):
-            robust.setdefault(variant, []).append(res)
-    title = "" if variant == "shipped recipe" else f", variant: {variant}"
+        for (change, _, _), res in zip(variants, scored, strict=True):
+            robust.setdefault(change, []).append(res)
     lines += [f"### Leave-one-subject-out (real volumes, label.py pipeline{title})", "",
               harness.TABLE_HEADER]
     lines += [harness.result_row(r["name"], r) for r in results]
@@ -103,9 +103,9 @@ def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped re
     lines.append(harness.summary_row("the four full volumes", harness.summary(errsm)))
     lines += ["", "### Robustness (each held-out full volume, changed, labelled by its fold's "
               "model)", "", harness.TABLE_HEADER]
-    for variant, res in robust.items():
+    for change, res in robust.items():
         lines += [harness.result_row(r["name"], r) for r in res]
-        lines.append(harness.summary_row(variant, harness.summary(res)))
+        lines.append(harness.summary_row(change, harness.summary(res)))
     lines.append("")
     where = ("one CPU thread each" if DEVICE["device"] == "cpu"
              else f"on {DEVICE['device']}, {DEVICE['workers']} loader workers each")

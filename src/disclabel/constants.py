@@ -78,3 +78,6 @@ DEFAULT_WEIGHTS_FILE: str = "weights/disclabel_default.pt"
 """The model the project ships, relative to the package folder (used by label.py by default)."""
 LABEL_SUFFIX_OUT: str = "labels-disc"
 """Suffix of the label files label.py writes (``<stem>_labels-disc.nii.gz``)."""
+MIN_SIGMA_OUTPUT_PX: float = 0.75
+"""Floor of the target Gaussian's sigma in output pixels, so that coarse grids still give
+peaks that several output pixels see."""

@@ -26,6 +26,7 @@ from torch.utils.data import Dataset
 
 from .augment import Compose
 from .constants import (
+    MIN_SIGMA_OUTPUT_PX,
     NUM_DISCS,
     OUTPUT_STRIDE,
     SIGMA_MM,
@@ -35,9 +36,6 @@ from .constants import (
 from .heatmaps import render_heatmaps
 from .io import InputError, read_npz
 
-MIN_SIGMA_OUTPUT_PX: float = 0.75
-"""Floor of the target Gaussian's sigma in output pixels, so that coarse grids still give
-peaks that several output pixels see."""
 OUTSIDE_WEIGHT: float = 0.1
 """Default loss weight of discs outside a sample's labelled range."""
 NEGATIVE_RATIO: float = 0.05

@@ -14,8 +14,13 @@ from tqdm import tqdm
 
 from .accel import FastPath, to_device
 from .chain import decode_chain
-from .constants import CONFIDENCE_THRESHOLD, NUM_DISCS, OUTPUT_STRIDE, SIGMA_MM
-from .dataset import MIN_SIGMA_OUTPUT_PX
+from .constants import (
+    CONFIDENCE_THRESHOLD,
+    MIN_SIGMA_OUTPUT_PX,
+    NUM_DISCS,
+    OUTPUT_STRIDE,
+    SIGMA_MM,
+)
 from .heatmaps import render_heatmaps_torch
 from .metrics import aggregate, image_metrics
 
