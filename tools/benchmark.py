@@ -8,7 +8,8 @@
   (``main.py --fast true``: mixed precision where supported, channels-last, heatmap targets
   rendered on the device) and of the plain fp32 eager baseline of the same model (targets
   rendered on the host per sample, as a DataLoader would), for the default model (2 stacks of
-  256 features) and the shipped one (2 of 64), on 256 x 256 windows. Each configuration runs in
+  256 features) and the shipped one (``disclabel.recipe``), on 256 x 256 windows. Random batches
+  are made inside the timed loop (as a loader in the main process would). Each configuration runs in
   a fresh process, so that its peak memory is its own (CUDA: peak allocated; CPU: peak resident
   memory above the process's size before the model was built). ``--compile`` adds the fast path
   with ``torch.compile`` for the shipped model (compiling takes a minute or more).
@@ -40,10 +41,13 @@ from disclabel.dataset import sigma_output_px
 from disclabel.engine import resolve_device, train_one_epoch
 from disclabel.heatmaps import render_heatmaps
 from disclabel.models import build_model, count_parameters
+from disclabel.recipe import MODEL_ARGS, flag_value
 
+_STACKS, _FEATURES = (int(flag_value(MODEL_ARGS, f)) for f in ("--stacks", "--features"))
 MODELS = {
     "default (2 stacks, 256 features)": {"stacks": 2, "features": 256, "attention": True},
-    "shipped (2 stacks, 64 features)": {"stacks": 2, "features": 64, "attention": True},
+    f"shipped ({_STACKS} stack{'s' * (_STACKS > 1)}, {_FEATURES} features)":
+        {"stacks": _STACKS, "features": _FEATURES, "attention": True},
 }
 INFERENCE_BATCH = 5
 PRESENT_DISCS = 10
@@ -113,7 +117,7 @@ def inference_speed(device_name: str, repeats: int) -> dict:
     if weights.is_file():
         model, _ = model_from_checkpoint(weights)
     else:
-        model = build_model(MODELS["shipped (2 stacks, 64 features)"]).eval()
+        model = build_model(list(MODELS.values())[1]).eval()
     model.to(device, memory_format=torch.channels_last)
     x = to_device(torch.rand(INFERENCE_BATCH, 1, *WINDOW_SHAPE), device,
                   choose_fast_path(device))
