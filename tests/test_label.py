@@ -388,3 +388,12 @@ def test_the_shipped_model_labels_a_real_volume_without_weights(tmp_path):
     assert sidecar["model"]["path"] == str(default_weights())
     assert {"top_disc", "offset_margin_nats", "offset_probability"} <= set(sidecar["numbering"])
     assert (tmp_path / "qc" / "sub-errsm20_T2w_labels-disc_qc.png").exists()
+
+
+def test_bids_root_without_subjects_is_an_error(weights, tmp_path, capsys):
+    root = tmp_path / "bids"
+    root.mkdir()
+    assert label_cli.main(["--bids", str(root), "--weights", str(weights)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(root) in err[0] and "no T1w/T2w image" in err[0]
+    assert list(root.iterdir()) == []

@@ -70,7 +70,7 @@ def precision_check(device: torch.device, name: str, path: FastPath, steps: int)
             scaler.update()
         else:
             optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     ok = finite and losses[-1] < losses[0]
     print(f"{name:24s} loss {losses[0]:.5f} -> {losses[-1]:.5f}, finite {finite}: "
           f"{'ok' if ok else 'FAILED'}")
