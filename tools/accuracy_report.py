@@ -155,8 +155,8 @@ def shipped(work: Path, lines: list[str]) -> dict:
         lines.append(harness.summary_row(f"synthetic {name}", scores[name]["summary"]))
     lines.append(harness.result_row("TPTBox crop (never trained on)",
                                     scores["TPTBox crop"]["volumes"][0]))
-    lines += ["", "Volumes without a spine: " + ", ".join(
-        f"{k}: {len(v)} discs" for k, v in scores["no spine"].items()), ""]
+    lines += ["", "Volumes without a spine: " + scoring_sets.no_spine_text(scores["no spine"]),
+              ""]
     return scores
 
 

@@ -16,7 +16,7 @@ from shared_data import REAL_VOLUMES
 from disclabel.evaluation import reference_discs
 from disclabel.geometry import to_canonical
 from disclabel.inference import Labeler
-from disclabel.io import disc_voxels, load_nifti, read_data
+from disclabel.io import InputError, disc_voxels, load_nifti, read_data
 from disclabel.synthetic import generate_subject
 
 SYNTHETIC_SEED = 900_000
@@ -164,10 +164,24 @@ def score_shipped(weights: Path, folder: Path, device: str = "cpu", per_set: int
     scores["TPTBox crop"] = {"summary": harness.summary(results), "volumes": results}
     rows.append(harness.result_row("TPTBox crop (C5-C7, 1.5 mm, never trained on)", results[0]))
     labeler = Labeler(weights, device)
-    found = {name: [d.number for d in labeler.label(path).discs]
+    found = {name: _discs_or_refusal(labeler, path)
              for name, path, _ in no_spine_set(folder / "no_spine")}
     scores["no spine"] = found
     print(harness.TABLE_HEADER)
     print("\n".join(rows))
-    print("no spine: " + ", ".join(f"{k}: {len(v)} discs" for k, v in found.items()))
+    print("no spine: " + no_spine_text(found))
     return scores
+
+
+def _discs_or_refusal(labeler: Labeler, path: Path) -> list[int] | str:
+    """The disc numbers label.py finds, or why it refuses the volume."""
+    try:
+        return [d.number for d in labeler.label(path).discs]
+    except InputError as exc:
+        return f"refused ({str(exc).split(': ', 1)[-1]})"
+
+
+def no_spine_text(found: dict[str, list[int] | str]) -> str:
+    """One line: discs found (or the refusal) per volume without a spine."""
+    return ", ".join(f"{k}: {len(v)} discs" if isinstance(v, list) else f"{k}: {v}"
+                     for k, v in found.items())

@@ -65,16 +65,16 @@ def shard_jobs(jobs: list[tuple[Path, Path]], shard: tuple[int, int]
     return sorted(jobs, key=lambda job: str(job[0]))[k - 1::n]
 
 
-def _read_ahead(labeler: Labeler, jobs: list[tuple[Path, Path]]
+def _read_ahead(pool: ThreadPoolExecutor, jobs: list[tuple[Path, Path]]
                 ) -> Iterator[tuple[Path, Path, Future]]:
-    """Each job with its volume being read in a background thread, one job ahead, so that
-    reading the next file overlaps the network's work on the current one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = [pool.submit(labeler.read, image) for image, _ in jobs[:1]]
-        for i, (image, output) in enumerate(jobs):
-            if i + 1 < len(jobs):
-                pending.append(pool.submit(labeler.read, jobs[i + 1][0]))
-            yield image, output, pending.pop(0)
+    """Each job with its volume being read in ``pool``'s thread, one job ahead, so that reading
+    the next file overlaps the network's work on the current one (the first read starts at
+    once, while the model loads)."""
+    pending = [pool.submit(Labeler.read, image) for image, _ in jobs[:1]]
+    for i, (image, output) in enumerate(jobs):
+        if i + 1 < len(jobs):
+            pending.append(pool.submit(Labeler.read, jobs[i + 1][0]))
+        yield image, output, pending.pop(0)
 
 
 def _is_nifti_name(path: Path) -> bool:
@@ -161,14 +161,22 @@ def _body(args: argparse.Namespace) -> int:
         jobs = shard_jobs(jobs, args.shard)
         print(f"shard {args.shard[0]}/{args.shard[1]}: {len(jobs)} images")
     weights = check_weights(args.weights)
-    try:
-        labeler = Labeler(weights, args.device)
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        volumes = _read_ahead(pool, jobs)
+        try:
+            labeler = Labeler(weights, args.device)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+        return _label_all(args, jobs, deriv, labeler, volumes)
+
+
+def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: Path | None,
+               labeler: Labeler, volumes: Iterator[tuple[Path, Path, Future]]) -> int:
+    """Label every job, writing its outputs; returns the exit code."""
     failures = 0
     qc_pictures: list[np.ndarray] = []
     qc_names: list[str] = []
-    for image_path, output, loading in _read_ahead(labeler, jobs):
+    for image_path, output, loading in volumes:
         tic = time.perf_counter()
         try:
             loaded = loading.result()
