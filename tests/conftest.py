@@ -74,6 +74,13 @@ def make_tiny_prepared(tmp: Path) -> Path:
     return tmp / "prep"
 
 
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> Path:
+    """A tiny prepared set (:func:`make_tiny_prepared`), one per test module (a module may
+    define its own ``prepared``)."""
+    return make_tiny_prepared(tmp_path_factory.mktemp("tiny"))
+
+
 def read_gif_frames(path: Path) -> list[np.ndarray]:
     """Every frame of a GIF as an RGB array (H, W, 3)."""
     from PIL import Image

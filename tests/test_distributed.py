@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from conftest import REPO, make_tiny_prepared
+from conftest import REPO
 from disclabel.training import TrainConfig, fit
 
 pytestmark = pytest.mark.skipif(not torch.distributed.is_available(),
@@ -40,11 +40,6 @@ def _rank(rank: int, port: int, datapath: Path, tmp: Path, sync_bn: bool) -> Non
     torch.set_num_threads(1)
     _, model = fit(_config(datapath, tmp / f"run_rank{rank}", sync_bn))
     torch.save(model.state_dict(), tmp / f"weights_rank{rank}.pt")
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> Path:
-    return make_tiny_prepared(tmp_path_factory.mktemp("ddp_data"))
 
 
 def test_two_gloo_processes_hold_identical_weights_and_only_rank0_writes(prepared, tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import REPO, make_tiny_prepared
+from conftest import REPO
 
 EPOCHS = 4
 ARGS = ["--epochs", str(EPOCHS), "--features", "16", "--stacks", "1", "--train-batch", "2",
@@ -49,11 +49,6 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
 def _identical(a: Path, b: Path) -> bool:
     wa, wb = _weights(a), _weights(b)
     return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> Path:
-    return make_tiny_prepared(tmp_path_factory.mktemp("resume_data"))
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import make_tiny_prepared
 from disclabel.checkpoint import export_model, model_from_checkpoint, read_checkpoint
 from disclabel.cli import main as main_cli
 from disclabel.cli import test as test_cli
 
 TINY = ["--features", "16", "--stacks", "1", "--train-batch", "2", "--progress", "false",
         "--device", "cpu", "--window", "64", "64"]
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory) -> Path:
-    return make_tiny_prepared(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture(scope="module")
