@@ -22,11 +22,10 @@ import bench_label
 import numpy as np
 import torch
 
-from disclabel.accel import FastPath, prepare_model, to_device
+from disclabel.accel import FastPath, prepare_model
 from disclabel.checkpoint import default_weights
-from disclabel.constants import NUM_DISCS, OUTPUT_STRIDE, WINDOW_SHAPE
-from disclabel.engine import heatmap_loss, resolve_device
-from disclabel.heatmaps import render_heatmaps_torch
+from disclabel.constants import NUM_DISCS, WINDOW_SHAPE
+from disclabel.engine import resolve_device, train_one_epoch
 from disclabel.inference import Labeler
 from disclabel.models import build_model
 
@@ -38,39 +37,27 @@ PRECISIONS = {
 
 
 def precision_check(device: torch.device, name: str, path: FastPath, steps: int) -> bool:
-    """Train ``steps`` steps on one fixed batch; True when everything stays finite and the
-    loss falls."""
+    """Train ``steps`` steps on one fixed batch with the training step itself
+    (:func:`disclabel.engine.train_one_epoch`); True when the loss and every gradient stay
+    finite and the loss falls."""
     torch.manual_seed(0)
     model = build_model({"stacks": 2, "features": 64, "attention": True}).to(device)
     step_model = prepare_model(model, path)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     scaler = torch.amp.GradScaler(device.type) if path.scaler else None
     generator = torch.Generator().manual_seed(0)
-    images = to_device(torch.rand(4, 1, *WINDOW_SHAPE, generator=generator), device, path)
     keypoints = torch.full((4, NUM_DISCS, 2), float("nan"))
     keypoints[:, 2:12] = torch.rand(4, 10, 2, generator=generator) * (WINDOW_SHAPE[0] - 32) + 16
-    out_shape = (WINDOW_SHAPE[0] // OUTPUT_STRIDE, WINDOW_SHAPE[1] // OUTPUT_STRIDE)
-    target = render_heatmaps_torch(keypoints.to(device), out_shape, torch.ones(4, device=device))
-    weight = torch.ones(4, NUM_DISCS, device=device)
+    batch = {"image": torch.rand(4, 1, *WINDOW_SHAPE, generator=generator),
+             "keypoints": keypoints, "weight": torch.ones(4, NUM_DISCS),
+             "pixel_mm": torch.ones(4)}
     losses, finite = [], True
     for _ in range(steps):
-        with torch.autocast(device.type, dtype=path.dtype, enabled=path.dtype is not None):
-            outputs = step_model(images)
-        loss = heatmap_loss(outputs, target, weight, 10.0)
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-        else:
-            loss.backward()
-        finite &= bool(torch.isfinite(loss)) and all(
+        stats = train_one_epoch(step_model, [batch], optimizer, device, progress=False,
+                                foreground_weight=10.0, fast=path, scaler=scaler)
+        losses.append(float(stats["loss_sum"] / stats["samples"]))
+        finite &= np.isfinite(losses[-1]) and all(
             bool(torch.isfinite(p.grad).all()) for p in model.parameters() if p.grad is not None)
-        if scaler is not None:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
-        losses.append(float(loss.detach()))
     ok = finite and losses[-1] < losses[0]
     print(f"{name:24s} loss {losses[0]:.5f} -> {losses[-1]:.5f}, finite {finite}: "
           f"{'ok' if ok else 'FAILED'}")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import logging
 import math
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -39,6 +37,7 @@ from .checkpoint import load_weights, read_checkpoint, save_checkpoint
 from .constants import FOREGROUND_WEIGHT, SIGMA_MM, WINDOW_SHAPE
 from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset, worker_init
 from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
+from .interrupt import StopRequests, TrainingInterrupted, log_interruption
 from .io import InputError, atomic_path, read_json, write_json
 from .models import StackedHourglass, build_model, count_parameters
 from .synthetic.styles import DEFAULT_STYLE_2D
@@ -296,7 +295,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                                     foreground_weight=config.foreground_weight, fast=fast,
                                     scaler=scaler, sigma_mm=config.sigma, stop=stop.requested)
             if broadcast_flag(stop.requested(), ddp, device):
-                _interrupted(log, stop.signal_name, epoch, run_dir, config)
+                log_interruption(log, stop.signal_name, epoch, run_dir)
                 raise TrainingInterrupted(stop.exit_code)
             scheduler.step()
             summed = reduce_sum(torch.stack([stats["loss_sum"], stats["samples"]]), ddp)
@@ -312,55 +311,6 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                              f"{config.max_train_seconds:.0f} s reached")
                 break
     return run_dir, model
-
-
-class TrainingInterrupted(Exception):
-    """SIGINT or SIGTERM stopped a training after its current step (``exit_code``: 128 +
-    the signal's number)."""
-
-    def __init__(self, exit_code: int) -> None:
-        super().__init__(f"training interrupted (exit code {exit_code})")
-        self.exit_code = exit_code
-
-
-class StopRequests:
-    """While active (a context manager, in the main thread), SIGINT and SIGTERM do not kill
-    the process: they ask the training to stop after its current step."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.signal_name: str | None = None
-        self.exit_code = 0
-        self._previous: dict = {}
-
-    def requested(self) -> bool:
-        return self.signal_name is not None
-
-    def _handle(self, signum: int, frame: object) -> None:
-        self.signal_name = signal.Signals(signum).name
-        self.exit_code = 128 + signum
-
-    def __enter__(self) -> StopRequests:
-        if threading.current_thread() is threading.main_thread():
-            for sig in self.SIGNALS:
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
-def _interrupted(log: logging.Logger | None, name: str | None, epoch: int, run_dir: Path,
-                 config: TrainConfig) -> None:
-    if log is None:
-        return
-    last = run_dir / "last.pt"
-    held = (f"{last} holds epoch {epoch - 1}; resume with the same command plus "
-            "--resume true" if last.exists() else "no epoch was completed: start again")
-    log.info(f"{name}: stopped during epoch {epoch} after its current step (the epoch is done "
-             f"again on resume, which continues this run exactly); {held}")
 
 
 def _write_metrics(path: Path, history: list[list]) -> None:

@@ -143,7 +143,8 @@ def _body(args: argparse.Namespace) -> int:
         raise InputError("--attshow true needs --evaluate true")
     if args.evaluate:
         return _evaluate(args)
-    from ..training import TrainConfig, TrainingInterrupted, train
+    from ..interrupt import TrainingInterrupted
+    from ..training import TrainConfig, train
 
     names = {f.name for f in fields(TrainConfig)}
     config = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
