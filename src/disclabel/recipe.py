@@ -14,12 +14,14 @@ TRAIN_ARGS: list[str] = [
     "--solver", "adam", "--lr", "1e-3", "--train-batch", "8",
     "--epochs", "60", "--schedule", "45",
     "--synthetic-ratio", "0.5", "--synthetic-pool", "3000", "--real-repeat", "8",
-    "--synthetic-style", "v3", "--negative-ratio", "0.05", "--val-every", "10", "--seed", "42",
+    "--synthetic-style", "v4", "--negative-ratio", "0.05", "--val-every", "10", "--seed", "42",
     "--fast", "false",
 ]
 """Adam 1e-3 for 45 epochs then 1e-4 for 15; each epoch shows every real training sample 8 times (a
 fresh 256 x 256 window and augmentation each time) and as many synthetic windows, drawn from a
-pool of 3000 kept in memory; 5 % of the items are images without a spine. fp32 (``--fast false``):
+pool of 3000 kept in memory. Images without a spine: 5 % of the real items are replaced by noise
+or a constant, and 10 % of the synthetic windows (style v4) show the head above the atlas or
+random shapes and bands. fp32 (``--fast false``):
 the accuracy report's figures were measured so; the bf16 fast path is not yet validated on
 real-volume accuracy."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..constants import PIXEL_MM, TRAIN_SLICE_HALF_WIDTH_MM, WINDOW_SHAPE
+from ..constants import NUM_DISCS, PIXEL_MM, TRAIN_SLICE_HALF_WIDTH_MM, WINDOW_SHAPE
 from ..dataset import window_origin
 from . import imaging
 from . import tables as T
@@ -26,11 +26,17 @@ from .appearance import (
     texture_2d,
 )
 from .geometry import Plane
+from .negatives import head_window_origin, shapes_image
 from .shapes import build_layers
 from .styles import DEFAULT_STYLE_2D, STYLES_2D, Style2D
 from .volume import sample_plane
 
 F32 = np.float32
+NEGATIVE_HEAD_SHARE: float = 0.5
+"""Share of negative samples that try a head window (the rest: random shapes)."""
+HEAD_TRIES: int = 4
+"""Fields of view drawn for a head window before falling back to random shapes (about a third
+of them reach far enough above the atlas)."""
 def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHAPE,
               pixel_mm: float = PIXEL_MM, contrast: str | None = None,
               style: str = DEFAULT_STYLE_2D) -> tuple[np.ndarray, np.ndarray]:
@@ -58,6 +64,21 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHA
         probs = np.array([settings.contrast_probabilities[c] for c in names])
         contrast = str(rng.choice(names, p=probs / probs.sum()))
     mode = "random" if contrast == "random" else "preset"
+    if settings.negative_probability > 0 and rng.random() < settings.negative_probability:
+        return negative_sample(rng, grid_shape, pixel_mm, contrast, mode, settings)
+    anat, fov, fov_shape, kp_fov = _field_of_view(rng, pixel_mm)
+    top, left = window_origin(rng, kp_fov, (0, fov_shape[0] - 1), fov_shape, tuple(grid_shape))
+    out = render_window(rng, anat, fov, (top, left), grid_shape, contrast, mode, settings)
+    kp = kp_fov - np.array([top, left], F32)
+    gone = ((kp[:, 0] < -0.5) | (kp[:, 0] > grid_shape[0] - 0.5) | (kp[:, 1] < -0.5)
+            | (kp[:, 1] > grid_shape[1] - 0.5))
+    kp[gone] = np.nan
+    return out, kp
+
+
+def _field_of_view(rng: np.random.Generator, pixel_mm: float):
+    """A random anatomy and acquisition field of view: ``(anatomy, plane, (rows, cols),
+    keypoints (NUM_DISCS, 2) in field-of-view pixels, NaN outside it)``."""
     anat = sample_anatomy(rng)
     fov_mm = (rng.uniform(*imaging.FOV_2D_HEIGHT_MM), rng.uniform(*imaging.FOV_2D_WIDTH_MM))
     fov_shape = (int(round(fov_mm[0] / pixel_mm)), int(round(fov_mm[1] / pixel_mm)))
@@ -69,21 +90,44 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHA
     outside = ((rows < -0.5) | (rows > fov_shape[0] - 0.5) | (cols < -0.5)
                | (cols > fov_shape[1] - 0.5))
     kp_fov[outside] = np.nan
-    top, left = window_origin(rng, kp_fov, (0, fov_shape[0] - 1), fov_shape, tuple(grid_shape))
-    # the part of the field of view inside the window
-    r0, r1 = max(top, 0), min(top + grid_shape[0], fov_shape[0])
-    c0, c1 = max(left, 0), min(left + grid_shape[1], fov_shape[1])
+    return anat, fov, fov_shape, kp_fov
+
+
+def render_window(rng: np.random.Generator, anat, fov: Plane, origin: tuple[int, int],
+                  grid_shape: tuple[int, int], contrast: str, mode: str, style: Style2D
+                  ) -> np.ndarray:
+    """The ``grid_shape`` window at ``origin`` (top row, left column, in field-of-view pixels)
+    of field of view ``fov``: MR-like intensities where it overlaps the field of view, 0
+    elsewhere. (H, W) float32."""
+    top, left = origin
+    pixel_mm = fov.drow
+    r0, r1 = max(top, 0), min(top + grid_shape[0], fov.shape[0])
+    c0, c1 = max(left, 0), min(left + grid_shape[1], fov.shape[1])
     out = np.zeros(tuple(grid_shape), F32)
     if r1 > r0 and c1 > c0:
         plane = Plane(fov.row0 + r0 * pixel_mm, fov.col0 + c0 * pixel_mm, pixel_mm, pixel_mm,
                       (r1 - r0, c1 - c0))
         out[r0 - top:r1 - top, c0 - left:c1 - left] = _render_plane(rng, anat, plane, contrast,
-                                                                    mode, settings)
-    kp = kp_fov - np.array([top, left], F32)
-    gone = ((kp[:, 0] < -0.5) | (kp[:, 0] > grid_shape[0] - 0.5) | (kp[:, 1] < -0.5)
-            | (kp[:, 1] > grid_shape[1] - 0.5))
-    kp[gone] = np.nan
-    return out, kp
+                                                                    mode, style)
+    return out
+
+
+def negative_sample(rng: np.random.Generator, grid_shape: tuple[int, int], pixel_mm: float,
+                    contrast: str, mode: str, style: Style2D) -> tuple[np.ndarray, np.ndarray]:
+    """A training window without any disc: the head above C1 (when the drawn field of view
+    reaches far enough up within HEAD_TRIES draws) or, otherwise and for half the samples,
+    random shapes
+    (:func:`~disclabel.synthetic.negatives.shapes_image`). Returns ``(image (H, W) float32 in
+    [0, 1], keypoints (NUM_DISCS, 2) all NaN)``."""
+    absent = np.full((NUM_DISCS, 2), np.nan, F32)
+    for _ in range(HEAD_TRIES if rng.random() < NEGATIVE_HEAD_SHARE else 0):
+        anat, fov, _, kp_fov = _field_of_view(rng, pixel_mm)
+        origin = head_window_origin(rng, kp_fov, grid_shape, pixel_mm)
+        if origin is not None:
+            return render_window(rng, anat, fov, origin, grid_shape, contrast, mode,
+                                 style), absent
+    return shapes_image(rng, grid_shape, pixel_mm, lambda img: acquire(rng, img, pixel_mm,
+                                                                         style)), absent
 
 
 def _render_plane(rng: np.random.Generator, anat, plane: Plane, contrast: str, mode: str,
@@ -99,9 +143,19 @@ def _render_plane(rng: np.random.Generator, anat, plane: Plane, contrast: str, m
     tis = layers.gather(layers.tissue, idx)
     tex = texture_2d(rng, plane.shape, rng.uniform(*imaging.TEXTURE_SIGMA_MM) / pixel)
     img = lut[tis] * (F32(1.0) + amp[tis] * tex)
-    log_gain = smooth_log_field(rng, plane.shape, (pixel, pixel), (imaging.BIAS_NODE_SPACING_MM,),
+    return acquire(rng, img, pixel, style)
+
+
+def acquire(rng: np.random.Generator, img: np.ndarray, pixel_mm: float, style: Style2D
+            ) -> np.ndarray:
+    """Acquisition effects on tissue intensities (H, W): bias field, coil falloff, low
+    resolution, blur, ghosting, Rician noise, then 0.5/99.5 percentiles to [0, 1] and gamma.
+    Returns (H, W) float32 in [0, 1]."""
+    pixel = pixel_mm
+    shape = img.shape
+    log_gain = smooth_log_field(rng, shape, (pixel, pixel), (imaging.BIAS_NODE_SPACING_MM,),
                                 (rng.uniform(*imaging.BIAS_LOG_SD_RANGE),))
-    img *= np.exp(log_gain + coil_log_gain(rng, plane.shape, style.coil_falloff))
+    img *= np.exp(log_gain + coil_log_gain(rng, shape, style.coil_falloff))
     if rng.random() < style.low_res_probability:
         img = low_resolution(img, int(rng.integers(2)), rng.uniform(*style.low_res_factor))
     img = blur(img, tuple(rng.uniform(*style.blur_sigma_px, 2)))

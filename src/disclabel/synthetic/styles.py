@@ -5,7 +5,7 @@ A style is a frozen table of ranges, like :mod:`disclabel.synthetic.imaging`; no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .imaging import COIL_FALLOFF_RANGE, PRESET_JITTER_SD
 
@@ -25,9 +25,11 @@ class Style2D:
     own random amplitude, so that contrast stops being a cue; and acquisition effects: a low
     resolution along one in-plane axis (thick slices, anisotropic voxels), a wider blur, a
     stronger anterior coil falloff, ghosting (a faint shifted copy along the phase-encoding
-    axis) and a random gamma. "v3" (the default) keeps v2's kinds of variation at about half
+    axis) and a random gamma. "v3" keeps v2's kinds of variation at about half
     its strength: v2's full strength made real discs harder to find (README, "Synthetic spine
-    MRI").
+    MRI"). "v4" (the default) is v3 with a share ``negative_probability`` of windows without a
+    spine (:mod:`disclabel.synthetic.negatives`: the head above the atlas, random shapes and
+    bands), so that a bright line or a brain is not taken for discs.
     """
 
     contrast_probabilities: dict[str, float]
@@ -41,6 +43,7 @@ class Style2D:
     ghost_amplitude: tuple[float, float]
     ghost_shift: tuple[float, float]
     gamma_log_sd: float
+    negative_probability: float = 0.0
 
 
 STYLES_2D: dict[str, Style2D] = {
@@ -73,4 +76,5 @@ STYLES_2D: dict[str, Style2D] = {
         gamma_log_sd=0.15,
     ),
 }
-DEFAULT_STYLE_2D: str = "v3"
+STYLES_2D["v4"] = replace(STYLES_2D["v3"], negative_probability=0.1)
+DEFAULT_STYLE_2D: str = "v4"
