@@ -12,6 +12,7 @@ import torch
 
 from disclabel.chain import (
     MIN_CHAIN_DISCS,
+    MIN_CHAIN_IDENTITY,
     ChainResult,
     decode_chain,
     offset_certainty,
@@ -163,6 +164,26 @@ def test_no_spine_without_a_chain(case):
     result = decode_chain(maps, PIXEL_MM)
     assert _found(result) == [] and result.offset is None and math.isnan(result.margin)
     assert not result.confidence.any()
+
+
+@pytest.mark.parametrize("spread", [23, 10])
+def test_a_row_of_blobs_that_no_channel_recognises_is_no_spine(spread):
+    """The identity rule: ten evenly spaced strong peaks (a bright line in a knee looks so to
+    the network) whose evidence is spread evenly over ``spread`` disc channels give no disc,
+    while the same peaks with a clear channel each give the chain."""
+    assert MIN_CHAIN_IDENTITY > 1.0 / spread
+
+    def even(i, d):
+        return {c: 1.0 / spread for c in range(3, 3 + spread)}
+    blobs = decode_chain(_maps(_column(range(3, 13), weights=even)), PIXEL_MM)
+    assert _found(blobs) == [] and blobs.offset is None and not blobs.confidence.any()
+
+    # the same peaks where each detection's evidence is mostly on its own disc
+    def clear(i, d):
+        return {**even(i, d), d: 1.0}
+    spine = decode_chain(_maps(_column(range(3, 13), weights=clear)), PIXEL_MM)
+    assert _found(spine) == list(range(3, 13))
+    assert spine.identity[2:12].mean() >= MIN_CHAIN_IDENTITY
 
 
 def test_two_discs_are_enough_for_a_chain():

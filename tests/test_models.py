@@ -14,6 +14,7 @@ from disclabel.models import (
     StackedHourglass,
     build_model,
     count_parameters,
+    fold_batchnorm,
 )
 
 SMALL_FEATURES = 32
@@ -156,3 +157,28 @@ def test_attention_state_dict_does_not_load_into_plain_model() -> None:
         plain.load_state_dict(with_att.state_dict(), strict=True)
     with pytest.raises(RuntimeError, match="attention"):
         with_att.load_state_dict(plain.state_dict(), strict=True)
+
+
+@pytest.mark.parametrize("stacks", [1, 2])
+def test_folded_batchnorm_gives_the_same_outputs(stacks: int) -> None:
+    """label.py's inference copy: BNs after convolutions folded into them, same scores."""
+    torch.manual_seed(0)
+    model = build_model({"stacks": stacks, "features": 16, "depth": 2})
+    with torch.no_grad():  # BN statistics and affine parameters far from their initial values
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-1, 1)
+                module.running_var.uniform_(0.2, 3)
+                module.weight.uniform_(0.5, 2)
+                module.bias.uniform_(-1, 1)
+    model.eval()
+    folded = fold_batchnorm(model)
+    kinds = [type(m) for m in folded.modules()]
+    assert kinds.count(torch.nn.BatchNorm2d) < [type(m) for m in model.modules()].count(
+        torch.nn.BatchNorm2d)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())  # the original kept
+    x = torch.rand(2, 1, 64, 96)
+    with torch.no_grad():
+        for a, b in zip(model(x), folded(x), strict=True):
+            assert torch.allclose(a, b, atol=1e-4, rtol=1e-4)
+            assert a.abs().max() > 1e-2

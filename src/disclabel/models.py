@@ -8,12 +8,14 @@ number ``c + 1``. With attention, the last output is the attended one.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from disclabel.constants import NUM_DISCS, OUTPUT_STRIDE
 
@@ -181,3 +183,22 @@ def build_model(config: Mapping[str, Any]) -> StackedHourglass:
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters of ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """An inference copy of ``model`` (eval mode) in which every BN that directly follows a
+    convolution in an ``nn.Sequential`` is folded into that convolution (PyTorch's
+    ``fuse_conv_bn_eval``) and replaced by an identity: the same outputs up to float rounding,
+    with about a third fewer memory-bound passes. The BNs that open a pre-activation unit (BN,
+    ReLU, conv) have no convolution before them and stay. Not for training."""
+    folded = copy.deepcopy(model).eval()
+    for module in folded.modules():
+        if not isinstance(module, nn.Sequential):
+            continue
+        names = list(module._modules)
+        for first, second in pairwise(names):
+            conv, norm = module._modules[first], module._modules[second]
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                module._modules[first] = fuse_conv_bn_eval(conv, norm)
+                module._modules[second] = nn.Identity()
+    return folded
