@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 import pytest
@@ -172,7 +173,7 @@ def test_folded_batchnorm_gives_the_same_outputs(stacks: int) -> None:
                 module.weight.uniform_(0.5, 2)
                 module.bias.uniform_(-1, 1)
     model.eval()
-    folded = fold_batchnorm(model)
+    folded = fold_batchnorm(copy.deepcopy(model))
     kinds = [type(m) for m in folded.modules()]
     assert kinds.count(torch.nn.BatchNorm2d) < [type(m) for m in model.modules()].count(
         torch.nn.BatchNorm2d)
