@@ -9,6 +9,8 @@ import pytest
 from disclabel.constants import NUM_DISCS
 from disclabel.synthetic import SyntheticVolume, Tissue, generate_subject, sample_2d
 from disclabel.synthetic.layers import LayerBuilder
+from disclabel.synthetic.negatives import HEAD_MARGIN_MM, head_window_origin
+from disclabel.synthetic.sample2d import negative_sample
 from disclabel.synthetic.styles import STYLES_2D
 from disclabel.synthetic.tables import CANAL_TISSUES, DISC_TISSUES
 from disclabel.synthetic.writer import subject_seed, write_bids_dataset, write_subject
@@ -245,3 +247,37 @@ def test_sample_2d_window_is_padded_with_zeros_beyond_the_field_of_view() -> Non
         img, _ = sample_2d(np.random.default_rng(seed), grid_shape=(256, 256))
         padded += int((img.max(axis=1) == 0).any() or (img.max(axis=0) == 0).any())
     assert padded >= 2
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_negative_windows_have_no_disc(seed: int) -> None:
+    """Windows without a spine (style v4): every keypoint absent, a non-constant image in
+    [0, 1] of the grid's shape."""
+    style = STYLES_2D["v4"]
+    img, kp = negative_sample(np.random.default_rng(seed), (128, 160), 1.0, "T2w", "preset", style)
+    assert img.shape == (128, 160) and img.dtype == np.float32
+    assert 0.0 <= img.min() and img.max() <= 1.0 and img.std() > 0.01
+    assert kp.shape == (NUM_DISCS, 2) and np.isnan(kp).all()
+
+
+def test_head_window_ends_above_the_atlas() -> None:
+    kp = np.full((NUM_DISCS, 2), np.nan, np.float32)
+    kp[0] = (100.0, 120.0)  # top of C1 at row 100 of the field of view
+    for seed in range(20):
+        top, left = head_window_origin(np.random.default_rng(seed), kp, (256, 192), 1.0)
+        bottom = top + 256
+        assert 100 - HEAD_MARGIN_MM[1] - 1 <= bottom <= 100 - HEAD_MARGIN_MM[0]
+        assert left <= 120 <= left + 192
+    kp[0] = (20.0, 120.0)  # too little head above the atlas
+    assert head_window_origin(np.random.default_rng(0), kp, (256, 192), 1.0) is None
+    kp[0] = np.nan  # the atlas not in view
+    assert head_window_origin(np.random.default_rng(0), kp, (256, 192), 1.0) is None
+
+
+def test_only_style_v4_draws_windows_without_a_spine() -> None:
+    def empty(style: str) -> int:
+        return sum(bool(np.isnan(sample_2d(np.random.default_rng([3, i]), (128, 128),
+                                           style=style)[1]).all()) for i in range(40))
+    assert STYLES_2D["v3"].negative_probability == 0.0
+    assert empty("v3") == 0
+    assert 1 <= empty("v4") <= 12  # 10 % expected
