@@ -5,7 +5,7 @@ labelled real volume of ../shared/data and scored by disc number in world mm. On
 appearance style of the generator (synthetic.styles.STYLES_2D), side by side: the real images
 choose the generator's settings (the lesson of Learn2Synth), they are never trained on.
 
-    python tools/realism_check.py [--styles v1 v2 v3] [--epochs 24] [--work runs/realism]
+    python tools/realism_check.py [--styles v1 v2 v3 v4] [--epochs 24] [--work runs/realism]
 
 Trainings run two at a time with one CPU thread each; finished runs are reused.
 """
