@@ -87,11 +87,18 @@ def crop_window(image: np.ndarray, keypoints: np.ndarray, window: tuple[int, int
     c0, c1 = max(left, 0), min(left + w, width)
     if r1 > r0 and c1 > c0:
         out[r0 - top:r1 - top, c0 - left:c1 - left] = image[r0:r1, c0:c1]
-    moved = (keypoints - np.array([top, left], np.float32)).astype(np.float32)
-    outside = ((moved[:, 0] < -0.5) | (moved[:, 0] > h - 0.5) | (moved[:, 1] < -0.5)
-               | (moved[:, 1] > w - 0.5))
+    return out, keypoints_in_window(keypoints, (top, left), window)
+
+
+def keypoints_in_window(keypoints: np.ndarray, origin: tuple[int, int],
+                        shape: tuple[int, int]) -> np.ndarray:
+    """Keypoints (D, 2) ``(row, col)`` moved into the ``shape`` window whose top-left pixel is
+    ``origin``; NaN for those outside it (beyond half a pixel from its edge). float32 copy."""
+    moved = (np.asarray(keypoints, np.float32) - np.array(origin, np.float32)).astype(np.float32)
+    outside = ((moved[:, 0] < -0.5) | (moved[:, 0] > shape[0] - 0.5) | (moved[:, 1] < -0.5)
+               | (moved[:, 1] > shape[1] - 0.5))
     moved[outside] = np.nan
-    return out, moved
+    return moved
 
 
 def negative_image(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from ..constants import NUM_DISCS, PIXEL_MM, TRAIN_SLICE_HALF_WIDTH_MM, WINDOW_SHAPE
-from ..dataset import window_origin
+from ..dataset import keypoints_in_window, window_origin
 from . import imaging
 from . import tables as T
 from .anatomy import sample_anatomy
@@ -37,6 +37,8 @@ NEGATIVE_HEAD_SHARE: float = 0.5
 HEAD_TRIES: int = 4
 """Fields of view drawn for a head window before falling back to random shapes (about a third
 of them reach far enough above the atlas)."""
+
+
 def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHAPE,
               pixel_mm: float = PIXEL_MM, contrast: str | None = None,
               style: str = DEFAULT_STYLE_2D) -> tuple[np.ndarray, np.ndarray]:
@@ -69,11 +71,7 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHA
     anat, fov, fov_shape, kp_fov = _field_of_view(rng, pixel_mm)
     top, left = window_origin(rng, kp_fov, (0, fov_shape[0] - 1), fov_shape, tuple(grid_shape))
     out = render_window(rng, anat, fov, (top, left), grid_shape, contrast, mode, settings)
-    kp = kp_fov - np.array([top, left], F32)
-    gone = ((kp[:, 0] < -0.5) | (kp[:, 0] > grid_shape[0] - 0.5) | (kp[:, 1] < -0.5)
-            | (kp[:, 1] > grid_shape[1] - 0.5))
-    kp[gone] = np.nan
-    return out, kp
+    return out, keypoints_in_window(kp_fov, (top, left), tuple(grid_shape))
 
 
 def _field_of_view(rng: np.random.Generator, pixel_mm: float):
@@ -86,10 +84,7 @@ def _field_of_view(rng: np.random.Generator, pixel_mm: float):
     # every disc's posterior tip, moved LABEL_INSET_MM inside the disc, in FOV pixels
     r, c = anat.curve.to_plane(anat.label_s, anat.label_d - imaging.LABEL_INSET_MM)
     rows, cols = fov.to_pixel(r, c)
-    kp_fov = np.stack([rows, cols], 1).astype(F32)
-    outside = ((rows < -0.5) | (rows > fov_shape[0] - 0.5) | (cols < -0.5)
-               | (cols > fov_shape[1] - 0.5))
-    kp_fov[outside] = np.nan
+    kp_fov = keypoints_in_window(np.stack([rows, cols], 1), (0, 0), fov_shape)
     return anat, fov, fov_shape, kp_fov
 
 
@@ -116,9 +111,8 @@ def negative_sample(rng: np.random.Generator, grid_shape: tuple[int, int], pixel
                     contrast: str, mode: str, style: Style2D) -> tuple[np.ndarray, np.ndarray]:
     """A training window without any disc: the head above C1 (when the drawn field of view
     reaches far enough up within HEAD_TRIES draws) or, otherwise and for half the samples,
-    random shapes
-    (:func:`~disclabel.synthetic.negatives.shapes_image`). Returns ``(image (H, W) float32 in
-    [0, 1], keypoints (NUM_DISCS, 2) all NaN)``."""
+    random shapes (:func:`~disclabel.synthetic.negatives.shapes_image`). Returns
+    ``(image (H, W) float32 in [0, 1], keypoints (NUM_DISCS, 2) all NaN)``."""
     absent = np.full((NUM_DISCS, 2), np.nan, F32)
     for _ in range(HEAD_TRIES if rng.random() < NEGATIVE_HEAD_SHARE else 0):
         anat, fov, _, kp_fov = _field_of_view(rng, pixel_mm)
@@ -151,9 +145,8 @@ def acquire(rng: np.random.Generator, img: np.ndarray, pixel_mm: float, style: S
     """Acquisition effects on tissue intensities (H, W): bias field, coil falloff, low
     resolution, blur, ghosting, Rician noise, then 0.5/99.5 percentiles to [0, 1] and gamma.
     Returns (H, W) float32 in [0, 1]."""
-    pixel = pixel_mm
     shape = img.shape
-    log_gain = smooth_log_field(rng, shape, (pixel, pixel), (imaging.BIAS_NODE_SPACING_MM,),
+    log_gain = smooth_log_field(rng, shape, (pixel_mm, pixel_mm), (imaging.BIAS_NODE_SPACING_MM,),
                                 (rng.uniform(*imaging.BIAS_LOG_SD_RANGE),))
     img *= np.exp(log_gain + coil_log_gain(rng, shape, style.coil_falloff))
     if rng.random() < style.low_res_probability:
