@@ -52,8 +52,8 @@ MIN_CHAIN_IDENTITY: float = 0.12
 """A chain whose discs' mean identity share (evidence on their assigned numbers) is below this
 is reported as no spine: the network sees disc-like blobs but cannot tell which discs they are
 (about 3 times the share of evidence spread evenly over the channels). Measured with the
-shipped and the leave-one-subject-out models: 0.18 or more on every real and synthetic spine,
-0.08 on a knee's fat plane (README, "Model", decoding step 6)."""
+shipped and the leave-one-subject-out models: 0.18 or more on every real spine, 0.14 or more on
+the synthetic test volumes, 0.08 on a knee's fat plane (README, "Model", decoding step 6)."""
 MIN_SPACING_MM: float = 7.0
 """Two discs of a chain are at least this far apart superior-inferiorly."""
 MAX_LINK_MM: float = 90.0
