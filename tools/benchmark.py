@@ -6,13 +6,16 @@
 
 * Training images per second and peak memory, side by side in one run, of the fast path
   (``main.py --fast true``: mixed precision where supported, channels-last, heatmap targets
-  rendered on the device) and of the plain fp32 eager baseline of the same model (targets
-  rendered on the host per sample, as a DataLoader would), for the default model (2 stacks of
-  256 features) and the shipped one (``disclabel.recipe``), on 256 x 256 windows. Random batches
-  are made inside the timed loop (as a loader in the main process would). Each configuration runs in
-  a fresh process, so that its peak memory is its own (CUDA: peak allocated; CPU: peak resident
-  memory above the process's size before the model was built). ``--compile`` adds the fast path
-  with ``torch.compile`` for the shipped model (compiling takes a minute or more).
+  rendered on the device, and on a CUDA GPU the step replayed as a CUDA graph; there also the
+  fast path without graphs) and of the plain fp32 eager baseline of the same model (targets
+  rendered on the host per sample, as a DataLoader would, and moved with the batch), for the
+  default model (2 stacks of 256 features) and the shipped one (``disclabel.recipe``), on
+  256 x 256 windows. The batches are made before the timed loop (as loader workers deliver
+  them; pinned memory on a GPU), so the timed loop is the training step. Each configuration
+  runs in a fresh process, so that its peak memory is its own (CUDA: peak allocated over the
+  whole process; CPU: peak resident memory above the process's size before the model was
+  built). ``--compile`` adds the fast path with ``torch.compile`` for the shipped model
+  (compiling takes a minute or more).
 * Inference milliseconds per slice (the shipped model; batches of 5 slices, as label.py's
   passes).
 * label.py seconds per volume, alone (whole process) and in a batch of 8 (tools/bench_label.py).
@@ -39,6 +42,7 @@ from disclabel.checkpoint import default_weights, model_from_checkpoint
 from disclabel.constants import NUM_DISCS, OUTPUT_STRIDE, SIGMA_MM, WINDOW_SHAPE
 from disclabel.dataset import sigma_output_px
 from disclabel.engine import resolve_device, train_one_epoch
+from disclabel.graphstep import WARMUP_STEPS, CudaGraphStep
 from disclabel.heatmaps import render_heatmaps
 from disclabel.models import build_model, count_parameters
 from disclabel.recipe import MODEL_ARGS, flag_value
@@ -51,13 +55,18 @@ MODELS = {
 }
 INFERENCE_BATCH = 5
 PRESENT_DISCS = 10
+DISTINCT_BATCHES = 8
+"""Batches made before the timed loop, cycled through."""
 
 
-def _batches(count: int, batch: int, targets_on_host: bool, seed: int = 0):
-    """Training batches of random windows with ``PRESENT_DISCS`` discs each; the baseline's
-    carry host-rendered targets (rendered here, inside the timed loop, as a loader would)."""
+def _batches(count: int, batch: int, targets_on_host: bool, seed: int = 0,
+             pin: bool = False) -> list[dict[str, torch.Tensor]]:
+    """``count`` training batches of random windows with ``PRESENT_DISCS`` discs each, made
+    before the timed loop (as loader workers deliver them, in pinned memory for a GPU); the
+    baseline's carry host-rendered targets (25 maps per sample to move to the device)."""
     rng = np.random.default_rng(seed)
     h, w = WINDOW_SHAPE
+    out = []
     for _ in range(count):
         keypoints = np.full((batch, NUM_DISCS, 2), np.nan, np.float32)
         keypoints[:, :PRESENT_DISCS] = rng.uniform(16, h - 16, (batch, PRESENT_DISCS, 2))
@@ -70,7 +79,8 @@ def _batches(count: int, batch: int, targets_on_host: bool, seed: int = 0):
             item["target"] = torch.from_numpy(np.stack([
                 render_heatmaps(k, (h // OUTPUT_STRIDE, w // OUTPUT_STRIDE), sigma)
                 for k in keypoints]))
-        yield item
+        out.append({k: v.pin_memory() for k, v in item.items()} if pin else item)
+    return out
 
 
 def _rss_mb() -> float:
@@ -79,35 +89,42 @@ def _rss_mb() -> float:
 
 
 def train_speed(config: dict, device_name: str, fast: bool, compile_model: bool, batch: int,
-                steps: int, warmup: int) -> dict:
+                steps: int, warmup: int, graphs: bool = True) -> dict:
     """Training images per second and peak memory of one configuration (run in a fresh
-    process)."""
+    process). The batches are made first; the timed loop is the training step alone."""
     device = resolve_device(device_name)
     torch.manual_seed(0)
     start_mb = _rss_mb()
-    path = choose_fast_path(device, fast, "auto", compile_model)
+    path = choose_fast_path(device, fast, "auto", compile_model, graphs)
     model = build_model(config).to(device)
     step_model = prepare_model(model, path)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=path.graphs)
     scaler = torch.amp.GradScaler(device.type) if path.scaler else None
+    step = CudaGraphStep(model, optimizer, device, path) if path.graphs else None
+    batches = _batches(min(steps, DISTINCT_BATCHES), batch, not fast, pin=device.type == "cuda")
 
-    def run(count: int, seed: int) -> float:
+    def run(count: int) -> float:
+        loader = [batches[i % len(batches)] for i in range(count)]
         tic = time.perf_counter()
-        stats = train_one_epoch(step_model, _batches(count, batch, not fast, seed), optimizer,
-                                device, progress=False, fast=path, scaler=scaler)
+        stats = train_one_epoch(step_model, loader, optimizer, device, progress=False,
+                                fast=path, scaler=scaler, step=step)
         float(stats["loss_sum"])  # waits for the device
         return time.perf_counter() - tic
 
-    run(warmup, 1)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    seconds = run(steps, 2)
-    if device.type == "cuda":
-        peak = torch.cuda.max_memory_allocated(device) / 2**20
+    run(warmup)
+    seconds = run(steps)
+    out = {"images_per_second": steps * batch / seconds, "precision": path.describe(),
+           "parameters": count_parameters(model)}
+    if device.type == "cuda":  # over the whole process: warm-up and graph capture included
+        out["peak_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+        out["peak_reserved_mb"] = torch.cuda.max_memory_reserved(device) / 2**20
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - start_mb
-    return {"images_per_second": steps * batch / seconds, "peak_memory_mb": peak,
-            "precision": path.describe(), "parameters": count_parameters(model)}
+        out["peak_memory_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                                 - start_mb)
+    if step is not None:
+        out["graph"] = {"captures": step.captures, "replays": step.replays,
+                        "eager_steps": step.eager_steps, "failed": step.failed}
+    return out
 
 
 def inference_speed(device_name: str, repeats: int) -> dict:
@@ -145,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=None,
                         help="training batch (default: 16 on a GPU, 4 on a CPU)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="timed training steps (default: 30 on a GPU, 3 on a CPU)")
+                        help="timed training steps (default: 60 on a GPU, 3 on a CPU)")
     parser.add_argument("--compile", action="store_true",
                         help="also time the fast path with torch.compile")
     parser.add_argument("--json", type=Path, default=Path("runs/bench/bench.json"))
@@ -154,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     device = resolve_device(args.device)
     gpu = device.type == "cuda"
     batch = args.batch or (16 if gpu else 4)
-    steps = args.steps or (30 if gpu else 3)
+    steps = args.steps or (60 if gpu else 3)
     name = torch.cuda.get_device_name(device) if gpu else f"CPU, {os.cpu_count()} cores"
     began = time.perf_counter()
     out: dict = {"device": name, "torch": torch.__version__,
@@ -162,21 +179,27 @@ def main(argv: list[str] | None = None) -> int:
                  "window": list(WINDOW_SHAPE), "training": []}
     print(f"device {name}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
           f"training batch {batch}, {steps} timed steps on {WINDOW_SHAPE[0]}x{WINDOW_SHAPE[1]}")
-    print(f"{'model':34s} {'path':40s} {'img/s':>8s} {'peak MB':>8s} {'speed-up':>8s}")
-    variants = [("fp32 eager baseline", False, False), ("fast path", True, False)]
+    print(f"{'model':34s} {'path':56s} {'img/s':>8s} {'peak MB':>8s} {'speed-up':>8s}")
+    # (label, fast path, torch.compile, CUDA graphs)
+    variants = [("fp32 eager baseline", False, False, False), ("fast path", True, False, True)]
+    if gpu:  # what the CUDA graphs add, apart from precision and layout
+        variants.insert(1, ("fast path without CUDA graphs", True, False, False))
     for model_name, config in MODELS.items():
         base = None
         compiled_too = args.compile and model_name.startswith("shipped")
-        for label, fast, compiled in variants + ([("fast path + torch.compile", True, True)]
-                                                  if compiled_too else []):
+        for label, fast, compiled, graphs in variants + (
+                [("fast path + torch.compile", True, True, False)] if compiled_too else []):
+            warmup = (10 if compiled else WARMUP_STEPS + 3) if gpu else 1
             fig = _isolated(train_speed, config, str(device), fast, compiled, batch, steps,
-                            (10 if compiled else 3) if gpu else 1)
+                            warmup, graphs)
             base = base or fig["images_per_second"]
             fig.update(model=model_name, path=label,
                        speedup=fig["images_per_second"] / base)
             out["training"].append(fig)
             described = f"{label} ({fig['precision']})"
-            print(f"{model_name:34s} {described:40s} "
+            if fig.get("graph", {}).get("failed"):
+                described += " CAPTURE FAILED, eager"
+            print(f"{model_name:34s} {described:56s} "
                   f"{fig['images_per_second']:8.2f} {fig['peak_memory_mb']:8.0f} "
                   f"{fig['speedup']:7.2f}x", flush=True)
     out["inference"] = _isolated(inference_speed, str(device), 20 if gpu else 5)

@@ -4,32 +4,48 @@
 #
 #     bash tools/gpu_check.sh [OUTDIR]          (default OUTDIR: runs/gpu_check)
 #
-# Stages, each with its own time limit and log in OUTDIR:
-#   precision  a forward/backward in fp32, bf16 and fp16 (+ gradient scaler), and label.py's
-#              pipeline on the GPU against the CPU (tools/gpu_check.py)
-#   bench      the benchmark (tools/benchmark.py): training images/s and peak memory, fast path
-#              vs the fp32 eager baseline, inference ms per slice, label.py s/volume
-#   training   a real training run with its accuracy: one leave-one-subject-out fold of the
-#              shipped recipe at half its epochs (sub-errsm20 held out, trained on the other
-#              real subjects of ../shared/data and synthetic windows), the held-out volume and
-#              its robustness variants labelled on the GPU and scored in mm
-#              (tools/accuracy_report.py --parts loso)
-# Environment: DEVICE (default cuda), PYTHON (default python3), QUICK=1 for a short dry run of
-# the script itself (1 epoch, few steps; e.g. on a CPU with DEVICE=cpu).
+# Stages, in this order, each with its own time limit and log in OUTDIR, all within one overall
+# deadline (TOTAL seconds, default 470; a stage gets what is left of it when less):
+#   cuda-tests      the CUDA tests of the training step (tests/test_fastpath.py: the step replayed
+#                   as a CUDA graph matches eager steps, a new learning rate is captured again)
+#   bench           the benchmark (tools/benchmark.py): training images/s and peak memory, fast path
+#                   (with and without CUDA graphs) vs the fp32 eager baseline, inference ms per
+#                   slice, label.py s/volume
+#   default-recipe  main.py's defaults (2 stacks of 256 features, 120 epochs) on 500 windows per
+#                   epoch, batch 16, timed end to end (tools/default_recipe.py)
+#   precision       a forward/backward in fp32, bf16 and fp16 (+ gradient scaler), and label.py's
+#                   pipeline on the GPU against the CPU (tools/gpu_check.py)
+#   training        a real training run with its accuracy: the leave-one-subject-out fold of the
+#                   shipped recipe with the fast path (bf16, CUDA graphs) that holds sub-errsm20
+#                   out, trained on the other real subjects of ../shared/data and synthetic
+#                   windows; the held-out volume and its robustness variants labelled on the GPU
+#                   and scored in mm (tools/accuracy_report.py --parts loso)
+# Environment: DEVICE (default cuda), PYTHON (default python3), TOTAL, WORKERS (loader workers,
+# default 8), QUICK=1 for a short dry run of the script itself (1 epoch, few steps; e.g. on a
+# CPU with DEVICE=cpu).
 set -u
 OUT_DIR=${1:-runs/gpu_check}
 DEVICE=${DEVICE:-cuda}
 PY=${PYTHON:-python3}
 QUICK=${QUICK:-0}
+TOTAL=${TOTAL:-470}
+WORKERS=${WORKERS:-8}
 REPORT_DIR=${REPORT_DIR:-$OUT_DIR/report}
 mkdir -p "$OUT_DIR"
 export PYTHONPATH="src:tools${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 SUMMARY="$OUT_DIR/summary.txt"
 : > "$SUMMARY"
+began=$(date +%s)
 
 stage() {  # stage NAME SECONDS COMMAND...: run with a time limit, log, and note the outcome
-    local name=$1 limit=$2 tic rc
+    local name=$1 limit=$2 tic rc left
     shift 2
+    left=$(( began + TOTAL - $(date +%s) ))
+    [ "$left" -lt "$limit" ] && limit=$left
+    if [ "$limit" -lt 20 ]; then
+        echo "$name: SKIPPED (the overall deadline of $TOTAL s is near)" >> "$SUMMARY"
+        return
+    fi
     echo "=== $name (limit ${limit} s): $*"
     tic=$(date +%s)
     timeout "$limit" "$@" > "$OUT_DIR/$name.log" 2>&1
@@ -39,23 +55,29 @@ stage() {  # stage NAME SECONDS COMMAND...: run with a time limit, log, and note
 }
 
 if [ "$QUICK" = 1 ]; then
-    BENCH_ARGS=(--steps 2); LOSO_ARGS=(--loso-epochs 1 --workers 0)
+    BENCH_ARGS=(--steps 2); RECIPE_ARGS=(--epochs 1); LOSO_ARGS=(--loso-epochs 1)
 else
-    BENCH_ARGS=(--steps 20); LOSO_ARGS=(--loso-epochs 30 --workers 12)
+    BENCH_ARGS=(); RECIPE_ARGS=(--limit-seconds 200); LOSO_ARGS=()
 fi
-began=$(date +%s)
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT_DIR/gpu.txt" 2>&1 \
     || echo "no nvidia-smi" > "$OUT_DIR/gpu.txt"
-stage precision 120 "$PY" tools/gpu_check.py --device "$DEVICE"
-stage bench 200 "$PY" tools/benchmark.py --device "$DEVICE" --json "$OUT_DIR/bench.json" "${BENCH_ARGS[@]}"
-stage training 300 "$PY" tools/accuracy_report.py --parts loso --device "$DEVICE" --parallel 1 \
-    --loso-subjects sub-errsm20 --work "$REPORT_DIR" "${LOSO_ARGS[@]}"
+stage cuda-tests 90 "$PY" -m pytest -q -p no:cacheprovider tests/test_fastpath.py
+stage bench 170 "$PY" tools/benchmark.py --device "$DEVICE" --json "$OUT_DIR/bench.json" "${BENCH_ARGS[@]}"
+stage default-recipe 240 "$PY" tools/default_recipe.py --work "$OUT_DIR/default_recipe" \
+    --device "$DEVICE" --workers "$WORKERS" "${RECIPE_ARGS[@]}"
+stage precision 60 "$PY" tools/gpu_check.py --device "$DEVICE"
+stage training 600 "$PY" tools/accuracy_report.py --parts loso --loso-variant "bf16 fast path" \
+    --device "$DEVICE" --parallel 1 --loso-subjects sub-errsm20 --work "$REPORT_DIR" \
+    --workers "$WORKERS" "${LOSO_ARGS[@]}"
 
 echo
 echo "=================== GPU check summary ($(( $(date +%s) - began )) s) ==================="
 echo "GPU: $(cat "$OUT_DIR/gpu.txt")"
 cat "$SUMMARY"
-grep -E "ok|FAILED|same|DIFFERENT" "$OUT_DIR/precision.log" | sed 's/^/  /'
-sed -n '/^model/,/^benchmark took/p' "$OUT_DIR/bench.log" | sed 's/^/  /'
-[ -f "$REPORT_DIR/loso.md" ] && grep -E "all held-out|four full|Training time" "$REPORT_DIR/loso.md" | sed 's/^/  /'
-! grep -q FAILED "$SUMMARY"
+grep -E "passed|failed|skipped" "$OUT_DIR/cuda-tests.log" 2>/dev/null | tail -n 1 | sed 's/^/  /'
+sed -n '/^model/,/^benchmark took/p' "$OUT_DIR/bench.log" 2>/dev/null | sed 's/^/  /'
+grep -E "^default recipe|CUDA graphs" "$OUT_DIR/default-recipe.log" 2>/dev/null | sed 's/^/  /'
+grep -E "ok|FAILED|same|DIFFERENT" "$OUT_DIR/precision.log" 2>/dev/null | sed 's/^/  /'
+[ -f "$REPORT_DIR/loso-bf16_fast_path.md" ] && grep -E "sub-errsm20|all held-out|Training time" \
+    "$REPORT_DIR/loso-bf16_fast_path.md" | sed 's/^/  /'
+! grep -q -E "FAILED|SKIPPED" "$SUMMARY"

@@ -2,7 +2,9 @@
 
 Fast path (``main.py --fast true``, the default): mixed precision (bf16 where the device
 supports it; fp16 with a gradient scaler on a CUDA GPU without bf16), channels-last memory
-layout, cuDNN autotuning, and optionally ``torch.compile`` (``--compile true``). ``--fast false``
+layout, cuDNN autotuning, on a CUDA GPU the whole step replayed as one CUDA graph
+(:mod:`disclabel.graphstep`, ``--cuda-graphs``), and optionally ``torch.compile``
+(``--compile true``). ``--fast false``
 is the plain fp32 eager baseline. On a CPU, bf16 autocast is used only where the processor has
 bf16 instructions (AVX512-BF16 or AMX); ``tools/benchmark.py`` measures what each part gives.
 
@@ -33,12 +35,13 @@ def cpu_has_bf16() -> bool:
 @dataclass(frozen=True)
 class FastPath:
     """How training steps run: autocast dtype (None = fp32), fp16 gradient scaling,
-    channels-last layout, ``torch.compile``."""
+    channels-last layout, ``torch.compile``, the step captured in a CUDA graph."""
 
     dtype: torch.dtype | None = None
     scaler: bool = False
     channels_last: bool = False
     compile: bool = False
+    graphs: bool = False
 
     def describe(self) -> str:
         """A short description for the training log."""
@@ -47,14 +50,17 @@ class FastPath:
         parts += ["gradient scaling"] if self.scaler else []
         parts += ["channels-last"] if self.channels_last else []
         parts += ["torch.compile"] if self.compile else []
+        parts += ["CUDA graphs"] if self.graphs else []
         return ", ".join(parts)
 
 
 def choose_fast_path(device: torch.device, fast: bool = True, amp: str = "auto",
-                     compile_model: bool = False) -> FastPath:
+                     compile_model: bool = False, graphs: bool = True) -> FastPath:
     """The fast path for ``device``; ``fast=False`` gives the fp32 eager baseline (compiled
     if asked). ``amp``: auto (bf16 where supported, else fp16 on CUDA, else fp32), bf16, fp16
-    (CUDA only) or off. Raises ValueError for a precision the device cannot run."""
+    (CUDA only) or off. ``graphs``: capture the step in a CUDA graph, on a CUDA device only and
+    not with a gradient scaler (fp16) or ``torch.compile``. Raises ValueError for a precision
+    the device cannot run."""
     if amp not in AMP_CHOICES:
         raise ValueError(f"--amp {amp}: expected one of {', '.join(AMP_CHOICES)}")
     if not fast:
@@ -75,7 +81,9 @@ def choose_fast_path(device: torch.device, fast: bool = True, amp: str = "auto",
         dtype = None
     if cuda:
         torch.backends.cudnn.benchmark = True
-    return FastPath(dtype, dtype == torch.float16, True, compile_model)
+    scaler = dtype == torch.float16
+    return FastPath(dtype, scaler, True, compile_model,
+                    graphs and cuda and not scaler and not compile_model)
 
 
 def prepare_model(model: nn.Module, fast: FastPath) -> nn.Module:

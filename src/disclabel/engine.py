@@ -67,38 +67,64 @@ def batch_targets(batch: dict[str, Tensor], device: torch.device,
                                  (height // OUTPUT_STRIDE, width // OUTPUT_STRIDE), sigma)
 
 
+def step_loss(model: nn.Module, batch: dict[str, Tensor], device: torch.device,
+              fast: FastPath, foreground_weight: float = 0.0, sigma_mm: float = SIGMA_MM,
+              capturing: bool = False) -> Tensor:
+    """The forward pass and loss of one training batch (targets rendered on ``device`` unless
+    the batch carries them). ``capturing``: inside a CUDA graph capture (autocast's weight
+    cache off, as graphs require)."""
+    images = to_device(batch["image"], device, fast)
+    target = batch_targets(batch, device, sigma_mm)
+    weight = batch["weight"].to(device, non_blocking=True)
+    with torch.autocast(device.type, dtype=fast.dtype, enabled=fast.dtype is not None,
+                        cache_enabled=False if capturing else None):
+        outputs = model(images)
+    return heatmap_loss(outputs, target, weight, foreground_weight)
+
+
+def eager_step(model: nn.Module, batch: dict[str, Tensor], optimizer: torch.optim.Optimizer,
+               device: torch.device, fast: FastPath, scaler: torch.amp.GradScaler | None = None,
+               foreground_weight: float = 0.0, sigma_mm: float = SIGMA_MM,
+               set_to_none: bool = True) -> Tensor:
+    """One plain training step (forward, loss, backward, optimiser); returns the detached loss."""
+    loss = step_loss(model, batch, device, fast, foreground_weight, sigma_mm)
+    optimizer.zero_grad(set_to_none=set_to_none)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+    return loss.detach()
+
+
 def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
                     device: torch.device, progress: bool = True, desc: str = "train",
                     foreground_weight: float = 0.0, fast: FastPath | None = None,
                     scaler: torch.amp.GradScaler | None = None, sigma_mm: float = SIGMA_MM,
-                    stop: Callable[[], bool] | None = None) -> dict:
+                    stop: Callable[[], bool] | None = None,
+                    step: Callable[[dict[str, Tensor]], Tensor] | None = None) -> dict:
     """One pass over ``loader``; returns the summed loss (a 0-d tensor on ``device``, so that
     the loop never waits for the device) and the sample count (a tensor too, for reduction
-    across processes). ``fast`` sets precision and layout (None: fp32); ``stop()`` true ends
-    the pass after the current step."""
+    across processes). ``fast`` sets precision and layout (None: fp32); ``step`` replaces the
+    eager step (a :class:`disclabel.graphstep.CudaGraphStep`); ``stop()`` true ends the pass
+    after the current step."""
     fast = fast or FastPath()
     model.train()
     total = torch.zeros((), device=device)
     count = 0
     bar = tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False)
-    for step, batch in enumerate(bar):
-        images = to_device(batch["image"], device, fast)
-        target = batch_targets(batch, device, sigma_mm)
-        weight = batch["weight"].to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=fast.dtype, enabled=fast.dtype is not None):
-            outputs = model(images)
-        loss = heatmap_loss(outputs, target, weight, foreground_weight)
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
+    for index, batch in enumerate(bar):
+        if step is not None:
+            loss = step(batch)
         else:
-            loss.backward()
-            optimizer.step()
-        total += loss.detach() * len(images)
-        count += len(images)
-        if progress and step % PROGRESS_EVERY == 0:  # reading the loss waits for the device
+            loss = eager_step(model, batch, optimizer, device, fast, scaler, foreground_weight,
+                              sigma_mm)
+        size = len(batch["image"])
+        total += loss * size
+        count += size
+        if progress and index % PROGRESS_EVERY == 0:  # reading the loss waits for the device
             bar.set_postfix(loss=f"{float(total) / count:.5f}")
         if stop is not None and stop():
             break

@@ -37,6 +37,7 @@ from .checkpoint import load_weights, read_checkpoint, save_checkpoint
 from .constants import FOREGROUND_WEIGHT, SIGMA_MM, WINDOW_SHAPE
 from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset, worker_init
 from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
+from .graphstep import CudaGraphStep, set_capturable
 from .interrupt import StopRequests, TrainingInterrupted, log_interruption
 from .io import InputError, atomic_path, read_json, write_json
 from .models import StackedHourglass, build_model, count_parameters
@@ -86,6 +87,7 @@ class TrainConfig:
     fast: bool = True                # mixed precision, channels-last, cuDNN autotuning
     amp: str = "auto"                # with fast: auto, bf16, fp16 (CUDA) or off
     compile: bool = False            # torch.compile the network
+    cuda_graphs: bool = True         # with fast on a CUDA GPU: replay the step as a CUDA graph
     sync_bn: bool = False            # under torchrun: batch statistics over all processes
     augment: bool = True
     progress: bool = True
@@ -111,14 +113,16 @@ def make_logger(run_dir: Path) -> logging.Logger:
     return logger
 
 
-def make_optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    params = model.parameters()
+def make_optimizer(config: TrainConfig, model: torch.nn.Module,
+                   capturable: bool = False) -> torch.optim.Optimizer:
+    """The ``--solver``; ``capturable``: its step can be captured in a CUDA graph."""
+    kwargs = {"lr": config.lr, "weight_decay": config.weight_decay, "capturable": capturable}
     if config.solver == "rms":
-        return torch.optim.RMSprop(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.RMSprop(model.parameters(), **kwargs)
     if config.solver == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(model.parameters(), **kwargs)
     if config.solver == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.AdamW(model.parameters(), **kwargs)
     raise InputError(f"--solver {config.solver}: expected rms, adam or adamw")
 
 
@@ -217,7 +221,8 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
     meta = read_json(Path(config.datapath) / "meta.json", "prepared metadata (run "
                      "prepare_trainset.py first)")
     device = process_device(resolve_device(config.device), ddp)
-    fast = choose_fast_path(device, config.fast, config.amp, config.compile)
+    fast = choose_fast_path(device, config.fast, config.amp, config.compile,
+                            config.cuda_graphs and not ddp.active)
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
     if device.type == "cpu":  # the same seed gives the same weights on this machine
@@ -234,7 +239,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
         if device.type != "cuda":
             raise InputError("--sync-bn true: synchronised batch norm needs CUDA GPUs")
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    optimizer = make_optimizer(config, model)
+    optimizer = make_optimizer(config, model, capturable=fast.graphs)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.schedule, config.gamma)
     scaler = torch.amp.GradScaler(device.type) if fast.scaler else None
     start_epoch, best, history, ckpt = 0, None, [], None
@@ -243,12 +248,15 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
         ckpt = read_checkpoint(ckpt_path)
         load_weights(model, ckpt, ckpt_path)
         optimizer.load_state_dict(ckpt["optimizer"])
+        set_capturable(optimizer, fast.graphs)
         scheduler.load_state_dict(ckpt["scheduler"])
         if scaler is not None and ckpt.get("scaler"):
             scaler.load_state_dict(ckpt["scaler"])
         start_epoch, best = int(ckpt["epoch"]), ckpt.get("best")
         history = [list(row) for row in ckpt.get("metrics", [])]
     step_model = prepare_model(model, fast)
+    graph_step = (CudaGraphStep(model, optimizer, device, fast, config.foreground_weight,
+                                config.sigma) if fast.graphs else None)
     if ddp.active:
         step_model = DistributedDataParallel(
             step_model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -293,7 +301,8 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                                     config.progress and ddp.main,
                                     desc=f"epoch {epoch}/{config.epochs}",
                                     foreground_weight=config.foreground_weight, fast=fast,
-                                    scaler=scaler, sigma_mm=config.sigma, stop=stop.requested)
+                                    scaler=scaler, sigma_mm=config.sigma, stop=stop.requested,
+                                    step=graph_step)
             if broadcast_flag(stop.requested(), ddp, device):
                 log_interruption(log, stop.signal_name, epoch, run_dir)
                 raise TrainingInterrupted(stop.exit_code)
@@ -310,6 +319,10 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                     log.info(f"stopping after epoch {epoch}: time budget of "
                              f"{config.max_train_seconds:.0f} s reached")
                 break
+    if graph_step is not None and log is not None:
+        log.info(f"CUDA graphs: {graph_step.captures} captures, {graph_step.replays} replayed "
+                 f"steps, {graph_step.eager_steps} eager steps"
+                 + (" (capture failed: eager training)" if graph_step.failed else ""))
     return run_dir, model
 
 

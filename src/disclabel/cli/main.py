@@ -77,6 +77,10 @@ def get_parser() -> argparse.ArgumentParser:
                         "fp16 with gradient scaling on CUDA, else fp32)")
     p.add_argument("--compile", type=str2bool, default=False,
                    help="torch.compile the network (minutes of compilation first)")
+    p.add_argument("--cuda-graphs", "--cuda_graphs", dest="cuda_graphs", type=str2bool,
+                   default=True,
+                   help="with --fast on one CUDA GPU: capture the training step in a CUDA graph "
+                        "and replay it (not with fp16, --compile or torchrun)")
     p.add_argument("--sync-bn", "--sync_bn", dest="sync_bn", type=str2bool, default=False,
                    help="under torchrun: batch-norm statistics over all processes")
     p.add_argument("--augment", type=str2bool, default=True, help="training augmentation")

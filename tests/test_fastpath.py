@@ -1,0 +1,118 @@
+"""The training fast path: which parts apply where, and the CUDA-graph training step.
+
+The CUDA tests run only where a GPU is present (``tools/gpu_check.sh`` runs this file there);
+on a CPU they are skipped and the rest pins down what the fast path chooses."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from disclabel.accel import FastPath, choose_fast_path
+from disclabel.constants import NUM_DISCS
+from disclabel.engine import eager_step, train_one_epoch
+from disclabel.graphstep import WARMUP_STEPS, CudaGraphStep, set_capturable
+from disclabel.models import build_model
+from disclabel.training import TrainConfig, make_optimizer
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def test_no_cuda_graphs_on_a_cpu_and_no_half_precision_without_bf16(monkeypatch):
+    cpu = torch.device("cpu")
+    assert not choose_fast_path(cpu).graphs
+    assert choose_fast_path(cpu, fast=False) == FastPath()
+    monkeypatch.setattr("disclabel.accel.cpu_has_bf16", lambda: False)
+    assert choose_fast_path(cpu).dtype is None
+    with pytest.raises(ValueError, match="bf16"):
+        choose_fast_path(cpu, amp="bf16")
+    with pytest.raises(ValueError, match="fp16"):
+        choose_fast_path(cpu, amp="fp16")
+
+
+def test_cuda_graphs_only_without_scaler_and_compile(monkeypatch):
+    gpu = torch.device("cuda")
+    # choose_fast_path turns cuDNN autotuning on for CUDA: restored after the test
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", torch.backends.cudnn.benchmark)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert choose_fast_path(gpu).graphs
+    assert "CUDA graphs" in choose_fast_path(gpu).describe()
+    assert not choose_fast_path(gpu, graphs=False).graphs
+    assert not choose_fast_path(gpu, compile_model=True).graphs
+    fp16 = choose_fast_path(gpu, amp="fp16")
+    assert fp16.scaler and not fp16.graphs
+
+
+@pytest.mark.parametrize("solver", ["adam", "rms", "adamw"])
+def test_optimizer_made_capturable_after_loading_a_plain_state(solver):
+    model = build_model({"stacks": 1, "features": 8, "attention": False})
+    plain = make_optimizer(TrainConfig(solver=solver), model)
+    model(torch.rand(2, 1, 64, 64))[0].sum().backward()
+    plain.step()
+    resumed = make_optimizer(TrainConfig(solver=solver), model, capturable=True)
+    resumed.load_state_dict(plain.state_dict())  # a checkpoint written without graphs
+    assert not resumed.param_groups[0]["capturable"]
+    set_capturable(resumed, True)
+    assert all(group["capturable"] for group in resumed.param_groups)
+    steps = [state["step"] for state in resumed.state.values()]
+    assert steps and all(s.dtype == torch.float32 for s in steps)
+
+
+def _batches(count: int, size: int, seed: int = 0) -> list[dict[str, torch.Tensor]]:
+    generator = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(count):
+        keypoints = torch.full((size, NUM_DISCS, 2), float("nan"))
+        keypoints[:, 1:9] = torch.rand(size, 8, 2, generator=generator) * 96 + 16
+        out.append({"image": torch.rand(size, 1, 128, 128, generator=generator),
+                    "keypoints": keypoints, "weight": torch.ones(size, NUM_DISCS),
+                    "pixel_mm": torch.ones(size)})
+    return out
+
+
+def _model_and_optimizer(device: torch.device, capturable: bool):
+    torch.manual_seed(0)
+    model = build_model({"stacks": 2, "features": 16, "attention": True}).to(device)
+    model.to(memory_format=torch.channels_last)
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3, capturable=capturable)
+
+
+@cuda
+def test_graphed_steps_match_eager_steps(monkeypatch):
+    device = torch.device("cuda")
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)  # the same kernels for both
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", True)
+    path = FastPath(None, False, True, False, True)  # fp32, channels-last, graphs
+    batches = _batches(WARMUP_STEPS + 5, 4)
+    model, optimizer = _model_and_optimizer(device, capturable=True)
+    graphed = CudaGraphStep(model, optimizer, device, path, foreground_weight=10.0)
+    graph_losses = [float(graphed(b)) for b in batches]
+    assert graphed.captures == 1 and graphed.replays == 5 and graphed.eager_steps == WARMUP_STEPS
+    eager_model, eager_opt = _model_and_optimizer(device, capturable=False)
+    eager_losses = [float(eager_step(eager_model, b, eager_opt, device, path,
+                                     foreground_weight=10.0)) for b in batches]
+    assert graph_losses == pytest.approx(eager_losses, rel=1e-3)
+    for a, b in zip(model.state_dict().values(), eager_model.state_dict().values(), strict=True):
+        assert torch.allclose(a.float(), b.float(), rtol=1e-3, atol=1e-4)
+
+
+@cuda
+def test_a_new_learning_rate_is_captured_again_and_odd_batches_run_eagerly():
+    device = torch.device("cuda")
+    path = FastPath(torch.bfloat16, False, True, False, True)
+    model, optimizer = _model_and_optimizer(device, capturable=True)
+    step = CudaGraphStep(model, optimizer, device, path)
+    train_one_epoch(model, _batches(WARMUP_STEPS + 2, 4), optimizer, device, progress=False,
+                    fast=path, step=step)
+    assert step.captures == 1 and step.replays == 2
+    for group in optimizer.param_groups:
+        group["lr"] = 0.0  # the graph must not keep stepping with the old rate
+    before = copy.deepcopy([p.detach() for p in model.parameters()])
+    stats = train_one_epoch(model, _batches(2, 4, seed=1) + _batches(1, 3, seed=2), optimizer,
+                            device, progress=False, fast=path, step=step)
+    assert step.captures == 2 and step.replays == 4 and step.eager_steps == WARMUP_STEPS + 1
+    assert float(stats["samples"]) == 11 and torch.isfinite(stats["loss_sum"])
+    assert all(torch.equal(a, b.detach()) for a, b in zip(before, model.parameters(),
+                                                           strict=True))
