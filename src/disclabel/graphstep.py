@@ -16,14 +16,16 @@ the graph replayed. What a graph cannot change is handled so:
 * the batch shape is fixed: a batch of another shape runs eagerly;
 * a gradient scaler (fp16) reads its overflow flag on the host: such runs stay eager
   (:func:`disclabel.accel.choose_fast_path` turns graphs off there);
-* the optimiser must be made with ``capturable=True`` (:func:`set_capturable`).
+* the optimiser must be made with ``capturable=True`` (:func:`set_capturable`);
+* cuDNN's autotuning (``cudnn.benchmark``) would run its trial kernels inside the capture, which
+  a graph cannot hold (on an H100: "FIND was unable to find an engine"), so it is off while
+  capturing and cuDNN's heuristics choose the captured convolutions.
 
-If a capture fails, a warning says why and the run goes on eagerly.
+A capture that fails leaves the GPU stream unusable for the process: the error says so and
+names ``--cuda-graphs false``.
 """
 
 from __future__ import annotations
-
-import warnings
 
 import torch
 from torch import Tensor, nn
@@ -54,8 +56,8 @@ class CudaGraphStep:
 
     ``batch`` is a loader batch (``image`` (B, 1, H, W), ``keypoints`` (B, D, 2) (row, col)
     in input pixels, ``weight`` (B, D), ``pixel_mm`` (B,)); targets are rendered from the
-    keypoints inside the graph. The warm-up, batches of another shape and a run whose capture
-    failed use :func:`disclabel.engine.eager_step`. ``captures``, ``replays`` and
+    keypoints inside the graph. The warm-up and batches of another shape use
+    :func:`disclabel.engine.eager_step`. ``captures``, ``replays`` and
     ``eager_steps`` count what ran.
     """
 
@@ -70,7 +72,6 @@ class CudaGraphStep:
         self.loss: Tensor | None = None
         self.captured_lr: tuple[float, ...] | None = None
         self.eager_steps = 0
-        self.failed = False
         self.captures = 0
         self.replays = 0
 
@@ -115,13 +116,22 @@ class CudaGraphStep:
         self.optimizer.zero_grad(set_to_none=True)  # gradients from the graph's own pool
         torch.cuda.synchronize(self.device)
         graph = torch.cuda.CUDAGraph()
-        # thread_local: the loader's pin-memory thread may call CUDA while this one captures
-        with torch.cuda.graph(graph, stream=self._side_stream(),
-                              capture_error_mode="thread_local"):
-            loss = step_loss(self.model, self.static, self.device, self.fast,
-                             self.foreground_weight, self.sigma_mm, capturing=True)
-            loss.backward()
-            self.optimizer.step()
+        autotune = torch.backends.cudnn.benchmark
+        torch.backends.cudnn.benchmark = False
+        try:
+            # thread_local: the loader's pin-memory thread may call CUDA while this one captures
+            with torch.cuda.graph(graph, stream=self._side_stream(),
+                                  capture_error_mode="thread_local"):
+                loss = step_loss(self.model, self.static, self.device, self.fast,
+                                 self.foreground_weight, self.sigma_mm, capturing=True)
+                loss.backward()
+                self.optimizer.step()
+        except RuntimeError as error:
+            raise RuntimeError(f"CUDA graph capture of the training step failed "
+                               f"({str(error).splitlines()[0]}); train with --cuda-graphs "
+                               "false") from error
+        finally:
+            torch.backends.cudnn.benchmark = autotune
         self.graph, self.loss, self.captured_lr = graph, loss.detach(), self._lr()
         self.captures += 1
 
@@ -134,19 +144,12 @@ class CudaGraphStep:
                                           for key, static in self.static.items())
 
     def __call__(self, batch: dict[str, Tensor]) -> Tensor:
-        if self.failed or not self._fits(batch):
+        if not self._fits(batch):
             return self._eager(batch)
         if self.graph is None and self.eager_steps < WARMUP_STEPS:
             return self._warmup(batch)
         if self.graph is None or self._lr() != self.captured_lr:
-            try:
-                self._capture(batch)
-            except RuntimeError as error:  # e.g. an operation that cannot be captured
-                self.failed, self.graph = True, None
-                warnings.warn(f"CUDA graph capture failed ({str(error).splitlines()[0]}); "
-                              "training goes on without CUDA graphs", stacklevel=2)
-                torch.cuda.synchronize(self.device)
-                return self._eager(batch)
+            self._capture(batch)
         else:
             self._copy_in(batch)
         self.graph.replay()

@@ -321,8 +321,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                 break
     if graph_step is not None and log is not None:
         log.info(f"CUDA graphs: {graph_step.captures} captures, {graph_step.replays} replayed "
-                 f"steps, {graph_step.eager_steps} eager steps"
-                 + (" (capture failed: eager training)" if graph_step.failed else ""))
+                 f"steps, {graph_step.eager_steps} eager steps")
     return run_dir, model
 
 
