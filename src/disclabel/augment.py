@@ -22,6 +22,8 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from .constants import FOV_CROP_P
+
 Sample2D = tuple[np.ndarray, np.ndarray]
 _SEED_RANGE = 2**31 - 1
 
@@ -37,7 +39,7 @@ class AugmentConfig:
     elastic_px: tuple[float, float] = (1.0, 4.0)   # displacement standard deviation (pixels)
     elastic_node_px: int = 48        # spacing of the displacement field's random nodes
     p_elastic: float = 0.5
-    p_crop: float = 0.4
+    p_crop: float = FOV_CROP_P
     crop_max: float = 0.35           # largest fraction of rows removed at either end
     p_intensity_map: float = 0.25
     intensity_points: int = 5        # control points of the random intensity curve

@@ -63,6 +63,9 @@ SIGMA_MM: float = 4.0
 """Default standard deviation of a disc's target Gaussian, in mm."""
 FOREGROUND_WEIGHT: float = 10.0
 """Training loss: each pixel's squared error weighs ``1 + FOREGROUND_WEIGHT * target``."""
+FOV_CROP_P: float = 0.4
+"""Share of augmented training samples whose field of view is shortened (rows blanked at the top
+and/or bottom, the discs there dropped); ``main.py --fov-crop-p``."""
 CONFIDENCE_THRESHOLD: float = 0.3
 """A decoded disc whose heatmap peak is below this value is reported absent."""
 IDENTIFICATION_RADIUS_MM: float = 5.0

@@ -34,7 +34,7 @@ from .accel import (
 )
 from .augment import AugmentConfig, build_augmenter
 from .checkpoint import load_weights, read_checkpoint, save_checkpoint
-from .constants import FOREGROUND_WEIGHT, SIGMA_MM, WINDOW_SHAPE
+from .constants import FOREGROUND_WEIGHT, FOV_CROP_P, SIGMA_MM, WINDOW_SHAPE
 from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset, worker_init
 from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
 from .graphstep import CudaGraphStep, set_capturable
@@ -90,6 +90,7 @@ class TrainConfig:
     cuda_graphs: bool = True         # with fast on a CUDA GPU: replay the step as a CUDA graph
     sync_bn: bool = False            # under torchrun: batch statistics over all processes
     augment: bool = True
+    fov_crop_p: float = FOV_CROP_P   # share of samples with a shorter field of view
     progress: bool = True
     max_train_seconds: float = 0.0   # stop after the epoch that passes this (0 = no limit)
 
@@ -132,7 +133,8 @@ def training_set(config: TrainConfig, meta: dict, rank: int = 0
     ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch). Process ``rank`` of
     a multi-process training draws its own windows and augmentations."""
     seed = config.seed + RANK_SEED_STRIDE * rank
-    augment = build_augmenter(AugmentConfig(), seed) if config.augment else None
+    augmentation = AugmentConfig(p_crop=config.fov_crop_p)
+    augment = build_augmenter(augmentation, seed) if config.augment else None
     window = tuple(config.window)
     real = PreparedDataset(Path(config.datapath) / "train.npz", config.sigma, augment,
                            config.outside_weight, config.negative_ratio, seed,
@@ -148,7 +150,7 @@ def training_set(config: TrainConfig, meta: dict, rank: int = 0
     n_synth = (SYNTHETIC_EPOCH_SIZE * config.real_repeat if ratio >= 1 or len(real) == 0
                else max(1, round(len(real) * ratio / (1 - ratio))))
     pixel = float(meta["pixel_mm"])
-    synth_augment = build_augmenter(AugmentConfig(), seed + 1) if config.augment else None
+    synth_augment = build_augmenter(augmentation, seed + 1) if config.augment else None
     style = config.synthetic_style
     synth = SyntheticDataset(n_synth, lambda rng: sample_2d(rng, window, pixel, style=style), pixel,
                              config.sigma, synth_augment, config.seed, config.synthetic_pool)

@@ -10,7 +10,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..accel import AMP_CHOICES
-from ..constants import FOREGROUND_WEIGHT, SIGMA_MM, WINDOW_SHAPE
+from ..constants import FOREGROUND_WEIGHT, FOV_CROP_P, SIGMA_MM, WINDOW_SHAPE
 from ..dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT
 from ..io import InputError
 from ..synthetic.styles import DEFAULT_STYLE_2D, STYLES_2D
@@ -84,6 +84,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--sync-bn", "--sync_bn", dest="sync_bn", type=str2bool, default=False,
                    help="under torchrun: batch-norm statistics over all processes")
     p.add_argument("--augment", type=str2bool, default=True, help="training augmentation")
+    p.add_argument("--fov-crop-p", "--fov_crop_p", dest="fov_crop_p", type=float,
+                   default=FOV_CROP_P,
+                   help="share of training samples whose field of view is shortened at the top "
+                        "and/or bottom (discs there vanish)")
     p.add_argument("--progress", type=str2bool, default=True, help="tqdm progress bars")
     p.add_argument("--max-train-seconds", "--max_train_seconds", dest="max_train_seconds",
                    type=float, default=0.0, help="stop after the epoch that passes this time")
@@ -114,7 +118,7 @@ def _check(args: argparse.Namespace) -> None:
         raise InputError(f"--features {args.features}: must be a multiple of 4")
     if args.lr <= 0 or args.sigma <= 0:
         raise InputError("--lr and --sigma must be positive")
-    for name in ("synthetic_ratio", "negative_ratio"):
+    for name in ("synthetic_ratio", "negative_ratio", "fov_crop_p"):
         value = getattr(args, name)
         if not 0 <= value <= 1:
             raise InputError(f"--{name.replace('_', '-')} {value}: must lie in [0, 1]")
