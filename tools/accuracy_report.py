@@ -45,11 +45,13 @@ ABLATION_VARIANTS = {
 }
 LOSO_VARIANTS = {**ABLATION_VARIANTS, "bf16 fast path": ["--fast", "true"],
                  "more FOV crops": ["--fast", "true", "--fov-crop-p", "0.8"],
-                 "fewer synthetic windows": ["--fast", "true", "--synthetic-ratio", "0.25"]}
+                 "fewer synthetic windows": ["--fast", "true", "--synthetic-ratio", "0.25"],
+                 "v5 generator": ["--fast", "true", "--synthetic-style", "v5"]}
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's,
 the training fast path (bf16 autocast where the processor has it) instead of fp32, and with it
-twice the share of shortened fields of view in training (0.8 instead of 0.4) or a quarter of
-synthetic windows in each epoch instead of half."""
+twice the share of shortened fields of view in training (0.8 instead of 0.4), a quarter of
+synthetic windows in each epoch instead of half, or the v5 generator (lower cervical levels
+as tall as in the real volumes)."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 

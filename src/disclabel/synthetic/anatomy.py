@@ -187,8 +187,12 @@ def _region_kappa(s: np.ndarray, s0: float, s1: float, total_rad: float) -> np.n
     return total_rad * prof / (PLATEAU_INTEGRAL * (s1 - s0))
 
 
-def sample_anatomy(rng: np.random.Generator) -> Anatomy:
-    """Draw one subject's anatomy (deterministic for a given generator state)."""
+def sample_anatomy(rng: np.random.Generator, cervical_scale: float = 1.0) -> Anatomy:
+    """Draw one subject's anatomy (deterministic for a given generator state).
+
+    ``cervical_scale`` multiplies the heights of the C4-C7 bodies and of the discs C3/C4 to
+    C7/T1 (after every random draw, so that the same generator state gives the same subject
+    with a shorter or longer neck)."""
     vt = _anchor_table(T.VERTEBRA_ANCHORS)  # (25, 8)
     scale = _u(rng, T.SIZE_SCALE_RANGE)
     jit = lambda n: 1.0 + rng.uniform(-T.LEVEL_JITTER, T.LEVEL_JITTER, n)  # noqa: E731
@@ -203,6 +207,10 @@ def sample_anatomy(rng: np.random.Generator) -> Anatomy:
     age = _u(rng, T.AGE_RANGE)
     disc_h, severity = _disc_heights(rng, age)
     disc_h = disc_h * scale * (1.0 - T.DEGENERATION_HEIGHT_LOSS * severity)
+    if cervical_scale != 1.0:
+        height[[vertebra_index(name) - 1 for name in T.CERVICAL_BODIES]] *= cervical_scale
+        first, last = T.CERVICAL_DISCS
+        disc_h[first - FIRST_BODY_DISC:last - FIRST_BODY_DISC + 1] *= cervical_scale
     n_sacral_discs = NUM_BODIES - 1 - len(disc_h)
     disc_h = np.concatenate([disc_h, _u(rng, T.SACRAL_DISC_HEIGHT, n_sacral_discs)])
     grade = np.clip(np.round(severity * (T.NUCLEUS_GRADES - 1) * T.GRADE_GAIN), 0,

@@ -68,16 +68,17 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHA
     mode = "random" if contrast == "random" else "preset"
     if settings.negative_probability > 0 and rng.random() < settings.negative_probability:
         return negative_sample(rng, grid_shape, pixel_mm, contrast, mode, settings)
-    anat, fov, fov_shape, kp_fov = _field_of_view(rng, pixel_mm)
+    anat, fov, fov_shape, kp_fov = _field_of_view(rng, pixel_mm, settings.cervical_scale)
     top, left = window_origin(rng, kp_fov, (0, fov_shape[0] - 1), fov_shape, tuple(grid_shape))
     out = render_window(rng, anat, fov, (top, left), grid_shape, contrast, mode, settings)
     return out, keypoints_in_window(kp_fov, (top, left), tuple(grid_shape))
 
 
-def _field_of_view(rng: np.random.Generator, pixel_mm: float):
-    """A random anatomy and acquisition field of view: ``(anatomy, plane, (rows, cols),
-    keypoints (NUM_DISCS, 2) in field-of-view pixels, NaN outside it)``."""
-    anat = sample_anatomy(rng)
+def _field_of_view(rng: np.random.Generator, pixel_mm: float, cervical_scale: float = 1.0):
+    """A random anatomy (its cervical levels scaled by ``cervical_scale``) and acquisition
+    field of view: ``(anatomy, plane, (rows, cols), keypoints (NUM_DISCS, 2) in field-of-view
+    pixels, NaN outside it)``."""
+    anat = sample_anatomy(rng, cervical_scale)
     fov_mm = (rng.uniform(*imaging.FOV_2D_HEIGHT_MM), rng.uniform(*imaging.FOV_2D_WIDTH_MM))
     fov_shape = (int(round(fov_mm[0] / pixel_mm)), int(round(fov_mm[1] / pixel_mm)))
     fov = sample_plane(rng, anat, fov_shape, (pixel_mm, pixel_mm))
@@ -115,7 +116,7 @@ def negative_sample(rng: np.random.Generator, grid_shape: tuple[int, int], pixel
     ``(image (H, W) float32 in [0, 1], keypoints (NUM_DISCS, 2) all NaN)``."""
     absent = np.full((NUM_DISCS, 2), np.nan, F32)
     for _ in range(HEAD_TRIES if rng.random() < NEGATIVE_HEAD_SHARE else 0):
-        anat, fov, _, kp_fov = _field_of_view(rng, pixel_mm)
+        anat, fov, _, kp_fov = _field_of_view(rng, pixel_mm, style.cervical_scale)
         origin = head_window_origin(rng, kp_fov, grid_shape, pixel_mm)
         if origin is not None:
             return render_window(rng, anat, fov, origin, grid_shape, contrast, mode,
