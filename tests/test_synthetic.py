@@ -281,3 +281,18 @@ def test_only_style_v4_draws_windows_without_a_spine() -> None:
     assert STYLES_2D["v3"].negative_probability == 0.0
     assert empty("v3") == 0
     assert 1 <= empty("v4") <= 12  # 10 % expected
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cervical_scale_shortens_the_lower_neck_only(seed: int) -> None:
+    from disclabel.synthetic.anatomy import sample_anatomy
+
+    plain = sample_anatomy(np.random.default_rng(seed)).label_s  # (NUM_DISCS,) along the spine
+    short = sample_anatomy(np.random.default_rng(seed), 0.87).label_s
+    gaps, short_gaps = np.diff(plain), np.diff(short)  # gap k: disc k+1 to disc k+2
+    # C3/C4 .. C7/T1 (discs 4..8): every gap about 0.87 times as long (mid-disc to mid-disc)
+    assert np.allclose(short_gaps[3:7] / gaps[3:7], 0.87, atol=0.02)
+    assert short_gaps[2] < gaps[2]  # C2/C3 to C3/C4: only half of C3/C4 is shorter
+    # the thoracic and lumbar spacing is untouched; everything below moves up as one block
+    assert np.allclose(short_gaps[8:], gaps[8:], atol=1e-6)
+    assert STYLES_2D["v5"].cervical_scale == 0.87 and STYLES_2D["v4"].cervical_scale == 1.0
