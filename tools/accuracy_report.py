@@ -45,15 +45,15 @@ ABLATION_VARIANTS = {
 }
 LOSO_VARIANTS = {
     **ABLATION_VARIANTS,
-    "v4 fp32": ["--synthetic-style", "v4", "--fast", "false"],
-    "v4 bf16": ["--synthetic-style", "v4"],
-    "more FOV crops": ["--synthetic-style", "v4", "--fov-crop-p", "0.8"],
-    "fewer synthetic windows": ["--synthetic-ratio", "0.25"],
+    "v4 bf16": ["--fast", "true"],
+    "v5 bf16": ["--synthetic-style", "v5", "--fast", "true"],
+    "more FOV crops": ["--fast", "true", "--fov-crop-p", "0.8"],
+    "fewer synthetic windows": ["--fast", "true", "--synthetic-ratio", "0.25"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
-the previous recipe (the v4 generator, fp32) and v4 with the bf16 fast path; v4 with twice the
-share of shortened fields of view in training (0.8 instead of 0.4); a quarter of synthetic
-windows in each epoch instead of half."""
+the bf16 fast path instead of fp32, alone or with the v5 generator (lower cervical levels as
+tall as in the real volumes), twice the share of shortened fields of view in training (0.8
+instead of 0.4), or a quarter of synthetic windows in each epoch instead of half."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 

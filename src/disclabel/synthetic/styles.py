@@ -27,13 +27,12 @@ class Style2D:
     stronger anterior coil falloff, ghosting (a faint shifted copy along the phase-encoding
     axis) and a random gamma. "v3" keeps v2's kinds of variation at about half
     its strength: v2's full strength made real discs harder to find (README, "Synthetic spine
-    MRI"). "v4" is v3 with a share ``negative_probability`` of windows without a
+    MRI"). "v4" (the default) is v3 with a share ``negative_probability`` of windows without a
     spine (:mod:`disclabel.synthetic.negatives`: the head above the atlas, random shapes and
-    bands), so that a bright line or a brain is not taken for discs. "v5" (the default) is v4
-    with the lower cervical levels (C4-C7 bodies, discs C3/C4 to C7/T1) ``cervical_scale`` =
-    0.87 times as tall: in v4, discs C3/C4 to C7/T1 lie 18.3-19.0 mm apart (medians per
-    level), in the five labelled real volumes 15.6-17.5 mm (means per level; README,
-    "Synthetic spine MRI").
+    bands), so that a bright line or a brain is not taken for discs. "v5" is v4 with the
+    lower cervical levels (C4-C7 bodies, discs C3/C4 to C7/T1) ``cervical_scale`` = 0.87 times
+    as tall: in v4, discs C3/C4 to C7/T1 lie 18.3-19.0 mm apart (medians per level), in the
+    five labelled real volumes 15.6-17.5 mm (means per level; README, "Synthetic spine MRI").
     """
 
     contrast_probabilities: dict[str, float]
@@ -83,4 +82,4 @@ STYLES_2D: dict[str, Style2D] = {
 }
 STYLES_2D["v4"] = replace(STYLES_2D["v3"], negative_probability=0.1)
 STYLES_2D["v5"] = replace(STYLES_2D["v4"], cervical_scale=0.87)
-DEFAULT_STYLE_2D: str = "v5"
+DEFAULT_STYLE_2D: str = "v4"
