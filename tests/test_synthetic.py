@@ -274,14 +274,14 @@ def test_head_window_ends_above_the_atlas() -> None:
     assert head_window_origin(np.random.default_rng(0), kp, (256, 192), 1.0) is None
 
 
-@pytest.mark.parametrize("style", ["v4", "v5"])
+@pytest.mark.parametrize("style", ["v4", "v5", "v6"])
 def test_only_styles_from_v4_draw_windows_without_a_spine(style: str) -> None:
     def empty(style: str) -> int:
         return sum(bool(np.isnan(sample_2d(np.random.default_rng([3, i]), (128, 128),
                                            style=style)[1]).all()) for i in range(40))
     assert STYLES_2D["v3"].negative_probability == 0.0
     assert empty("v3") == 0
-    assert 1 <= empty(style) <= 12  # 10 % expected
+    assert 1 <= empty(style) <= 16  # 10 % (v6: 20 %) expected
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -33,6 +33,8 @@ class Style2D:
     lower cervical levels (C4-C7 bodies, discs C3/C4 to C7/T1) ``cervical_scale`` = 0.87 times
     as tall: in v4, discs C3/C4 to C7/T1 lie 18.3-19.0 mm apart (medians per level), in the
     five labelled real volumes 15.6-17.5 mm (means per level; README, "Synthetic spine MRI").
+    "v6" is v5 with twice the windows without a spine (an experiment against v5's discs in a
+    brain-only slab).
     """
 
     contrast_probabilities: dict[str, float]
@@ -82,4 +84,5 @@ STYLES_2D: dict[str, Style2D] = {
 }
 STYLES_2D["v4"] = replace(STYLES_2D["v3"], negative_probability=0.1)
 STYLES_2D["v5"] = replace(STYLES_2D["v4"], cervical_scale=0.87)
+STYLES_2D["v6"] = replace(STYLES_2D["v5"], negative_probability=0.2)
 DEFAULT_STYLE_2D: str = "v4"
