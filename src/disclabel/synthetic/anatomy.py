@@ -16,6 +16,7 @@ import numpy as np
 from ..constants import NUM_DISCS
 from . import tables as T
 from .geometry import SpineCurve, build_curve
+from .styles import CERVICAL_BODIES, CERVICAL_DISCS
 
 NUM_VERTEBRAE: int = len(T.VERTEBRA_NAMES)
 NUM_BODIES: int = NUM_VERTEBRAE - 1 + T.SACRAL_SEGMENTS
@@ -208,8 +209,8 @@ def sample_anatomy(rng: np.random.Generator, cervical_scale: float = 1.0) -> Ana
     disc_h, severity = _disc_heights(rng, age)
     disc_h = disc_h * scale * (1.0 - T.DEGENERATION_HEIGHT_LOSS * severity)
     if cervical_scale != 1.0:
-        height[[vertebra_index(name) - 1 for name in T.CERVICAL_BODIES]] *= cervical_scale
-        first, last = T.CERVICAL_DISCS
+        height[[vertebra_index(name) - 1 for name in CERVICAL_BODIES]] *= cervical_scale
+        first, last = CERVICAL_DISCS
         disc_h[first - FIRST_BODY_DISC:last - FIRST_BODY_DISC + 1] *= cervical_scale
     n_sacral_discs = NUM_BODIES - 1 - len(disc_h)
     disc_h = np.concatenate([disc_h, _u(rng, T.SACRAL_DISC_HEIGHT, n_sacral_discs)])

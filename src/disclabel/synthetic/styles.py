@@ -15,6 +15,12 @@ LOW_RES_2D_SIGMA_PX: tuple[float, float] = (0.3, 1.2)
 """sample_2d: blur emulating acquisition voxels larger than the prepared pixel."""
 
 
+CERVICAL_BODIES: tuple[str, ...] = ("C4", "C5", "C6", "C7")
+CERVICAL_DISCS: tuple[int, int] = (4, 8)
+"""Vertebral bodies and discs (first and last disc number: C3/C4 to C7/T1) that a style's
+``cervical_scale`` shortens (:func:`~disclabel.synthetic.anatomy.sample_anatomy`)."""
+
+
 @dataclass(frozen=True)
 class Style2D:
     """Appearance settings of the 2-D training samples (sample_2d's ``style``).

@@ -133,10 +133,6 @@ DISC_HEIGHT_RANGES: tuple[tuple[int, int, float, float], ...] = (
     (25, 25, 5.5, 8.5),
 )
 SACRAL_DISC_HEIGHT: tuple[float, float] = (1.0, 2.0)
-CERVICAL_BODIES: tuple[str, ...] = ("C4", "C5", "C6", "C7")
-CERVICAL_DISCS: tuple[int, int] = (4, 8)
-"""Vertebral bodies and discs (first and last disc number: C3/C4 to C7/T1) that a style's
-``cervical_scale`` shortens (:class:`~disclabel.synthetic.styles.Style2D`)."""
 MAX_LEVEL_SPACING_MM: float = 33.0
 """Consecutive disc mid-heights are never further apart than this along the spine (a body is
 shortened if needed)."""
