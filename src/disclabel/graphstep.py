@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from .accel import FastPath
 from .constants import SIGMA_MM
+from .engine import eager_step, step_loss
 
 WARMUP_STEPS = 3
 """Eager steps before the capture (PyTorch's recipe: cuDNN autotuning and lazily made state
@@ -79,13 +80,11 @@ class CudaGraphStep:
         return tuple(float(group["lr"]) for group in self.optimizer.param_groups)
 
     def _eager(self, batch: dict[str, Tensor]) -> Tensor:
-        from .engine import eager_step
-
         self.eager_steps += 1
         # after a capture the gradients are the graph's tensors: zero them in place
         return eager_step(self.model, batch, self.optimizer, self.device, self.fast,
                           foreground_weight=self.foreground_weight, sigma_mm=self.sigma_mm,
-                          set_to_none=self.graph is None and self.static is None)
+                          set_to_none=self.static is None)
 
     def _side_stream(self) -> torch.cuda.Stream:
         """The stream of the warm-up and of every capture (one stream for both, so that
@@ -103,8 +102,6 @@ class CudaGraphStep:
         return loss
 
     def _capture(self, batch: dict[str, Tensor]) -> None:
-        from .engine import step_loss
-
         if self.static is None:
             layout = torch.channels_last if self.fast.channels_last else torch.contiguous_format
             self.static = {key: torch.empty_like(batch[key], device=self.device,
