@@ -9,7 +9,16 @@ import pytest
 from disclabel.constants import NUM_DISCS
 from disclabel.synthetic import SyntheticVolume, Tissue, generate_subject, sample_2d
 from disclabel.synthetic.layers import LayerBuilder
-from disclabel.synthetic.negatives import HEAD_MARGIN_MM, head_window_origin
+from disclabel.synthetic.negatives import (
+    ARC_RING_WIDTH_MM,
+    ARC_RINGS,
+    HEAD_FOV_HEIGHT_MM,
+    HEAD_MARGIN_MM,
+    arc_sets,
+    head_fov_window,
+    head_window_origin,
+    rings,
+)
 from disclabel.synthetic.sample2d import negative_sample
 from disclabel.synthetic.styles import STYLES_2D
 from disclabel.synthetic.tables import CANAL_TISSUES, DISC_TISSUES
@@ -274,14 +283,65 @@ def test_head_window_ends_above_the_atlas() -> None:
     assert head_window_origin(np.random.default_rng(0), kp, (256, 192), 1.0) is None
 
 
-@pytest.mark.parametrize("style", ["v4", "v5", "v6"])
+def test_head_only_field_of_view_lies_whole_above_the_atlas_inside_the_window() -> None:
+    kp = np.full((NUM_DISCS, 2), np.nan, np.float32)
+    kp[0] = (40.0, 120.0)  # top of C1 at row 40: the head field of view reaches above the FOV
+    for seed in range(30):
+        first, height, (top, left) = head_fov_window(np.random.default_rng(seed), kp,
+                                                     (256, 192), 1.0)
+        bottom = first + height
+        assert 40 - HEAD_MARGIN_MM[1] - 1 <= bottom <= 40 - HEAD_MARGIN_MM[0]
+        assert HEAD_FOV_HEIGHT_MM[0] - 1 <= height <= HEAD_FOV_HEIGHT_MM[1]
+        # seen whole: the window's rows top..top+255 (head pixels) cover rows 0..height-1
+        assert top <= 0 and top + 256 >= height
+        assert left <= 120 <= left + 192
+    kp[0] = np.nan
+    assert head_fov_window(np.random.default_rng(0), kp, (256, 192), 1.0) is None
+
+
+def test_v7_head_windows_are_padded_head_fields_of_view() -> None:
+    """Some v7 negatives show a head-only field of view with black rows above and below it."""
+    style = STYLES_2D["v7"]
+    boxed = 0
+    for seed in range(24):
+        img, kp = negative_sample(np.random.default_rng([7, seed]), (256, 256), 1.0, "T2w",
+                                  "preset", style)
+        assert np.isnan(kp).all() and 0.0 <= img.min() and img.max() <= 1.0
+        rows = np.flatnonzero(img.max(axis=1) > 0)
+        boxed += int(len(rows) >= 50 and rows[0] > 0 and rows[-1] < 255)
+    assert boxed >= 3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rings_are_nested_bands_around_their_centre(seed: int) -> None:
+    rows, cols = np.mgrid[0:200, 0:200].astype(np.float32)
+    distance = np.hypot(rows - 150.0, cols + 20.0)  # centre outside the image: arcs
+    labels = np.zeros((200, 200), np.int64)
+    k = rings(np.random.default_rng(seed), labels, distance, 60.0, 1)
+    assert ARC_RINGS[0] <= k - 1 < ARC_RINGS[1]
+    inner = 60.0
+    for label in range(1, k):
+        d = distance[labels == label]
+        assert d.min() >= inner and np.ptp(d) <= ARC_RING_WIDTH_MM[1]
+        inner = d.max()  # the next ring lies wholly outside this one
+    assert labels[distance < 60.0].max() == 0
+
+
+def test_arc_sets_are_drawn_only_for_styles_that_ask() -> None:
+    rows, cols = np.mgrid[0:128, 0:128].astype(np.float32)
+    labels = np.zeros((128, 128), np.int64)
+    assert arc_sets(np.random.default_rng(0), labels, rows, cols, 3, 1) > 3
+    assert STYLES_2D["v6"].arc_groups == (0, 0) and STYLES_2D["v7"].arc_groups[1] > 1
+
+
+@pytest.mark.parametrize("style", ["v4", "v5", "v6", "v7"])
 def test_only_styles_from_v4_draw_windows_without_a_spine(style: str) -> None:
     def empty(style: str) -> int:
         return sum(bool(np.isnan(sample_2d(np.random.default_rng([3, i]), (128, 128),
                                            style=style)[1]).all()) for i in range(40))
     assert STYLES_2D["v3"].negative_probability == 0.0
     assert empty("v3") == 0
-    assert 1 <= empty(style) <= 16  # 10 % (v6: 20 %) expected
+    assert 1 <= empty(style) <= 16  # 10 % (v6, v7: 20 %) expected
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

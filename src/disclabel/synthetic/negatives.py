@@ -4,10 +4,15 @@ Two kinds (:func:`disclabel.synthetic.sample2d.negative_sample` draws them):
 
 - the head above the atlas: a window of a generated head-and-neck field of view whose bottom
   row lies ``HEAD_MARGIN_MM`` above the top of C1 (brain, skull, face; no disc);
+- a head-only field of view (styles with ``head_fov_share``): the same head, but the field of
+  view ends above the atlas and is seen whole inside the window with black padding around it,
+  as ``label.py`` sees a brain scan;
 - random shapes in the manner of SynthSeg's label maps: smooth random regions, ellipses and
   straight bands (bright or dark lines like fat planes, vessels or a bone's cortex), each with
   a random intensity, imaged with the same acquisition effects as the spine samples. Straight
-  bands matter: a bright line is what a spine's CSF looks like from afar.
+  bands matter: a bright line is what a spine's CSF looks like from afar. Styles with
+  ``arc_groups`` add curved bands: sets of concentric arcs like the scalp, skull and
+  meninges around a brain, which models without them took for a short chain of discs.
 
 Nothing here draws a row of evenly spaced blobs, which is what a spine is.
 """
@@ -38,6 +43,14 @@ BAND_TILT_SD_DEG: float = 25.0
 """Bands run mostly superior-inferior (the way a spine would), tilted by this much (sd)."""
 TEXTURE_SIGMA_MM: tuple[float, float] = (1.0, 6.0)
 TEXTURE_AMPLITUDE: tuple[float, float] = (0.0, 0.3)
+HEAD_FOV_HEIGHT_MM: tuple[float, float] = (60.0, 256.0)
+"""Height of a head-only field of view (it ends above the atlas)."""
+ARC_RADIUS_MM: tuple[float, float] = (30.0, 150.0)
+"""Inner radius of a set of concentric arcs (a head is 70-100 mm in radius)."""
+ARC_RINGS: tuple[int, int] = (1, 5)
+"""Concentric rings in a set (the low end inclusive, the high end exclusive)."""
+ARC_RING_WIDTH_MM: tuple[float, float] = (1.5, 8.0)
+ARC_RING_GAP_MM: tuple[float, float] = (0.0, 6.0)
 PADDED_PROBABILITY: float = 0.3
 """Share of shape images that end in black padding on one side (a window past the field of
 view)."""
@@ -59,9 +72,62 @@ def head_window_origin(rng: np.random.Generator, keypoints: np.ndarray,
     return bottom - grid_shape[0], left
 
 
+def head_fov_window(rng: np.random.Generator, keypoints: np.ndarray,
+                    grid_shape: tuple[int, int], pixel_mm: float
+                    ) -> tuple[int, int, tuple[int, int]] | None:
+    """A head-only field of view seen whole in a window: ``(first row of the head field of view
+    in the spine field of view's pixels (negative above it), its height in rows, (top row, left
+    column) of the window in the head field of view's pixels)``.
+
+    The head field of view ends ``HEAD_MARGIN_MM`` above the top of C1, is
+    ``HEAD_FOV_HEIGHT_MM`` tall, and lies at a random row offset inside the window (rows
+    outside it are black), as inference places a field of view no taller than its window.
+    ``keypoints`` as for :func:`head_window_origin`. None when C1 is not in view."""
+    row, col = keypoints[0]
+    if not np.isfinite(row):
+        return None
+    bottom = int(row - rng.uniform(*HEAD_MARGIN_MM) / pixel_mm)
+    height = int(rng.uniform(*HEAD_FOV_HEIGHT_MM) / pixel_mm)
+    spare = grid_shape[0] - height
+    top = -int(rng.integers(0, spare + 1)) if spare >= 0 else int(rng.integers(0, 1 - spare))
+    left = int(round(col - rng.uniform(0.3, 0.7) * grid_shape[1]))
+    return bottom - height, height, (top, left)
+
+
+def arc_sets(rng: np.random.Generator, labels: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+          groups: int, k: int) -> int:
+    """Draw ``groups`` sets of concentric rings (:func:`rings`) into ``labels`` (H, W);
+    ``rows``/``cols`` (H, W) in mm. Returns the next free label."""
+    h_mm, w_mm = float(rows[-1, 0]), float(cols[0, -1])
+    for _ in range(groups):
+        radius = rng.uniform(*ARC_RADIUS_MM)
+        # centres anywhere from one radius outside the image to its far side: arcs of every
+        # curvature and direction cross the window
+        r0 = rng.uniform(-radius, h_mm + radius)
+        c0 = rng.uniform(-radius, w_mm + radius)
+        k = rings(rng, labels, np.hypot(rows - r0, cols - c0), radius, k)
+    return k
+
+
+def rings(rng: np.random.Generator, labels: np.ndarray, distance: np.ndarray, radius: float,
+          k: int) -> int:
+    """Label ``ARC_RINGS`` concentric rings outward from ``radius`` (mm) in ``labels`` (H, W),
+    each ``ARC_RING_WIDTH_MM`` wide, ``ARC_RING_GAP_MM`` apart, labels ``k``, ``k + 1``, ...;
+    ``distance`` (H, W) is every pixel's distance (mm) from their centre. Returns the next
+    free label."""
+    for _ in range(int(rng.integers(*ARC_RINGS))):
+        width = rng.uniform(*ARC_RING_WIDTH_MM)
+        labels[(distance >= radius) & (distance < radius + width)] = k
+        radius += width + rng.uniform(*ARC_RING_GAP_MM)
+        k += 1
+    return k
+
+
 def shapes_image(rng: np.random.Generator, grid_shape: tuple[int, int], pixel_mm: float,
-                 acquire: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Random regions, ellipses and bands with random intensities, passed through ``acquire``
+                 acquire: Callable[[np.ndarray], np.ndarray],
+                 arc_groups: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Random regions, ellipses, bands and (``arc_groups`` sets, the low end inclusive, the
+    high end exclusive) concentric arcs with random intensities, passed through ``acquire``
     (tissue intensities (H, W) -> image (H, W) in [0, 1]). Returns (H, W) float32."""
     h, w = grid_shape
     k = int(rng.integers(*REGION_CLASSES))
@@ -83,6 +149,8 @@ def shapes_image(rng: np.random.Generator, grid_shape: tuple[int, int], pixel_mm
         distance = np.abs((cols - c0) * np.cos(t) - (rows - h * pixel_mm / 2) * np.sin(t))
         labels[distance < rng.uniform(*BAND_WIDTH_MM) / 2] = k
         k += 1
+    if arc_groups[1] > arc_groups[0]:
+        k = arc_sets(rng, labels, rows, cols, int(rng.integers(*arc_groups)), k)
     intensity = rng.uniform(0.0, 1.0, k).astype(F32)
     texture = texture_2d(rng, (h, w), rng.uniform(*TEXTURE_SIGMA_MM) / pixel_mm)
     img = intensity[labels] * (F32(1.0) + F32(rng.uniform(*TEXTURE_AMPLITUDE)) * texture)

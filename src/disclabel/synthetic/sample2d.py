@@ -26,7 +26,7 @@ from .appearance import (
     texture_2d,
 )
 from .geometry import Plane
-from .negatives import head_window_origin, shapes_image
+from .negatives import head_fov_window, head_window_origin, shapes_image
 from .shapes import build_layers
 from .styles import DEFAULT_STYLE_2D, STYLES_2D, Style2D
 from .volume import sample_plane
@@ -111,18 +111,28 @@ def render_window(rng: np.random.Generator, anat, fov: Plane, origin: tuple[int,
 def negative_sample(rng: np.random.Generator, grid_shape: tuple[int, int], pixel_mm: float,
                     contrast: str, mode: str, style: Style2D) -> tuple[np.ndarray, np.ndarray]:
     """A training window without any disc: the head above C1 (when the drawn field of view
-    reaches far enough up within HEAD_TRIES draws) or, otherwise and for half the samples,
-    random shapes (:func:`~disclabel.synthetic.negatives.shapes_image`). Returns
+    reaches far enough up within HEAD_TRIES draws; a share ``style.head_fov_share`` of them
+    as a head-only field of view with black padding around it) or, otherwise and for half the
+    samples, random shapes (:func:`~disclabel.synthetic.negatives.shapes_image`). Returns
     ``(image (H, W) float32 in [0, 1], keypoints (NUM_DISCS, 2) all NaN)``."""
     absent = np.full((NUM_DISCS, 2), np.nan, F32)
     for _ in range(HEAD_TRIES if rng.random() < NEGATIVE_HEAD_SHARE else 0):
         anat, fov, _, kp_fov = _field_of_view(rng, pixel_mm, style.cervical_scale)
+        if style.head_fov_share > 0 and rng.random() < style.head_fov_share:
+            placed = head_fov_window(rng, kp_fov, grid_shape, pixel_mm)
+            if placed is not None:
+                first, height, origin = placed
+                head = Plane(fov.row0 + first * fov.drow, fov.col0, fov.drow, fov.dcol,
+                             (height, fov.shape[1]))
+                return render_window(rng, anat, head, origin, grid_shape, contrast, mode,
+                                     style), absent
+            continue
         origin = head_window_origin(rng, kp_fov, grid_shape, pixel_mm)
         if origin is not None:
             return render_window(rng, anat, fov, origin, grid_shape, contrast, mode,
                                  style), absent
-    return shapes_image(rng, grid_shape, pixel_mm, lambda img: acquire(rng, img, pixel_mm,
-                                                                         style)), absent
+    return shapes_image(rng, grid_shape, pixel_mm,
+                        lambda img: acquire(rng, img, pixel_mm, style), style.arc_groups), absent
 
 
 def _render_plane(rng: np.random.Generator, anat, plane: Plane, contrast: str, mode: str,

@@ -40,7 +40,11 @@ class Style2D:
     as tall: in v4, discs C3/C4 to C7/T1 lie 18.3-19.0 mm apart (medians per level), in the
     five labelled real volumes 15.6-17.5 mm (means per level; README, "Synthetic spine MRI").
     "v6" is v5 with twice the windows without a spine (an experiment against v5's discs in a
-    brain-only slab).
+    brain-only slab). "v7" is v6 with negatives made against what v5 and v6 models took for
+    discs in a brain-only field of view (two peaks on the curved bands of the scalp and skull):
+    half the head windows show a head-only field of view whole, with black padding around it
+    (``head_fov_share``), and the random shapes get up to two sets of concentric arcs
+    (``arc_groups``).
     """
 
     contrast_probabilities: dict[str, float]
@@ -56,6 +60,8 @@ class Style2D:
     gamma_log_sd: float
     negative_probability: float = 0.0
     cervical_scale: float = 1.0
+    head_fov_share: float = 0.0
+    arc_groups: tuple[int, int] = (0, 0)
 
 
 STYLES_2D: dict[str, Style2D] = {
@@ -91,4 +97,5 @@ STYLES_2D: dict[str, Style2D] = {
 STYLES_2D["v4"] = replace(STYLES_2D["v3"], negative_probability=0.1)
 STYLES_2D["v5"] = replace(STYLES_2D["v4"], cervical_scale=0.87)
 STYLES_2D["v6"] = replace(STYLES_2D["v5"], negative_probability=0.2)
+STYLES_2D["v7"] = replace(STYLES_2D["v6"], head_fov_share=0.5, arc_groups=(0, 3))
 DEFAULT_STYLE_2D: str = "v4"
