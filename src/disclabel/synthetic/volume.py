@@ -30,6 +30,7 @@ from .appearance import (
 from .geometry import Plane
 from .layers import Layers
 from .shapes import build_layers
+from .styles import REAL_CERVICAL_SCALE
 
 F32 = np.float32
 ANATOMY_STREAM: int = 0
@@ -235,7 +236,8 @@ def _stream_rng(seed: int, *stream: int) -> np.random.Generator:
 
 
 def generate_subject(seed: int, contrasts: Sequence[str] = ("T1w", "T2w"), mode: str = "preset",
-                     *, size_scale: float = 1.0, return_tissues: bool = False
+                     *, size_scale: float = 1.0, return_tissues: bool = False,
+                     cervical_scale: float = REAL_CERVICAL_SCALE
                      ) -> dict[str, SyntheticVolume]:
     """Generate one synthetic subject: one volume per contrast, sharing anatomy and geometry.
 
@@ -244,13 +246,15 @@ def generate_subject(seed: int, contrasts: Sequence[str] = ("T1w", "T2w"), mode:
     volume does not depend on which other contrasts are asked for. ``mode``: "preset" (T1w/T2w
     presets, by contrast name) or "random" (random intensity for every tissue).
     ``size_scale`` > 1 uses proportionally larger voxels (same field of view; for fast tests).
-    ``return_tissues`` fills :attr:`SyntheticVolume.tissues`.
+    ``return_tissues`` fills :attr:`SyntheticVolume.tissues`. ``cervical_scale``: the height of
+    the lower cervical levels (:func:`~disclabel.synthetic.anatomy.sample_anatomy`; by default
+    as in the real volumes; 1.0: the taller levels of the first generator).
 
     Returns ``{contrast: SyntheticVolume}`` in the written (randomly oriented) array order.
     """
     if mode not in ("preset", "random"):
         raise ValueError(f"mode must be 'preset' or 'random', got {mode!r}")
-    anat = sample_anatomy(_stream_rng(seed, ANATOMY_STREAM))
+    anat = sample_anatomy(_stream_rng(seed, ANATOMY_STREAM), cervical_scale)
     geom = sample_geometry(_stream_rng(seed, GEOMETRY_STREAM), anat, size_scale)
     return render_volumes(seed, anat, geom, contrasts, mode, return_tissues)
 
