@@ -92,14 +92,26 @@ def test_training_slices_around_label_and_pixel_size(prepared, code):
 @pytest.mark.parametrize("extent, pixel, grid, used", [
     ((216.0, 384.0), 1.0, (256, 384), 1.0),     # errsm: whole field of view, 1 mm pixels
     ((256.0, 256.0), 1.0, (256, 256), 1.0),
-    ((550.0, 70.0), 1.0, (576, 128), 1.0),      # PAM50: tall and narrow
-    ((10.0, 10.0), 1.0, (64, 64), 1.0),
-    ((216.0, 384.0), 2.0, (128, 192), 2.0),
-    ((2048.0, 300.0), 1.0, (1024, 192), 2.0),   # beyond MAX_GRID_SIDE only: a larger pixel
+    ((550.0, 70.0), 1.0, (576, 256), 1.0),      # PAM50: tall and narrow, at least a window wide
+    ((10.0, 10.0), 1.0, (256, 256), 1.0),       # a small field of view inside black padding
+    ((216.0, 384.0), 2.0, (256, 256), 2.0),
+    ((2048.0, 300.0), 1.0, (1024, 256), 2.0),   # beyond MAX_GRID_SIDE only: a larger pixel
 ])
 def test_fit_grid_keeps_the_pixel_and_the_whole_field_of_view(extent, pixel, grid, used):
     shape, got = fit_grid(extent, pixel)
     assert shape == grid and got == pytest.approx(used)
+    assert all(n % 64 == 0 for n in shape)
+    assert all(n * got >= e for n, e in zip(shape, extent, strict=True))
+
+
+@pytest.mark.parametrize("extent, pixel, grid", [
+    ((550.0, 70.0), 1.0, (576, 128)),
+    ((10.0, 10.0), 1.0, (64, 64)),
+    ((216.0, 384.0), 2.0, (128, 192)),
+])
+def test_fit_grid_without_a_minimum_rounds_up_to_multiples_of_64(extent, pixel, grid):
+    shape, got = fit_grid(extent, pixel, min_shape=(64, 64))
+    assert shape == grid and got == pytest.approx(pixel)
     assert all(n % 64 == 0 for n in shape)
     assert all(n * got >= e for n, e in zip(shape, extent, strict=True))
 

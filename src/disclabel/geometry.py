@@ -29,6 +29,7 @@ from .constants import (
     INTENSITY_PERCENTILES,
     MAX_GRID_SIDE,
     PIXEL_MM,
+    WINDOW_SHAPE,
 )
 
 ANTIALIAS_SIGMA_FACTOR: float = 0.5
@@ -95,17 +96,20 @@ def canonical_extent(shape: tuple[int, ...], affine: np.ndarray) -> tuple[float,
 
 
 def fit_grid(extent_mm: tuple[float, float], pixel_mm: float = PIXEL_MM,
-             max_side: int = MAX_GRID_SIDE) -> tuple[tuple[int, int], float]:
+             max_side: int = MAX_GRID_SIDE, min_shape: tuple[int, int] = WINDOW_SHAPE
+             ) -> tuple[tuple[int, int], float]:
     """The grid that shows a (height_mm, width_mm) field of view whole at ``pixel_mm``.
 
     Returns ``((rows, cols), pixel)``: each side the field of view's pixel count rounded up to a
-    multiple of ``GRID_MULTIPLE``. The pixel is ``pixel_mm`` unless a side would exceed
+    multiple of ``GRID_MULTIPLE``, and at least ``min_shape`` (the training window: a small field
+    of view is seen inside black padding, as every training window shows it, not on a smaller
+    grid that training never showed). The pixel is ``pixel_mm`` unless a side would exceed
     ``max_side`` pixels; only then is it enlarged (keeping the aspect ratio) to fit.
     """
     pixel = float(max(pixel_mm, extent_mm[0] / max_side, extent_mm[1] / max_side))
     pixels = [int(np.ceil(e / pixel - 1e-6)) for e in extent_mm]
     rows, cols = (max(1, -(-n // GRID_MULTIPLE)) * GRID_MULTIPLE for n in pixels)
-    return (rows, cols), pixel
+    return (max(rows, min_shape[0]), max(cols, min_shape[1])), pixel
 
 
 def grid_to_slice(slice_shape: tuple[int, int], slice_zooms: tuple[float, float],

@@ -3,8 +3,9 @@
 Each volume is reoriented to the canonical orientation, a sagittal slice is taken, resampled to
 one fixed physical pixel size (``PIXEL_MM``; larger only beyond ``MAX_GRID_SIDE`` pixels), centred
 on a grid that holds the whole field of view, and its intensities mapped to [0, 1]. The grid of
-one sample is its field of view rounded up to multiples of 64 pixels (:func:`fit_grid`), exactly
-as label.py sees a volume; the samples of a split file share the smallest grid that holds them
+one sample is its field of view rounded up to multiples of 64 pixels and at least a training
+window (256 x 256: a small field of view lies in black padding; :func:`fit_grid`), exactly as
+label.py sees a volume; the samples of a split file share the smallest grid that holds them
 all (0 around each field of view). Validation and test samples use the mid-sagittal slice
 of the volume, chosen without the labels; training samples use every slice within
 ``TRAIN_SLICE_HALF_WIDTH_MM`` of the labelled slice.
