@@ -2,10 +2,11 @@
 
 Nothing but the image is used: each sagittal slice is seen whole at the model's pixel size (the
 grid grows with the field of view and is at least a training window, as in prepared data); the
-slice is chosen by running the network over the central slices (a coarse pass, then a fine one around the best) and keeping the
-slice whose chain decoding (:mod:`disclabel.chain`) is the most confident; the heatmaps of that
-slice and its neighbours are averaged and decoded, and each disc found is placed in 3-D on that
-slice, at its posterior tip, and mapped back through the image's own affine.
+slice is chosen by running the network over the central slices (a coarse pass, then a fine one
+around the best) and keeping the slice whose chain decoding (:mod:`disclabel.chain`) is the
+most confident; the heatmaps of that slice and its neighbours are averaged and decoded, and each
+disc found is placed in 3-D on that slice, at its posterior tip, and mapped back through the
+image's own affine.
 """
 
 from __future__ import annotations
