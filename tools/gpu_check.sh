@@ -66,7 +66,7 @@ stage bench 170 "$PY" tools/benchmark.py --device "$DEVICE" --json "$OUT_DIR/ben
 stage default-recipe 240 "$PY" tools/default_recipe.py --work "$OUT_DIR/default_recipe" \
     --device "$DEVICE" --workers "$WORKERS" "${RECIPE_ARGS[@]}"
 stage precision 60 "$PY" tools/gpu_check.py --device "$DEVICE"
-stage training 600 "$PY" tools/accuracy_report.py --parts loso --loso-variant "v4 bf16" \
+stage training 600 "$PY" tools/accuracy_report.py --parts loso \
     --device "$DEVICE" --parallel 1 --loso-subjects sub-errsm20 --work "$REPORT_DIR" \
     --workers "$WORKERS" "${LOSO_ARGS[@]}"
 
@@ -78,6 +78,6 @@ grep -E "passed|failed|skipped" "$OUT_DIR/cuda-tests.log" 2>/dev/null | tail -n 
 sed -n '/^model/,/^benchmark took/p' "$OUT_DIR/bench.log" 2>/dev/null | sed 's/^/  /'
 grep -E "^default recipe|CUDA graphs" "$OUT_DIR/default-recipe.log" 2>/dev/null | sed 's/^/  /'
 grep -E "ok|FAILED|same|DIFFERENT" "$OUT_DIR/precision.log" 2>/dev/null | sed 's/^/  /'
-[ -f "$REPORT_DIR/loso-v4_bf16.md" ] && grep -E "sub-errsm20|all held-out|Training time" \
-    "$REPORT_DIR/loso-v4_bf16.md" | sed 's/^/  /'
+[ -f "$REPORT_DIR/loso.md" ] && grep -E "sub-errsm20|all held-out|Training time" \
+    "$REPORT_DIR/loso.md" | sed 's/^/  /'
 ! grep -q -E "FAILED|SKIPPED" "$SUMMARY"
