@@ -357,3 +357,23 @@ def test_cervical_scale_shortens_the_lower_neck_only(seed: int) -> None:
     # the thoracic and lumbar spacing is untouched; everything below moves up as one block
     assert np.allclose(short_gaps[8:], gaps[8:], atol=1e-6)
     assert STYLES_2D["v5"].cervical_scale == 0.87 and STYLES_2D["v4"].cervical_scale == 1.0
+
+
+def test_3d_generator_has_the_real_lower_cervical_proportions() -> None:
+    """generate_subject draws the lower cervical levels REAL_CERVICAL_SCALE times as tall as
+    the first generator did: C3/C4 to C7/T1 closer together in world mm, same seed."""
+    from disclabel.synthetic.styles import REAL_CERVICAL_SCALE
+
+    def span(scale: float | None) -> float:
+        kwargs = {} if scale is None else {"cervical_scale": scale}
+        vol = generate_subject(3, ("T2w",), size_scale=1.5, **kwargs)["T2w"]
+        world = {}
+        for n in (4, 8):
+            ijk = np.argwhere(vol.labels == n)
+            assert len(ijk) == 1, f"disc {n} not in this field of view"
+            world[n] = vol.affine[:3, :3] @ ijk[0] + vol.affine[:3, 3]
+        return float(np.linalg.norm(world[8] - world[4]))
+
+    default, first = span(None), span(1.0)
+    assert default == pytest.approx(span(REAL_CERVICAL_SCALE))
+    assert 0.8 < default / first < 0.95
