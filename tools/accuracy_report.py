@@ -51,13 +51,15 @@ LOSO_VARIANTS = {
     "v7 bf16": ["--synthetic-style", "v7", "--fast", "true"],
     "seed 7": ["--seed", "7"],
     "seed 123": ["--seed", "123"],
+    "v4 bf16 seed 7": ["--synthetic-style", "v4", "--fast", "true", "--seed", "7"],
     "more FOV crops": ["--synthetic-style", "v4", "--fast", "true", "--fov-crop-p", "0.8"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
 the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (v4 with the
 lower cervical levels as tall as in the real volumes; the recipe's v6 is v5 with twice the
 windows without a spine), v7 (v6 with head-only fields of view and curved bands among them);
-the recipe with other seeds (how much one training's luck moves the figures);
+the recipe with other seeds, and v4 bf16 with another one (how much one training's luck moves
+the figures);
 v4 with twice the share of shortened fields of view in training (0.8 instead of 0.4)."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
