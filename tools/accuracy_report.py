@@ -59,8 +59,8 @@ the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (
 lower cervical levels as tall as in the real volumes; the recipe's v6 is v5 with twice the
 windows without a spine), v7 (v6 with head-only fields of view and curved bands among them);
 the recipe with other seeds, and v4 bf16 with another one (how much one training's luck moves
-the figures);
-v4 with twice the share of shortened fields of view in training (0.8 instead of 0.4)."""
+the figures); v4 with twice the share of shortened fields of view in training (0.8 instead of
+0.4)."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 
