@@ -25,10 +25,11 @@ random shapes and bands); 5 % of the real items are replaced by noise or a const
 path (``--fast true``: bf16 autocast and channels-last on this CPU, plus CUDA graphs on a GPU):
 it gave the fp32 recipe's leave-one-subject-out accuracy in half the time (README, What was
 tried). v6 against v4 (the previous recipe) in leave-one-subject-out plus robustness: 214
-against 197 discs named right of 221, but v6 with seeds 7 and 123 gave 168 and 182: over
-three seeds it is not better than v4 (two runs: 197, 194), and one seed's luck moves these
-figures as much as the generator does; both kinds of models take the skull's bands for discs in
-about one of eight brain-only slabs (README, Accuracy report)."""
+against 197 discs named right of 221, but v6 with seeds 7 and 123 gave 168 and 182 and v4
+with other runs 194 and 150: over three runs each a weak lead for v6 (mean 188 against 180),
+and one seed's luck moves these figures as much as the generator does; both kinds of models
+take the skull's bands for discs in about one of eight brain-only slabs (README, Accuracy
+report)."""
 
 PREPARE_ARGS: list[str] = ["--pixel-mm", "1.0"]
 """Prepared data: 1 mm pixels, each field of view whole."""
