@@ -33,7 +33,12 @@ ROTATION_DEG = 10.0
 BRAIN_SLABS = 8
 """Brain-only fields of view in the no-spine set (one with the whole head above the cut)."""
 BRAIN_CUT_MM = 15.0
+"""A brain-only field of view ends this far above the top of C1."""
+BRAIN_MIN_HEAD_MM = 80.0
+"""Synthetic volumes with less head than this above C1 give no brain-only field of view."""
 BRAIN_SLAB_MM = (50.0, 150.0)
+"""Height of the short brain-only slabs."""
+SLAB_PREFIX = "brain slab"
 
 
 def save(data: np.ndarray, affine: np.ndarray, path: Path) -> Path:
@@ -88,12 +93,12 @@ def brain_slabs(folder: Path, rng: np.random.Generator, count: int = BRAIN_SLABS
         canon = to_canonical(volume.image, volume.affine)
         labels = to_canonical(volume.labels.astype(np.float32), volume.affine).data
         rows = np.nonzero(labels == 1)[1]
-        if not len(rows) or rows[0] * canon.zooms[1] <= 80:
+        if not len(rows) or rows[0] * canon.zooms[1] <= BRAIN_MIN_HEAD_MM:
             continue
         cut = int(rows[0] - BRAIN_CUT_MM / canon.zooms[1])
         top = 0 if not items else max(0, cut - int(rng.uniform(*BRAIN_SLAB_MM)
                                                    / canon.zooms[1]))
-        name = "brain only" if not items else f"brain slab {len(items)}"
+        name = "brain only" if not items else f"{SLAB_PREFIX} {len(items)}"
         stem = "brain" if not items else f"brain_slab{len(items)}"
         items.append((name, save(canon.data[:, top:cut], canon.affine,
                                  folder / f"{stem}.nii.gz")))
@@ -204,9 +209,10 @@ def _discs_or_refusal(labeler: Labeler, path: Path) -> list[int] | str:
 def no_spine_text(found: dict[str, list[int] | str]) -> str:
     """One line: discs found (or the refusal) per volume without a spine; the short brain slabs
     summed up as the number of slabs with discs."""
-    slabs = [len(v) for k, v in found.items() if k.startswith("brain slab")]
+    slabs = [len(v) if isinstance(v, list) else 0
+             for k, v in found.items() if k.startswith(SLAB_PREFIX)]
     text = ", ".join(f"{k}: {len(v)} discs" if isinstance(v, list) else f"{k}: {v}"
-                     for k, v in found.items() if not k.startswith("brain slab"))
+                     for k, v in found.items() if not k.startswith(SLAB_PREFIX))
     if slabs:
         text += (f"; short brain-only slabs: discs in {sum(n > 0 for n in slabs)} of "
                  f"{len(slabs)} ({sum(slabs)} discs)")

@@ -94,8 +94,8 @@ def head_fov_window(rng: np.random.Generator, keypoints: np.ndarray,
     return bottom - height, height, (top, left)
 
 
-def arc_sets(rng: np.random.Generator, labels: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-          groups: int, k: int) -> int:
+def arc_sets(rng: np.random.Generator, labels: np.ndarray, rows: np.ndarray,
+             cols: np.ndarray, groups: int, k: int) -> int:
     """Draw ``groups`` sets of concentric rings (:func:`rings`) into ``labels`` (H, W);
     ``rows``/``cols`` (H, W) in mm. Returns the next free label."""
     h_mm, w_mm = float(rows[-1, 0]), float(cols[0, -1])
