@@ -1,5 +1,6 @@
 """Crash-safe training: a run killed (SIGKILL) at any moment, or stopped by SIGTERM/SIGINT, and
-resumed with ``--resume true`` ends with weights bit-identical to an uninterrupted run (CPU)."""
+resumed with ``--resume true`` ends with weights bit-identical to an uninterrupted run (CPU),
+the moving average of the weights (``--ema``, ``ema.pt``) included."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ EPOCHS = 4
 ARGS = ["--epochs", str(EPOCHS), "--features", "16", "--stacks", "1", "--train-batch", "2",
         "--window", "64", "64", "--device", "cpu", "--progress", "false",
         "--synthetic-ratio", "0.5", "--synthetic-pool", "10", "--real-repeat", "2",
-        "--val-every", "2"]
+        "--val-every", "2", "--ema", "0.9"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
@@ -75,6 +76,7 @@ def test_killed_twice_and_resumed_ends_bit_identical(prepared, reference, tmp_pa
     log = (out / "train.log").read_text()
     assert log.count("resumed at epoch") == 2
     assert _identical(reference / "last.pt", out / "last.pt")
+    assert _identical(reference / "ema.pt", out / "ema.pt")
     ref_rows = (reference / "metrics.csv").read_text().splitlines()
     rows = (out / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[:3] for r in rows] == [r.split(",")[:3] for r in ref_rows]
@@ -95,3 +97,4 @@ def test_sigterm_or_sigint_stops_cleanly_and_the_run_resumes_exactly(prepared, r
     finish = subprocess.run(_command(prepared, out), env=ENV, capture_output=True, text=True)
     assert finish.returncode == 0, finish.stderr[-2000:]
     assert _identical(reference / "last.pt", out / "last.pt")
+    assert _identical(reference / "ema.pt", out / "ema.pt")

@@ -108,6 +108,8 @@ def test_make_res_gif_on_run_folder(run_dir):
     (["--epochs", "0"], "--epochs"),
     (["--synthetic-ratio", "2"], "--synthetic-ratio"),
     (["--attshow", "true"], "--evaluate"),
+    (["--ema", "1"], "--ema"),
+    (["--ema", "-0.5"], "--ema"),
     (["--device", "cuda:7"] if not torch.cuda.is_available() else ["--epochs", "-1"], "--"),
 ])
 def test_bad_arguments(prepared, tmp_path, capsys, argv, needle):
@@ -189,3 +191,29 @@ def test_same_seed_same_weights_on_the_cpu(prepared, tmp_path):
         states.append(read_checkpoint(out / "last.pt")["model"])
     assert states[0].keys() == states[1].keys()
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
+def _floats(path: Path) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in read_checkpoint(path)["model"].items() if v.is_floating_point()}
+
+
+def test_ema_leaves_the_training_unchanged_and_follows_its_weights(prepared, tmp_path):
+    """``--ema`` only watches: the trained weights are bit-identical with and without it; with
+    a decay near 0 the average is the last weights (every step reaches it), with 0.9 it lags
+    behind them; without the flag no ema.pt is written."""
+    runs = {}
+    for name, extra in (("off", []), ("tiny", ["--ema", "1e-12"]), ("slow", ["--ema", "0.9"])):
+        runs[name] = tmp_path / name
+        assert main_cli.main(["--datapath", str(prepared), "--out", str(runs[name]),
+                              "--epochs", "2", *extra, *TINY]) == 0
+    assert not (runs["off"] / "ema.pt").exists()
+    last = _floats(runs["off"] / "last.pt")
+    for name in ("tiny", "slow"):
+        assert all(torch.equal(v, _floats(runs[name] / "last.pt")[k]) for k, v in last.items())
+    tiny, slow = _floats(runs["tiny"] / "ema.pt"), _floats(runs["slow"] / "ema.pt")
+    assert tiny.keys() == last.keys() == slow.keys()
+    assert all(torch.allclose(tiny[k], v, rtol=1e-5, atol=1e-6) for k, v in last.items())
+    assert max(float((slow[k] - v).abs().max()) for k, v in last.items()) > 1e-3
+    ema, _ = model_from_checkpoint(runs["slow"] / "ema.pt")  # label.py loads it as it is
+    assert read_checkpoint(runs["slow"] / "ema.pt")["ema_decay"] == 0.9
+    assert ema.config == model_from_checkpoint(runs["off"] / "last.pt")[0].config

@@ -53,6 +53,9 @@ LOSO_VARIANTS = {
     "seed 123": ["--seed", "123"],
     "v4 bf16 seed 7": ["--synthetic-style", "v4", "--fast", "true", "--seed", "7"],
     "more FOV crops": ["--synthetic-style", "v4", "--fast", "true", "--fov-crop-p", "0.8"],
+    "ema": ["--ema", "0.999"],
+    "ema seed 7": ["--ema", "0.999", "--seed", "7"],
+    "ema seed 123": ["--ema", "0.999", "--seed", "123"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
 the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (v4 with the
@@ -60,7 +63,9 @@ lower cervical levels as tall as in the real volumes; the recipe's v6 is v5 with
 windows without a spine), v7 (v6 with head-only fields of view and curved bands among them);
 the recipe with other seeds, and v4 bf16 with another one (how much one training's luck moves
 the figures); v4 with twice the share of shortened fields of view in training (0.8 instead of
-0.4)."""
+0.4); the recipe with seeds 42, 7 and 123 that also keeps the moving average of its weights
+(``--ema 0.999``, ``ema.pt``; the training itself is the recipe's, so ``--weights-file
+last.pt`` and ``ema.pt`` of one run compare the two on the same training)."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 
@@ -89,12 +94,15 @@ def _slug(variant: str) -> str:
 
 
 def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped recipe",
-         epochs: int | None = None, subjects: tuple[str, ...] = LOSO_SUBJECTS) -> dict:
+         epochs: int | None = None, subjects: tuple[str, ...] = LOSO_SUBJECTS,
+         weights_file: str = "last.pt") -> dict:
     """Leave-one-subject-out with the recipe, or with one of the ablation variants of it
-    (``epochs``: another budget than the recipe's, for quick checks)."""
+    (``epochs``: another budget than the recipe's, for quick checks), each fold scored with
+    its run's ``weights_file``."""
     jobs, folds = [], {}
     base = "loso" if variant == "shipped recipe" else f"loso-{_slug(variant)}"
     title = "" if variant == "shipped recipe" else f", variant: {variant}"
+    title += "" if weights_file == "last.pt" else f", weights {weights_file}"
     for subject in subjects:
         command, run, _ = _fold(work, f"{base}/{subject}", (subject,),
                                 recipe_args(epochs) + LOSO_VARIANTS[variant])
@@ -104,11 +112,11 @@ def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped re
     results, robust = [], {}
     for subject, run in folds.items():
         items = _held_out_items(work / "bids", (subject,))
-        results += harness.score_volumes(run / "last.pt", items, DEVICE["device"])
+        results += harness.score_volumes(run / weights_file, items, DEVICE["device"])
         main = next(v for v in TRAINABLE if v.subject == subject and not v.session)
         image, label = main.bids_paths(work / "bids")
         variants = scoring_sets.robustness_set(image, label, work / "robustness", subject)
-        scored = harness.score_volumes(run / "last.pt",
+        scored = harness.score_volumes(run / weights_file,
                                        [(f"{subject} {v}", p, r) for v, p, r in variants],
                                        DEVICE["device"])
         for (change, _, _), res in zip(variants, scored, strict=True):
@@ -195,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loso-subjects", nargs="+", choices=LOSO_SUBJECTS,
                         default=list(LOSO_SUBJECTS),
                         help="held-out subjects of the leave-one-subject-out folds to run")
+    parser.add_argument("--weights-file", choices=["last.pt", "ema.pt"], default="last.pt",
+                        help="which checkpoint of each leave-one-subject-out run to score "
+                             "(ema.pt: the moving average of a variant with --ema)")
     parser.add_argument("--device", default="cpu", help="where trainings and labelling run")
     parser.add_argument("--workers", type=int, default=0, help="loader workers per training")
     args = parser.parse_args(argv)
@@ -211,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
             variant = args.loso_variant
             if variant != "shipped recipe":
                 part = f"loso-{_slug(variant)}"
+            if args.weights_file != "last.pt":
+                part += f"-{args.weights_file.removesuffix('.pt')}"
             report[part] = loso(work, args.parallel, lines, variant, args.loso_epochs,
-                                tuple(args.loso_subjects))
+                                tuple(args.loso_subjects), args.weights_file)
         elif part == "ablation":
             report[part] = ablation(work, args.parallel, lines, args.folds)
         else:

@@ -104,12 +104,14 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
                     foreground_weight: float = 0.0, fast: FastPath | None = None,
                     scaler: torch.amp.GradScaler | None = None, sigma_mm: float = SIGMA_MM,
                     stop: Callable[[], bool] | None = None,
-                    step: Callable[[dict[str, Tensor]], Tensor] | None = None) -> dict:
+                    step: Callable[[dict[str, Tensor]], Tensor] | None = None,
+                    after_step: Callable[[], None] | None = None) -> dict:
     """One pass over ``loader``; returns the summed loss (a 0-d tensor on ``device``, so that
     the loop never waits for the device) and the sample count (a tensor too, for reduction
     across processes). ``fast`` sets precision and layout (None: fp32); ``step`` replaces the
-    eager step (a :class:`disclabel.graphstep.CudaGraphStep`); ``stop()`` true ends the pass
-    after the current step."""
+    eager step (a :class:`disclabel.graphstep.CudaGraphStep`); ``after_step()`` runs after every
+    optimiser step (the weights' moving average); ``stop()`` true ends the pass after the
+    current step."""
     fast = fast or FastPath()
     model.train()
     total = torch.zeros((), device=device)
@@ -121,6 +123,8 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
         else:
             loss = eager_step(model, batch, optimizer, device, fast, scaler, foreground_weight,
                               sigma_mm)
+        if after_step is not None:
+            after_step()
         size = len(batch["image"])
         total += loss * size
         count += size

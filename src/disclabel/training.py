@@ -1,7 +1,9 @@
 """A training run: data, model, optimiser, schedule, per-epoch validation, logs and checkpoints.
 
 A run folder holds ``config.json``, ``train.log``, ``metrics.csv`` (one row per epoch),
-``last.pt``, ``best.pt`` (best validation identification rate, then lowest median error) and
+``last.pt``, ``best.pt`` (best validation identification rate, then lowest median error),
+``ema.pt`` with ``--ema DECAY`` (the exponential moving average of the weights, updated after
+every step, buffers included; a checkpoint like the others, which label.py loads as it is) and
 ``val_images/epoch_NNN.png`` (one validation prediction picture per epoch).
 """
 
@@ -19,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import ConcatDataset, DataLoader, DistributedSampler
 
 from . import rngstate
@@ -93,6 +96,7 @@ class TrainConfig:
     fov_crop_p: float = FOV_CROP_P   # share of samples with a shorter field of view
     progress: bool = True
     max_train_seconds: float = 0.0   # stop after the epoch that passes this (0 = no limit)
+    ema: float = 0.0                 # decay per step of the weights' moving average (0 = off)
 
     def model_config(self, in_channels: int = 1) -> dict:
         return {"stacks": self.stacks, "blocks": self.blocks, "features": self.features,
@@ -180,6 +184,14 @@ def _save_val_picture(run_dir: Path, epoch: int, dataset: PreparedDataset, ev: E
     save_png(run_dir / "val_images" / f"epoch_{epoch:03d}.png", rgb)
 
 
+def make_ema(config: TrainConfig, model: StackedHourglass) -> AveragedModel | None:
+    """The exponential moving average of ``model``'s weights and buffers (``--ema DECAY``: each
+    step moves it ``1 - DECAY`` of the way to the current weights), or None when off."""
+    if config.ema <= 0:
+        return None
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
+
+
 def resume_path(config: TrainConfig, run_dir: Path) -> Path | None:
     """Checkpoint to resume from: ``--resume true`` means the run folder's ``last.pt``."""
     if not config.resume or config.resume.lower() in ("false", "no", "0"):
@@ -257,6 +269,9 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
         start_epoch, best = int(ckpt["epoch"]), ckpt.get("best")
         history = [list(row) for row in ckpt.get("metrics", [])]
     step_model = prepare_model(model, fast)
+    ema = make_ema(config, model)  # after the layout change: the same layout as the weights
+    if ema is not None and ckpt is not None and ckpt.get("ema"):
+        ema.load_state_dict(ckpt["ema"])
     graph_step = (CudaGraphStep(model, optimizer, device, fast, config.foreground_weight,
                                 config.sigma) if fast.graphs else None)
     if ddp.active:
@@ -288,7 +303,8 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                 "scheduler": scheduler.state_dict(),
                 "scaler": scaler.state_dict() if scaler is not None else None,
                 "random_state": rngstate.capture(parts, loader.generator),
-                "metrics": history, "train_config": asdict(config), "data": data_info}
+                "metrics": history, "train_config": asdict(config), "data": data_info,
+                "ema": ema.state_dict() if ema is not None else None}
 
     began = time.perf_counter()
     with StopRequests() as stop:
@@ -304,7 +320,9 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                                     desc=f"epoch {epoch}/{config.epochs}",
                                     foreground_weight=config.foreground_weight, fast=fast,
                                     scaler=scaler, sigma_mm=config.sigma, stop=stop.requested,
-                                    step=graph_step)
+                                    step=graph_step,
+                                    after_step=None if ema is None else
+                                    lambda: ema.update_parameters(model))
             if broadcast_flag(stop.requested(), ddp, device):
                 log_interruption(log, stop.signal_name, epoch, run_dir)
                 raise TrainingInterrupted(stop.exit_code)
@@ -316,6 +334,10 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
             if ddp.main:
                 best = _end_epoch(config, run_dir, epoch, model, val_set, device, log, best,
                                   train_loss, lr, tic, out_of_time, history, checkpoint_state)
+                if ema is not None:
+                    save_checkpoint(run_dir / "ema.pt", ema.module, epoch=epoch,
+                                    ema_decay=config.ema, train_config=asdict(config),
+                                    data=data_info)
             if out_of_time:
                 if log is not None:
                     log.info(f"stopping after epoch {epoch}: time budget of "

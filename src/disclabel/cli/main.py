@@ -91,6 +91,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", type=str2bool, default=True, help="tqdm progress bars")
     p.add_argument("--max-train-seconds", "--max_train_seconds", dest="max_train_seconds",
                    type=float, default=0.0, help="stop after the epoch that passes this time")
+    p.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                   help="also keep an exponential moving average of the weights, moved "
+                        "1 - DECAY of the way after every step, saved as ema.pt (0: off; "
+                        "e.g. 0.999)")
     p.add_argument("-e", "--evaluate", type=str2bool, default=False,
                    help="evaluate a trained model on the validation split instead of training")
     p.add_argument("--attshow", type=str2bool, default=False,
@@ -118,6 +122,8 @@ def _check(args: argparse.Namespace) -> None:
         raise InputError(f"--features {args.features}: must be a multiple of 4")
     if args.lr <= 0 or args.sigma <= 0:
         raise InputError("--lr and --sigma must be positive")
+    if not 0 <= args.ema < 1:
+        raise InputError(f"--ema {args.ema}: must lie in [0, 1) (0 = off)")
     for name in ("synthetic_ratio", "negative_ratio", "fov_crop_p"):
         value = getattr(args, name)
         if not 0 <= value <= 1:
