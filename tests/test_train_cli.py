@@ -193,27 +193,36 @@ def test_same_seed_same_weights_on_the_cpu(prepared, tmp_path):
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
 
 
-def _floats(path: Path) -> dict[str, torch.Tensor]:
-    return {k: v for k, v in read_checkpoint(path)["model"].items() if v.is_floating_point()}
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    """The learnt weights of a checkpoint (no batch-norm statistics)."""
+    return {k: v for k, v in read_checkpoint(path)["model"].items()
+            if v.is_floating_point() and "running_" not in k}
 
 
 def test_ema_leaves_the_training_unchanged_and_follows_its_weights(prepared, tmp_path):
     """``--ema`` only watches: the trained weights are bit-identical with and without it; with
     a decay near 0 the average is the last weights (every step reaches it), with 0.9 it lags
-    behind them; without the flag no ema.pt is written."""
+    behind them; its batch-norm statistics are recomputed, not the training's; without the
+    flag no ema.pt is written."""
     runs = {}
     for name, extra in (("off", []), ("tiny", ["--ema", "1e-12"]), ("slow", ["--ema", "0.9"])):
         runs[name] = tmp_path / name
         assert main_cli.main(["--datapath", str(prepared), "--out", str(runs[name]),
                               "--epochs", "2", *extra, *TINY]) == 0
     assert not (runs["off"] / "ema.pt").exists()
-    last = _floats(runs["off"] / "last.pt")
+    last = _weights(runs["off"] / "last.pt")
     for name in ("tiny", "slow"):
-        assert all(torch.equal(v, _floats(runs[name] / "last.pt")[k]) for k, v in last.items())
-    tiny, slow = _floats(runs["tiny"] / "ema.pt"), _floats(runs["slow"] / "ema.pt")
+        assert all(torch.equal(v, _weights(runs[name] / "last.pt")[k]) for k, v in last.items())
+    tiny, slow = _weights(runs["tiny"] / "ema.pt"), _weights(runs["slow"] / "ema.pt")
     assert tiny.keys() == last.keys() == slow.keys()
     assert all(torch.allclose(tiny[k], v, rtol=1e-5, atol=1e-6) for k, v in last.items())
     assert max(float((slow[k] - v).abs().max()) for k, v in last.items()) > 1e-3
+    stats = {k: v for k, v in read_checkpoint(runs["tiny"] / "ema.pt")["model"].items()
+             if "running_mean" in k}
+    trained = read_checkpoint(runs["off"] / "last.pt")["model"]
+    assert stats and all(torch.isfinite(v).all() for v in stats.values())
+    assert any(not torch.allclose(v, trained[k]) for k, v in stats.items())
     ema, _ = model_from_checkpoint(runs["slow"] / "ema.pt")  # label.py loads it as it is
-    assert read_checkpoint(runs["slow"] / "ema.pt")["ema_decay"] == 0.9
+    saved = read_checkpoint(runs["slow"] / "ema.pt")
+    assert saved["ema_decay"] == 0.9 and saved["epoch"] == 2 and saved["ema_steps"] > 2
     assert ema.config == model_from_checkpoint(runs["off"] / "last.pt")[0].config

@@ -2,8 +2,10 @@
 
 A run folder holds ``config.json``, ``train.log``, ``metrics.csv`` (one row per epoch),
 ``last.pt``, ``best.pt`` (best validation identification rate, then lowest median error),
-``ema.pt`` with ``--ema DECAY`` (the exponential moving average of the weights, updated after
-every step, buffers included; a checkpoint like the others, which label.py loads as it is) and
+``ema.pt`` with ``--ema DECAY`` (written when the training ends: the exponential moving average
+of the weights, updated after every step, with batch-norm statistics recomputed for those
+weights over one more pass of the training data; a checkpoint like the others, which label.py
+loads as it is) and
 ``val_images/epoch_NNN.png`` (one validation prediction picture per epoch).
 """
 
@@ -21,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 from torch.utils.data import ConcatDataset, DataLoader, DistributedSampler
 
 from . import rngstate
@@ -185,11 +187,21 @@ def _save_val_picture(run_dir: Path, epoch: int, dataset: PreparedDataset, ev: E
 
 
 def make_ema(config: TrainConfig, model: StackedHourglass) -> AveragedModel | None:
-    """The exponential moving average of ``model``'s weights and buffers (``--ema DECAY``: each
-    step moves it ``1 - DECAY`` of the way to the current weights), or None when off."""
+    """The exponential moving average of ``model``'s weights (``--ema DECAY``: each step moves
+    it ``1 - DECAY`` of the way to the current weights), or None when off. Its batch-norm
+    statistics are only meaningful after :func:`finish_ema`."""
     if config.ema <= 0:
         return None
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
+
+
+def finish_ema(ema: AveragedModel, loader: DataLoader, device: torch.device) -> StackedHourglass:
+    """The averaged network with its batch-norm statistics recomputed for its own weights over
+    one pass of the training loader (torch's ``update_bn``): statistics gathered by other
+    weights do not fit averaged ones (without this, the averaged fold models of the accuracy
+    report lost discs)."""
+    update_bn((batch["image"] for batch in loader), ema.module, device)
+    return ema.module
 
 
 def resume_path(config: TrainConfig, run_dir: Path) -> Path | None:
@@ -334,15 +346,18 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
             if ddp.main:
                 best = _end_epoch(config, run_dir, epoch, model, val_set, device, log, best,
                                   train_loss, lr, tic, out_of_time, history, checkpoint_state)
-                if ema is not None:
-                    save_checkpoint(run_dir / "ema.pt", ema.module, epoch=epoch,
-                                    ema_decay=config.ema, train_config=asdict(config),
-                                    data=data_info)
             if out_of_time:
                 if log is not None:
                     log.info(f"stopping after epoch {epoch}: time budget of "
                              f"{config.max_train_seconds:.0f} s reached")
                 break
+    if ema is not None and ddp.main:
+        averaged = finish_ema(ema, loader, device)
+        save_checkpoint(run_dir / "ema.pt", averaged, epoch=history[-1][0] if history else 0,
+                        ema_decay=config.ema, ema_steps=int(ema.n_averaged),
+                        train_config=asdict(config), data=data_info)
+        log.info(f"moving average of {int(ema.n_averaged)} steps (decay {config.ema}), "
+                 f"batch-norm statistics recomputed: {run_dir / 'ema.pt'}")
     if graph_step is not None and log is not None:
         log.info(f"CUDA graphs: {graph_step.captures} captures, {graph_step.replays} replayed "
                  f"steps, {graph_step.eager_steps} eager steps")
