@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 import torch
 
+from disclabel import chain
 from disclabel.chain import (
     MIN_CHAIN_DISCS,
     MIN_CHAIN_IDENTITY,
     ChainResult,
     decode_chain,
     offset_certainty,
+    anchor_weights,
     relative_numbers,
     vote_offsets,
 )
@@ -217,3 +219,30 @@ def test_torch_input_and_bad_input():
         decode_chain(np.zeros((2, 8, 8)), PIXEL_MM)
     with pytest.raises(ValueError, match="pixel_mm"):
         decode_chain(maps, 0.0)
+
+
+def _anchored_chain() -> np.ndarray:
+    """C2/C3 and C3/C4 sure of their numbers (shares 0.64 / 0.36 on the next number), then six
+    discs whose identities all lean one level low (shares 0.42 on the next number, 0.33 on
+    their own, 0.25 on the one after): the pattern of the thoracic discs of real volumes."""
+    def weights(i, d):
+        return {d: 0.9, d + 1: 0.5} if i < 2 else {d + 1: 0.5, d: 0.4, d + 2: 0.3}
+    return _maps(_column(list(range(3, 11)), weights=weights))
+
+
+def test_the_anchors_number_the_chain_not_a_run_of_unsure_discs(monkeypatch):
+    """Votes are weighted by how sure each disc is of its identity: the two anchors outweigh
+    six unsure discs that lean one level off together; with equal weights (ANCHOR_POWER 0)
+    the six win and every name is one level off."""
+    maps = _anchored_chain()
+    result = decode_chain(maps, PIXEL_MM)
+    assert _found(result)[:8] == list(range(3, 11)) and result.offset == 3 and result.margin > 0
+    monkeypatch.setattr(chain, "ANCHOR_POWER", 0.0)
+    assert decode_chain(maps, PIXEL_MM).offset == 4
+
+
+def test_anchor_weights_sum_to_the_chain_length_and_favour_sure_discs():
+    shares = np.array([[0.8, 0.1, 0.1], [0.4, 0.3, 0.3], [0.34, 0.33, 0.33]])
+    weights = anchor_weights(shares)
+    assert weights.sum() == pytest.approx(3.0) and weights[0] > weights[1] > weights[2]
+    assert np.allclose(anchor_weights(shares, power=0.0), 1.0)

@@ -31,6 +31,7 @@ import harness
 import scoring_sets
 from shared_data import LOSO_SUBJECTS, REAL_VOLUMES, available
 
+from disclabel import chain
 from disclabel.checkpoint import default_weights
 from disclabel.recipe import recipe_args
 
@@ -206,10 +207,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights-file", choices=["last.pt", "ema.pt"], default="last.pt",
                         help="which checkpoint of each leave-one-subject-out run to score "
                              "(ema.pt: the moving average of a variant with --ema)")
+    parser.add_argument("--anchor-power", type=float, default=None,
+                        help="score with this chain.ANCHOR_POWER instead of the decoder's "
+                             f"({chain.ANCHOR_POWER:g}; 0: every disc's vote weighs the same, "
+                             "the decoder before the anchor weights); parts get the suffix "
+                             "-anchorP")
     parser.add_argument("--device", default="cpu", help="where trainings and labelling run")
     parser.add_argument("--workers", type=int, default=0, help="loader workers per training")
     args = parser.parse_args(argv)
     DEVICE.update(device=args.device, workers=args.workers)
+    suffix = ""
+    if args.anchor_power is not None:
+        chain.ANCHOR_POWER = args.anchor_power
+        suffix = f"-anchor{args.anchor_power:g}"
     if not available():
         raise SystemExit("accuracy_report: ../shared/data is not here")
     work: Path = args.work
@@ -224,13 +234,16 @@ def main(argv: list[str] | None = None) -> int:
                 part = f"loso-{_slug(variant)}"
             if args.weights_file != "last.pt":
                 part += f"-{args.weights_file.removesuffix('.pt')}"
-            report[part] = loso(work, args.parallel, lines, variant, args.loso_epochs,
-                                tuple(args.loso_subjects), args.weights_file)
+            result = loso(work, args.parallel, lines, variant, args.loso_epochs,
+                          tuple(args.loso_subjects), args.weights_file)
         elif part == "ablation":
-            report[part] = ablation(work, args.parallel, lines, args.folds)
+            result = ablation(work, args.parallel, lines, args.folds)
         else:
-            report[part] = shipped(work, lines)
-        harness.publish(report_path, report, work / f"{part}.md", lines)
+            result = shipped(work, lines)
+        if suffix:
+            lines.insert(0, f"(decoder with ANCHOR_POWER {chain.ANCHOR_POWER:g})\n")
+        report[part + suffix] = result
+        harness.publish(report_path, report, work / f"{part}{suffix}.md", lines)
     return 0
 
 

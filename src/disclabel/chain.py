@@ -15,12 +15,16 @@ better than it tells them apart:
    detections is about twice the local spacing (``GAP_RATIO``): there one disc (or more) was
    missed, and the numbering skips it. A gap is never filled with an invented disc.
 4. **One offset for the whole chain**: every detection votes, for each candidate number of the
-   top disc, with the log of the share of its channel evidence that this numbering gives it.
-   Detections that are sure of their identity (the anchors: C2/C3 below the dens, the sacrum)
-   weigh most; unsure ones spread their vote. The best offset wins, and the decoder reports the
-   margin (in nats) to the second best and the offset's probability. The top of the chain may
-   be numbered 1 or 2: a detection above C2/C3 (the dens base, the atlas) is then not a disc
-   and is dropped, instead of pushing every name one level down.
+   top disc, with the log of the share of its channel evidence that this numbering gives it,
+   weighted by how sure the detection is of its identity: its largest share relative to the
+   chain's mean, to the power ``ANCHOR_POWER`` (weights scaled to sum to the number of
+   detections). The anchors (C2/C3 below the dens, the cervical discs near it, the sacrum),
+   which the network names best, thus decide the offset, and a run of unsure discs far from
+   them, whose identities lean one level off together, cannot outvote them. The best offset
+   wins, and the decoder reports the margin (in weighted nats) to the second best and the
+   offset's probability. The top of the chain may be numbered 1 or 2: a detection above C2/C3
+   (the dens base, the atlas) is then not a disc and is dropped, instead of pushing every name
+   one level down.
 5. **Discs 1 and 2** (top of C1, C1/C2) are landmarks of the atlas, not discs; they are placed
    from their own channels above a chain that starts at C2/C3.
 
@@ -70,6 +74,9 @@ CHANNEL_FLOOR: float = 0.1
 """Each channel contributes to the disc map only where it exceeds this value."""
 EVIDENCE_FLOOR: float = 0.005
 """Added to every channel's evidence before normalising, so that no vote is ever log(0)."""
+ANCHOR_POWER: float = 3.0
+"""Exponent of a detection's vote weight, (its largest identity share / the chain's mean) **
+this; 0 gives every detection the same weight."""
 LANDMARK_MAX_MM: float = 60.0
 """Discs 1 and 2 are searched at most this far above the disc below them."""
 
@@ -208,20 +215,31 @@ def channel_evidence(maps: np.ndarray, out_rows: np.ndarray, out_cols: np.ndarra
 
 def vote_offsets(evidence: np.ndarray, rel: np.ndarray, first: int = FIRST_CHAIN_DISC,
                  last: int = NUM_DISCS) -> tuple[dict[int, float], np.ndarray]:
-    """Total log-evidence of every possible number of the top disc.
+    """Total weighted log-evidence of every possible number of the top disc.
 
     ``evidence`` (K, D) channel values at each chain member (channel ``c`` = disc ``c + 1``),
     ``rel`` (K,) relative numbers. Each member's evidence over all D channels is normalised to
     shares (after adding ``EVIDENCE_FLOOR``). Offset ``o`` scores the sum of the log-shares of
-    discs ``o + rel``; ``o`` runs from 1, as long as the chain keeps at least one member
-    numbered ``first`` or more and none above ``last``. Returns ``({o: score}, shares (K, D))``.
+    discs ``o + rel``, each weighted by :func:`anchor_weights`; ``o`` runs from 1, as long as
+    the chain keeps at least one member numbered ``first`` or more and none above ``last``.
+    Returns ``({o: score}, shares (K, D))``.
     """
     raw = np.clip(evidence[:, :last], 0.0, None) + EVIDENCE_FLOOR
     shares = raw / raw.sum(axis=1, keepdims=True)
+    weights = anchor_weights(shares)
     scores = {}
     for o in range(max(1, first - int(rel[-1])), last - int(rel[-1]) + 1):
-        scores[o] = float(np.log(shares[np.arange(len(rel)), o + rel - 1]).sum())
+        scores[o] = float((weights * np.log(shares[np.arange(len(rel)), o + rel - 1])).sum())
     return scores, shares
+
+
+def anchor_weights(shares: np.ndarray, power: float | None = None) -> np.ndarray:
+    """(K,) vote weight of each chain member from its identity shares (K, D): its largest share
+    to ``power`` (default ``ANCHOR_POWER``), scaled so that the weights sum to K."""
+    if len(shares) == 0:
+        return np.zeros(0)
+    peak = shares.max(axis=1) ** (ANCHOR_POWER if power is None else power)
+    return peak * (len(peak) / peak.sum())
 
 
 def offset_certainty(scores: dict[int, float]) -> tuple[int, float, float]:
