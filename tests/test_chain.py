@@ -15,9 +15,9 @@ from disclabel.chain import (
     MIN_CHAIN_DISCS,
     MIN_CHAIN_IDENTITY,
     ChainResult,
+    anchor_weights,
     decode_chain,
     offset_certainty,
-    anchor_weights,
     relative_numbers,
     vote_offsets,
 )

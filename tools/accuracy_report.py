@@ -57,6 +57,9 @@ LOSO_VARIANTS = {
     "ema": ["--ema", "0.999"],
     "ema seed 7": ["--ema", "0.999", "--seed", "7"],
     "ema seed 123": ["--ema", "0.999", "--seed", "123"],
+    "120 epochs": ["--epochs", "120", "--schedule", "90"],
+    "120 epochs seed 7": ["--epochs", "120", "--schedule", "90", "--seed", "7"],
+    "120 epochs seed 123": ["--epochs", "120", "--schedule", "90", "--seed", "123"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
 the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (v4 with the
@@ -66,7 +69,8 @@ the recipe with other seeds, and v4 bf16 with another one (how much one training
 the figures); v4 with twice the share of shortened fields of view in training (0.8 instead of
 0.4); the recipe with seeds 42, 7 and 123 that also keeps the moving average of its weights
 (``--ema 0.999``, ``ema.pt``; the training itself is the recipe's, so ``--weights-file
-last.pt`` and ``ema.pt`` of one run compare the two on the same training)."""
+last.pt`` and ``ema.pt`` of one run compare the two on the same training); the recipe trained
+twice as long (120 epochs, the learning rate divided by 10 at epoch 90) with the same seeds."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 

@@ -39,8 +39,9 @@ SLAB_HALF_WIDTH_MM: float = 2.0
 """Heatmaps of the slices within this distance of the best one are averaged before decoding."""
 LABEL_DTYPE = np.uint8
 NUMBERING_NOTE = ("the chain of discs is numbered with one offset voted by every disc's channel "
-                  "evidence; the margin is the log-evidence of the best numbering minus that of "
-                  "the second best (larger is surer)")
+                  "evidence, each vote weighted by how sure that disc is of its identity; the "
+                  "margin is the weighted log-evidence of the best numbering minus that of the "
+                  "second best (larger is surer)")
 
 
 @dataclass
