@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import nibabel as nib
 import numpy as np
@@ -12,6 +15,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 ERRSM = SHARED_DATA / "sct_errsm_t2"
 IVADOMED = SHARED_DATA / "ivadomed_data-testing"
+
+
+def tool_module(name: str) -> ModuleType:
+    """Import ``tools/<name>.py`` (the tools are scripts, not a package)."""
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.pop(0)
 
 
 def needs_shared(*paths: Path):

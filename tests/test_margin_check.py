@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
+
+from conftest import tool_module
 
 
 @pytest.fixture(scope="module")
 def margin_check():
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    try:
-        import margin_check
-    finally:
-        sys.path.pop(0)
-    return margin_check
+    return tool_module("margin_check")
 
 
 def _volume(identified: int, ref: int, fp: int, margin: float | None) -> dict:

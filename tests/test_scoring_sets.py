@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+
+from conftest import tool_module
 
 
 @pytest.fixture(scope="module")
 def scoring_sets():
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    try:
-        import scoring_sets
-    finally:
-        sys.path.pop(0)
-    return scoring_sets
+    return tool_module("scoring_sets")
 
 
 def test_no_spine_text_sums_up_the_short_brain_slabs(scoring_sets) -> None:
