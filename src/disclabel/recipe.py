@@ -27,9 +27,11 @@ it gave the fp32 recipe's leave-one-subject-out accuracy in half the time (READM
 tried). v6 against v4 (the previous recipe) in leave-one-subject-out plus robustness: 214
 against 197 discs named right of 221, but v6 with seeds 7 and 123 gave 168 and 182 and v4
 with other runs 194 and 150: over three runs each a weak lead for v6 (mean 188 against 180),
-and one seed's luck moves these figures as much as the generator does; both kinds of models
-take the skull's bands for discs in about one of eight brain-only slabs (README, Accuracy
-report)."""
+and one seed's luck moves these figures as much as the generator does (with the decoder's
+anchor weights the three v6 seeds give 214, 190 and 189); both kinds of models take the
+skull's bands for discs in about one of eight brain-only slabs (README, Accuracy report). The
+moving average of the weights (``--ema 0.999``) lost discs against the last weights (172, 168,
+181 for the same three trainings): not in the recipe."""
 
 PREPARE_ARGS: list[str] = ["--pixel-mm", "1.0"]
 """Prepared data: 1 mm pixels, each field of view whole."""
