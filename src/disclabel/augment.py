@@ -41,6 +41,8 @@ class AugmentConfig:
     p_elastic: float = 0.5
     p_crop: float = FOV_CROP_P
     crop_max: float = 0.35           # largest fraction of rows removed at either end
+    p_narrow: float = 0.0            # share of samples whose field of view is narrowed (A-P)
+    narrow_px: tuple[float, float] = (50.0, 140.0)  # width of the narrowed field (pixels)
     p_intensity_map: float = 0.25
     intensity_points: int = 5        # control points of the random intensity curve
     p_invert: float = 0.4            # share of the intensity maps that invert the image
@@ -192,6 +194,41 @@ class RandomFovCrop(RandomTransform):
         return out, _drop_outside(keypoints, image.shape, top - 0.5, bottom + 0.5)
 
 
+class RandomNarrowFov(RandomTransform):
+    """Blank out the columns left and right of a window ``narrow_px`` wide placed about the
+    spine, as a small anterior-posterior field of view (the small crops of real protocols);
+    a disc outside the window vanishes. The window holds every visible disc with
+    ``MARGIN_PX`` to spare where its width allows; else it is centred on them."""
+
+    MARGIN_PX = 8.0
+
+    def __init__(self, narrow_px: tuple[float, float], p: float, seed: int | None = None
+                 ) -> None:
+        super().__init__(p, seed)
+        self.narrow_px = narrow_px
+
+    def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
+        cols = keypoints[~np.isnan(keypoints[:, 1]), 1]
+        if len(cols) == 0:
+            content = np.nonzero(image.max(axis=0) > 0)[0]
+            if len(content) == 0:
+                return image, keypoints
+            cols = np.array([content.mean()])
+        width = self.rng.uniform(*self.narrow_px)
+        lo, hi = float(cols.min()) - self.MARGIN_PX, float(cols.max()) + self.MARGIN_PX
+        if hi - lo <= width:
+            left = self.rng.uniform(hi - width, lo)
+        else:
+            left = 0.5 * (lo + hi - width)
+        first, last = max(0, int(np.ceil(left))), int(np.floor(left + width))
+        out = image.copy()
+        out[:, :first] = 0.0
+        out[:, last + 1:] = 0.0
+        kp = keypoints.copy()
+        kp[(kp[:, 1] < first - 0.5) | (kp[:, 1] > last + 0.5)] = np.nan
+        return out, kp
+
+
 class RandomGamma(RandomTransform):
     def __init__(self, gamma: tuple[float, float], p: float, seed: int | None = None) -> None:
         super().__init__(p, seed)
@@ -299,7 +336,8 @@ class Compose:
 
 
 def build_augmenter(config: AugmentConfig = AugmentConfig(), seed: int = 0) -> Compose:
-    """The training augmentation pipeline: geometry first, then field of view, then intensity."""
+    """The training augmentation pipeline: geometry first, then field of view, then intensity;
+    the narrowed field of view last (appended: the other transforms' streams do not change)."""
     c = config
     return Compose([
         RandomAffine(c.rotate_deg, c.scale, c.translate, c.p_affine),
@@ -311,4 +349,5 @@ def build_augmenter(config: AugmentConfig = AugmentConfig(), seed: int = 0) -> C
         RandomContrast(c.contrast, c.p_contrast),
         RandomBlur(c.blur_sigma, c.p_blur),
         RandomNoise(c.noise_std, c.p_noise),
+        RandomNarrowFov(c.narrow_px, c.p_narrow),  # last: the blanked field is exactly 0
     ], seed=seed)

@@ -96,6 +96,7 @@ class TrainConfig:
     sync_bn: bool = False            # under torchrun: batch statistics over all processes
     augment: bool = True
     fov_crop_p: float = FOV_CROP_P   # share of samples with a shorter field of view
+    fov_narrow_p: float = 0.0        # share of samples with a narrower (A-P) field of view
     progress: bool = True
     max_train_seconds: float = 0.0   # stop after the epoch that passes this (0 = no limit)
     ema: float = 0.0                 # decay per step of the weights' moving average (0 = off)
@@ -139,7 +140,7 @@ def training_set(config: TrainConfig, meta: dict, rank: int = 0
     ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch). Process ``rank`` of
     a multi-process training draws its own windows and augmentations."""
     seed = config.seed + RANK_SEED_STRIDE * rank
-    augmentation = AugmentConfig(p_crop=config.fov_crop_p)
+    augmentation = AugmentConfig(p_crop=config.fov_crop_p, p_narrow=config.fov_narrow_p)
     augment = build_augmenter(augmentation, seed) if config.augment else None
     window = tuple(config.window)
     real = PreparedDataset(Path(config.datapath) / "train.npz", config.sigma, augment,

@@ -88,6 +88,10 @@ def get_parser() -> argparse.ArgumentParser:
                    default=FOV_CROP_P,
                    help="share of training samples whose field of view is shortened at the top "
                         "and/or bottom (discs there vanish)")
+    p.add_argument("--fov-narrow-p", "--fov_narrow_p", dest="fov_narrow_p", type=float,
+                   default=0.0,
+                   help="share of training samples whose field of view is narrowed front to back "
+                        "to 50-140 mm about the spine, as in small real crops")
     p.add_argument("--progress", type=str2bool, default=True, help="tqdm progress bars")
     p.add_argument("--max-train-seconds", "--max_train_seconds", dest="max_train_seconds",
                    type=float, default=0.0, help="stop after the epoch that passes this time")
@@ -124,7 +128,7 @@ def _check(args: argparse.Namespace) -> None:
         raise InputError("--lr and --sigma must be positive")
     if not 0 <= args.ema < 1:
         raise InputError(f"--ema {args.ema}: must lie in [0, 1) (0 = off)")
-    for name in ("synthetic_ratio", "negative_ratio", "fov_crop_p"):
+    for name in ("synthetic_ratio", "negative_ratio", "fov_crop_p", "fov_narrow_p"):
         value = getattr(args, name)
         if not 0 <= value <= 1:
             raise InputError(f"--{name.replace('_', '-')} {value}: must lie in [0, 1]")
