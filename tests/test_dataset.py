@@ -13,6 +13,7 @@ from disclabel.augment import (
     RandomFovCrop,
     RandomGamma,
     RandomIntensityMap,
+    RandomNarrowFov,
     build_augmenter,
 )
 from disclabel.constants import NUM_DISCS
@@ -87,6 +88,46 @@ def test_fov_crop_drops_discs_in_the_blanked_rows():
             else:
                 assert image[int(round(rc_new[0]))].max() > 0
     assert dropped_any
+
+
+def test_narrow_fov_keeps_the_spine_inside_and_blanks_the_sides():
+    kp = _keypoints()
+    image = _dot_image(kp)
+    for seed in range(20):
+        out, kept = RandomNarrowFov((50.0, 70.0), p=1.0, seed=seed)(image, kp)
+        cols = np.nonzero(out.max(axis=0) > 0)[0]
+        assert 49 <= len(cols) <= 71 and np.all(np.diff(cols) == 1)  # one window, its width
+        np.testing.assert_array_equal(kept, kp)  # the discs' columns (60-72) fit: none lost
+        margin = RandomNarrowFov.MARGIN_PX
+        assert cols[0] <= 60 - margin and cols[-1] >= 72 + margin
+        np.testing.assert_array_equal(out[:, cols], image[:, cols])
+
+
+def test_narrow_fov_too_narrow_for_the_spine_drops_the_discs_outside():
+    kp = _keypoints()
+    kp[8] = (110.0, 120.0)  # one disc far to the side of the others (disc 9)
+    out, kept = RandomNarrowFov((40.0, 40.0), p=1.0, seed=0)(_dot_image(kp), kp)
+    cols = np.nonzero(out.max(axis=0) > 0)[0]
+    for rc_old, rc_new in zip(kp, kept, strict=True):
+        if np.isnan(rc_old[1]):
+            continue
+        inside = cols[0] - 0.5 <= rc_old[1] <= cols[-1] + 0.5
+        assert inside == bool(np.isfinite(rc_new[1]))
+    assert np.isnan(kept[:, 1]).sum() > np.isnan(kp[:, 1]).sum()
+
+
+def test_no_narrowing_leaves_the_pipeline_as_it_was():
+    """p_narrow = 0 (the default) gives the same samples as a pipeline without the transform:
+    it is appended, so the other transforms keep their random streams."""
+    kp = _keypoints()
+    img = _dot_image(kp)
+    with_it = build_augmenter(AugmentConfig(p_narrow=0.0), seed=5)
+    without = build_augmenter(AugmentConfig(), seed=5)
+    without.transforms = without.transforms[:-1]
+    for _ in range(3):
+        a, b = with_it(img, kp), without(img, kp)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
 
 
 def test_transforms_own_their_generators():
