@@ -15,7 +15,7 @@ from disclabel.constants import NUM_DISCS
 from disclabel.engine import eager_step, train_one_epoch
 from disclabel.graphstep import WARMUP_STEPS, CudaGraphStep, set_capturable
 from disclabel.models import build_model
-from disclabel.training import TrainConfig, make_optimizer
+from disclabel.trainsetup import TrainConfig, make_optimizer
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -1,4 +1,5 @@
-"""A training run: data, model, optimiser, schedule, per-epoch validation, logs and checkpoints.
+"""A training run (what it is made of: :mod:`disclabel.trainsetup`): loop, schedule, per-epoch
+validation, logs and checkpoints.
 
 A run folder holds ``config.json``, ``train.log``, ``metrics.csv`` (one row per epoch),
 ``last.pt``, ``best.pt`` (best validation identification rate, then lowest median error),
@@ -16,15 +17,14 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
-from torch.utils.data import ConcatDataset, DataLoader, DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler
 
 from . import rngstate
 from .accel import (
@@ -37,73 +37,20 @@ from .accel import (
     setup_distributed,
     teardown,
 )
-from .augment import AugmentConfig, build_augmenter
 from .checkpoint import load_weights, read_checkpoint, save_checkpoint
-from .constants import FOREGROUND_WEIGHT, FOV_CROP_P, SIGMA_MM, WINDOW_SHAPE
-from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset, worker_init
+from .dataset import PreparedDataset, worker_init
 from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
 from .graphstep import CudaGraphStep, set_capturable
 from .interrupt import StopRequests, TrainingInterrupted, log_interruption
 from .io import InputError, atomic_path, read_json, write_json
 from .models import StackedHourglass, build_model, count_parameters
-from .synthetic.styles import DEFAULT_STYLE_2D
+from .trainsetup import TrainConfig, finish_ema, make_ema, make_optimizer, training_set
+
+__all__ = ["TrainConfig", "fit", "train"]
 
 METRIC_COLUMNS = ("epoch", "train_loss", "val_loss", "val_identification_rate",
                   "val_median_error_mm", "val_mean_error_mm", "val_false_positives", "lr",
                   "seconds")
-SYNTHETIC_EPOCH_SIZE = 64
-"""Synthetic samples per epoch when there is no real training data (``--synthetic-ratio 1``)."""
-RANK_SEED_STRIDE = 1000
-"""Process ``r`` of a multi-process training seeds its data streams with ``seed + r * this``."""
-
-
-@dataclass
-class TrainConfig:
-    """Every training hyperparameter, in one place (the ``main.py`` flags)."""
-
-    datapath: str = "prepared_data"
-    out: str = ""
-    epochs: int = 120
-    train_batch: int = 3
-    val_batch: int = 4
-    solver: str = "rms"
-    lr: float = 2.5e-4
-    weight_decay: float = 0.0
-    schedule: list[int] = field(default_factory=lambda: [60, 90])
-    gamma: float = 0.1
-    att: bool = True
-    stacks: int = 2
-    blocks: int = 1
-    features: int = 256
-    sigma: float = SIGMA_MM
-    outside_weight: float = OUTSIDE_WEIGHT
-    negative_ratio: float = NEGATIVE_RATIO
-    foreground_weight: float = FOREGROUND_WEIGHT
-    seed: int = 42
-    workers: int = 0
-    device: str = "auto"
-    resume: str = ""
-    synthetic_ratio: float = 0.0
-    synthetic_pool: int = 0          # 0: fresh synthetic samples every epoch; P: cycle through P
-    synthetic_style: str = DEFAULT_STYLE_2D  # generator appearance (synthetic.styles.STYLES_2D)
-    real_repeat: int = 1             # each real training sample appears this often per epoch
-    window: list[int] = field(default_factory=lambda: list(WINDOW_SHAPE))
-    val_every: int = 1               # validate (and pick best.pt) every N epochs and at the end
-    fast: bool = True                # mixed precision, channels-last, cuDNN autotuning
-    amp: str = "auto"                # with fast: auto, bf16, fp16 (CUDA) or off
-    compile: bool = False            # torch.compile the network
-    cuda_graphs: bool = True         # with fast on a CUDA GPU: replay the step as a CUDA graph
-    sync_bn: bool = False            # under torchrun: batch statistics over all processes
-    augment: bool = True
-    fov_crop_p: float = FOV_CROP_P   # share of samples with a shorter field of view
-    fov_narrow_p: float = 0.0        # share of samples with a narrower (A-P) field of view
-    progress: bool = True
-    max_train_seconds: float = 0.0   # stop after the epoch that passes this (0 = no limit)
-    ema: float = 0.0                 # decay per step of the weights' moving average (0 = off)
-
-    def model_config(self, in_channels: int = 1) -> dict:
-        return {"stacks": self.stacks, "blocks": self.blocks, "features": self.features,
-                "in_channels": in_channels, "attention": self.att}
 
 
 def make_logger(run_dir: Path) -> logging.Logger:
@@ -119,51 +66,6 @@ def make_logger(run_dir: Path) -> logging.Logger:
         handler.setFormatter(fmt)
         logger.addHandler(handler)
     return logger
-
-
-def make_optimizer(config: TrainConfig, model: torch.nn.Module,
-                   capturable: bool = False) -> torch.optim.Optimizer:
-    """The ``--solver``; ``capturable``: its step can be captured in a CUDA graph."""
-    kwargs = {"lr": config.lr, "weight_decay": config.weight_decay, "capturable": capturable}
-    if config.solver == "rms":
-        return torch.optim.RMSprop(model.parameters(), **kwargs)
-    if config.solver == "adam":
-        return torch.optim.Adam(model.parameters(), **kwargs)
-    if config.solver == "adamw":
-        return torch.optim.AdamW(model.parameters(), **kwargs)
-    raise InputError(f"--solver {config.solver}: expected rms, adam or adamw")
-
-
-def training_set(config: TrainConfig, meta: dict, rank: int = 0
-                 ) -> tuple[torch.utils.data.Dataset, SyntheticDataset | None]:
-    """The real prepared training samples, mixed with on-the-fly synthetic ones when
-    ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch). Process ``rank`` of
-    a multi-process training draws its own windows and augmentations."""
-    seed = config.seed + RANK_SEED_STRIDE * rank
-    augmentation = AugmentConfig(p_crop=config.fov_crop_p, p_narrow=config.fov_narrow_p)
-    augment = build_augmenter(augmentation, seed) if config.augment else None
-    window = tuple(config.window)
-    real = PreparedDataset(Path(config.datapath) / "train.npz", config.sigma, augment,
-                           config.outside_weight, config.negative_ratio, seed,
-                           window=window, repeat=config.real_repeat)
-    if config.synthetic_ratio <= 0:
-        if len(real) == 0:
-            raise InputError(f"{real.path}: no training sample (use --synthetic-ratio to train "
-                             "on synthetic data)")
-        return real, None
-    from .synthetic import sample_2d
-
-    ratio = min(config.synthetic_ratio, 1.0)
-    n_synth = (SYNTHETIC_EPOCH_SIZE * config.real_repeat if ratio >= 1 or len(real) == 0
-               else max(1, round(len(real) * ratio / (1 - ratio))))
-    pixel = float(meta["pixel_mm"])
-    synth_augment = build_augmenter(augmentation, seed + 1) if config.augment else None
-    style = config.synthetic_style
-    synth = SyntheticDataset(n_synth, lambda rng: sample_2d(rng, window, pixel, style=style), pixel,
-                             config.sigma, synth_augment, config.seed, config.synthetic_pool)
-    if ratio >= 1 or len(real) == 0:
-        return synth, synth
-    return ConcatDataset([real, synth]), synth
 
 
 def _is_better(summary: dict, best: dict | None) -> bool:
@@ -185,24 +87,6 @@ def _save_val_picture(run_dir: Path, epoch: int, dataset: PreparedDataset, ev: E
              f"{dataset.arrays['contrasts'][0]}")
     rgb = render_prediction(image, ev.coords[0], ev.references[0], ev.confidence[0], title)
     save_png(run_dir / "val_images" / f"epoch_{epoch:03d}.png", rgb)
-
-
-def make_ema(config: TrainConfig, model: StackedHourglass) -> AveragedModel | None:
-    """The exponential moving average of ``model``'s weights (``--ema DECAY``: each step moves
-    it ``1 - DECAY`` of the way to the current weights), or None when off. Its batch-norm
-    statistics are only meaningful after :func:`finish_ema`."""
-    if config.ema <= 0:
-        return None
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
-
-
-def finish_ema(ema: AveragedModel, loader: DataLoader, device: torch.device) -> StackedHourglass:
-    """The averaged network with its batch-norm statistics recomputed for its own weights over
-    one pass of the training loader (torch's ``update_bn``): statistics gathered by other
-    weights do not fit averaged ones (without this, the averaged fold models of the accuracy
-    report lost discs)."""
-    update_bn((batch["image"] for batch in loader), ema.module, device)
-    return ema.module
 
 
 def resume_path(config: TrainConfig, run_dir: Path) -> Path | None:
