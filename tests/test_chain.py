@@ -188,6 +188,36 @@ def test_a_row_of_blobs_that_no_channel_recognises_is_no_spine(spread):
     assert spine.identity[2:12].mean() >= MIN_CHAIN_IDENTITY
 
 
+@pytest.mark.parametrize("discs", [[6, 7], [5, 6, 7]])
+def test_peaks_along_one_unbroken_ridge_are_no_spine(discs):
+    """The valley rule: discs strung along a continuous band of disc evidence (the skull's
+    curve in a brain-only slab looks so to the network) give no disc, while the same discs as
+    separate blobs give the chain. The band: 0.6 in the upper disc's channel on every output
+    pixel of the column between two discs (the peaks, 1.0, stay the maxima)."""
+    rows = [100.0 + 16.0 * i for i in range(len(discs))]
+    blobs = _maps([(r, 100.0, {d: 1.0}) for r, d in zip(rows, discs, strict=True)])
+    spine = decode_chain(blobs, PIXEL_MM)
+    assert _found(spine) == discs
+    band = blobs.copy()
+    col = int(round((100.0 - 1.5) / 4))  # input pixel -> output pixel
+    for r, d in zip(rows[:-1], discs, strict=False):
+        top, bottom = int(round((r - 1.5) / 4)), int(round((r + 16.0 - 1.5) / 4))
+        band[d - 1, top + 1:bottom, col] = np.maximum(band[d - 1, top + 1:bottom, col], 0.6)
+    assert len(chain.detect(np.clip(band[2:] - chain.CHANNEL_FLOOR, 0, None).sum(0), 0.3)) \
+        == len(discs)  # the same peaks, now joined
+    ridge = decode_chain(band, PIXEL_MM)
+    assert _found(ridge) == [] and ridge.offset is None and not ridge.confidence.any()
+
+
+def test_link_valleys_by_hand():
+    disc_map = np.zeros((10, 10))
+    disc_map[2, 5] = disc_map[8, 5] = 1.0
+    disc_map[3:8, 5] = 0.5
+    disc_map[5, 5] = 0.2
+    np.testing.assert_allclose(chain.link_valleys(disc_map, np.array([[2, 5], [8, 5]])), [0.2])
+    assert chain.link_valleys(disc_map, np.array([[2, 5]])).shape == (0,)
+
+
 def test_two_discs_are_enough_for_a_chain():
     result = decode_chain(_maps(_column([6, 7], top=100.0, spacing=20.0)), PIXEL_MM)
     assert _found(result) == [6, 7]
