@@ -130,6 +130,17 @@ def test_no_narrowing_leaves_the_pipeline_as_it_was():
         np.testing.assert_array_equal(a[1], b[1])
 
 
+def test_a_training_narrows_the_field_of_view_in_mm():
+    from disclabel.constants import NARROW_FOV_MM
+    from disclabel.trainsetup import TrainConfig, augment_config
+
+    for pixel_mm in (1.0, 2.0):
+        cfg = augment_config(TrainConfig(fov_narrow_p=0.2), pixel_mm)
+        assert cfg.p_narrow == 0.2
+        np.testing.assert_allclose(np.array(cfg.narrow_px) * pixel_mm, NARROW_FOV_MM)
+    assert augment_config(TrainConfig(), 1.0).p_narrow == 0.0  # off by default
+
+
 def test_transforms_own_their_generators():
     kp = _keypoints()
     img = _dot_image(kp)

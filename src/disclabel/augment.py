@@ -42,7 +42,8 @@ class AugmentConfig:
     p_crop: float = FOV_CROP_P
     crop_max: float = 0.35           # largest fraction of rows removed at either end
     p_narrow: float = 0.0            # share of samples whose field of view is narrowed (A-P)
-    narrow_px: tuple[float, float] = (50.0, 140.0)  # width of the narrowed field (pixels)
+    narrow_px: tuple[float, float] = (50.0, 140.0)  # width of the narrowed field (pixels;
+    #                                                 training uses NARROW_FOV_MM / pixel size)
     p_intensity_map: float = 0.25
     intensity_points: int = 5        # control points of the random intensity curve
     p_invert: float = 0.4            # share of the intensity maps that invert the image
@@ -81,12 +82,14 @@ class RandomTransform:
 
 
 def _drop_outside(keypoints: np.ndarray, shape: tuple[int, int], top: float = -0.5,
-                  bottom: float | None = None) -> np.ndarray:
-    """Set keypoints outside rows [top, bottom] or outside the grid to NaN."""
+                  bottom: float | None = None, left: float = -0.5,
+                  right: float | None = None) -> np.ndarray:
+    """Set keypoints outside rows [top, bottom] and columns [left, right] (by default the
+    grid's) to NaN."""
     bottom = shape[0] - 0.5 if bottom is None else bottom
+    right = shape[1] - 0.5 if right is None else right
     kp = keypoints.copy()
-    out = ((kp[:, 0] < top) | (kp[:, 0] > bottom) | (kp[:, 1] < -0.5)
-           | (kp[:, 1] > shape[1] - 0.5))
+    out = (kp[:, 0] < top) | (kp[:, 0] > bottom) | (kp[:, 1] < left) | (kp[:, 1] > right)
     kp[out] = np.nan
     return kp
 
@@ -224,9 +227,7 @@ class RandomNarrowFov(RandomTransform):
         out = image.copy()
         out[:, :first] = 0.0
         out[:, last + 1:] = 0.0
-        kp = keypoints.copy()
-        kp[(kp[:, 1] < first - 0.5) | (kp[:, 1] > last + 0.5)] = np.nan
-        return out, kp
+        return out, _drop_outside(keypoints, image.shape, left=first - 0.5, right=last + 0.5)
 
 
 class RandomGamma(RandomTransform):

@@ -66,6 +66,9 @@ FOREGROUND_WEIGHT: float = 10.0
 FOV_CROP_P: float = 0.4
 """Share of augmented training samples whose field of view is shortened (rows blanked at the top
 and/or bottom, the discs there dropped); ``main.py --fov-crop-p``."""
+NARROW_FOV_MM: tuple[float, float] = (50.0, 140.0)
+"""Width range of a narrowed (front-to-back) field of view in training, in mm (the two small
+real crops are 60 and 76 mm); ``main.py --fov-narrow-p`` sets how often."""
 CONFIDENCE_THRESHOLD: float = 0.3
 """A decoded disc whose heatmap peak is below this value is reported absent."""
 IDENTIFICATION_RADIUS_MM: float = 5.0

@@ -14,7 +14,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 from torch.utils.data import ConcatDataset, DataLoader
 
 from .augment import AugmentConfig, build_augmenter
-from .constants import FOREGROUND_WEIGHT, FOV_CROP_P, SIGMA_MM, WINDOW_SHAPE
+from .constants import FOREGROUND_WEIGHT, FOV_CROP_P, NARROW_FOV_MM, SIGMA_MM, WINDOW_SHAPE
 from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset
 from .io import InputError
 from .models import StackedHourglass
@@ -88,13 +88,21 @@ def make_optimizer(config: TrainConfig, model: torch.nn.Module,
     raise InputError(f"--solver {config.solver}: expected rms, adam or adamw")
 
 
+def augment_config(config: TrainConfig, pixel_mm: float) -> AugmentConfig:
+    """The augmentation of a training on ``pixel_mm`` pixels: the ``--fov-crop-p`` and
+    ``--fov-narrow-p`` shares, the narrowed width ``NARROW_FOV_MM`` in pixels."""
+    return AugmentConfig(p_crop=config.fov_crop_p, p_narrow=config.fov_narrow_p,
+                         narrow_px=(NARROW_FOV_MM[0] / pixel_mm, NARROW_FOV_MM[1] / pixel_mm))
+
+
 def training_set(config: TrainConfig, meta: dict, rank: int = 0
                  ) -> tuple[torch.utils.data.Dataset, SyntheticDataset | None]:
     """The real prepared training samples, mixed with on-the-fly synthetic ones when
     ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch). Process ``rank`` of
     a multi-process training draws its own windows and augmentations."""
     seed = config.seed + RANK_SEED_STRIDE * rank
-    augmentation = AugmentConfig(p_crop=config.fov_crop_p, p_narrow=config.fov_narrow_p)
+    pixel = float(meta["pixel_mm"])
+    augmentation = augment_config(config, pixel)
     augment = build_augmenter(augmentation, seed) if config.augment else None
     window = tuple(config.window)
     real = PreparedDataset(Path(config.datapath) / "train.npz", config.sigma, augment,
@@ -110,7 +118,6 @@ def training_set(config: TrainConfig, meta: dict, rank: int = 0
     ratio = min(config.synthetic_ratio, 1.0)
     n_synth = (SYNTHETIC_EPOCH_SIZE * config.real_repeat if ratio >= 1 or len(real) == 0
                else max(1, round(len(real) * ratio / (1 - ratio))))
-    pixel = float(meta["pixel_mm"])
     synth_augment = build_augmenter(augmentation, seed + 1) if config.augment else None
     style = config.synthetic_style
     synth = SyntheticDataset(n_synth, lambda rng: sample_2d(rng, window, pixel, style=style), pixel,

@@ -91,7 +91,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--fov-narrow-p", "--fov_narrow_p", dest="fov_narrow_p", type=float,
                    default=0.0,
                    help="share of training samples whose field of view is narrowed front to back "
-                        "to 50-140 mm about the spine, as in small real crops")
+                        "to 50-140 mm (NARROW_FOV_MM) about the spine, as in small real crops")
     p.add_argument("--progress", type=str2bool, default=True, help="tqdm progress bars")
     p.add_argument("--max-train-seconds", "--max_train_seconds", dest="max_train_seconds",
                    type=float, default=0.0, help="stop after the epoch that passes this time")
