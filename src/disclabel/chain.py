@@ -65,7 +65,8 @@ VALLEY_RATIO: float = 0.3
 this fraction of the weaker one's peak; discs are separate blobs, a band is one ridge. Measured
 with the leave-one-subject-out models of three seeds (the rule off): every real volume, changed
 or not, has a link at 0.11 or less; 13 of the 20 false chains along the skull of brain-only
-slabs stay at 0.33 to 0.70 on all their links (README, "Model", decoding step 7)."""
+slabs stay at 0.33 to 0.70 on all their links (``tools/valley_check.py``; README, "Model",
+decoding step 7)."""
 MIN_SPACING_MM: float = 7.0
 """Two discs of a chain are at least this far apart superior-inferiorly."""
 MAX_LINK_MM: float = 90.0
