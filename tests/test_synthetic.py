@@ -377,3 +377,25 @@ def test_3d_generator_has_the_real_lower_cervical_proportions() -> None:
     default, first = span(None), span(1.0)
     assert default == pytest.approx(span(REAL_CERVICAL_SCALE))
     assert 0.8 < default / first < 0.95
+
+
+def test_sacrum_share_ends_windows_below_the_sacrum() -> None:
+    """v8's lumbosacral windows hold L5/S1 with the sacrum below it; other styles keep their
+    random streams (no extra draw when ``sacrum_share`` is 0)."""
+    from dataclasses import replace
+
+    assert STYLES_2D["v6"].sacrum_share == 0.0 and STYLES_2D["v8"].sacrum_share > 0.0
+    lumbosacral = replace(STYLES_2D["v8"], sacrum_share=1.0, negative_probability=0.0)
+    STYLES_2D["_sacrum_test"] = lumbosacral
+    try:
+        lowest = []
+        for i in range(16):
+            _, kp = sample_2d(np.random.default_rng([11, i]), style="_sacrum_test")
+            present = np.flatnonzero(np.isfinite(kp[:, 0]))
+            lowest.append(int(present.max()) + 1 if len(present) else 0)
+    finally:
+        del STYLES_2D["_sacrum_test"]
+    # almost every window shows L5/S1 (a few: the window placed anywhere, as for every style)
+    assert sum(n == NUM_DISCS for n in lowest) >= 13
+    v6 = [sample_2d(np.random.default_rng([11, i]), style="v6")[1] for i in range(16)]
+    assert sum(bool(np.isfinite(kp[NUM_DISCS - 1, 0])) for kp in v6) <= 6

@@ -95,6 +95,11 @@ HEAD_TOP_PROBABILITY: float = 0.5
 HEAD_TOP_A: tuple[float, float] = (-110.0, -15.0)
 SPINE_TOP_LEVELS: tuple[str, str] = ("C1", "T12")
 """Otherwise the top of the field of view lies between these vertebrae."""
+SACRUM_BOTTOM_MM: tuple[float, float] = (30.0, 130.0)
+"""A lumbosacral field of view (a 2-D style's ``sacrum_share``) ends this far below the centre
+of S1 along the spine: L5/S1 and some or all of the sacrum in view."""
+SACRUM_WINDOW_PAST_MM: tuple[float, float] = (0.0, 30.0)
+"""Its training window ends this far below the field of view (black rows there)."""
 SPINE_AP_FRACTION: tuple[float, float] = (0.4, 0.7)
 """The posterior vertebral line lies at this fraction of the AP extent from the anterior edge."""
 OBLIQUE_PROBABILITY: float = 0.25

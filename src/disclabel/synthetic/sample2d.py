@@ -68,20 +68,28 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHA
     mode = "random" if contrast == "random" else "preset"
     if settings.negative_probability > 0 and rng.random() < settings.negative_probability:
         return negative_sample(rng, grid_shape, pixel_mm, contrast, mode, settings)
-    anat, fov, fov_shape, kp_fov = _field_of_view(rng, pixel_mm, settings.cervical_scale)
+    sacrum = settings.sacrum_share > 0 and rng.random() < settings.sacrum_share
+    anat, fov, fov_shape, kp_fov = _field_of_view(rng, pixel_mm, settings.cervical_scale, sacrum)
     top, left = window_origin(rng, kp_fov, (0, fov_shape[0] - 1), fov_shape, tuple(grid_shape))
+    if sacrum and fov_shape[0] > grid_shape[0]:
+        past = int(round(rng.uniform(*imaging.SACRUM_WINDOW_PAST_MM) / pixel_mm))
+        top = fov_shape[0] - grid_shape[0] + past
     out = render_window(rng, anat, fov, (top, left), grid_shape, contrast, mode, settings)
     return out, keypoints_in_window(kp_fov, (top, left), tuple(grid_shape))
 
 
-def _field_of_view(rng: np.random.Generator, pixel_mm: float, cervical_scale: float = 1.0):
+def _field_of_view(rng: np.random.Generator, pixel_mm: float, cervical_scale: float = 1.0,
+                   sacrum: bool = False):
     """A random anatomy (its cervical levels scaled by ``cervical_scale``) and acquisition
     field of view: ``(anatomy, plane, (rows, cols), keypoints (NUM_DISCS, 2) in field-of-view
-    pixels, NaN outside it)``."""
+    pixels, NaN outside it)``. ``sacrum``: the field of view ends SACRUM_BOTTOM_MM below the
+    centre of S1 (a lumbosacral view) instead of having its top drawn."""
     anat = sample_anatomy(rng, cervical_scale)
     fov_mm = (rng.uniform(*imaging.FOV_2D_HEIGHT_MM), rng.uniform(*imaging.FOV_2D_WIDTH_MM))
     fov_shape = (int(round(fov_mm[0] / pixel_mm)), int(round(fov_mm[1] / pixel_mm)))
-    fov = sample_plane(rng, anat, fov_shape, (pixel_mm, pixel_mm))
+    bottom_s = (anat.level_centre("S1") + rng.uniform(*imaging.SACRUM_BOTTOM_MM)
+                if sacrum else None)
+    fov = sample_plane(rng, anat, fov_shape, (pixel_mm, pixel_mm), bottom_s)
     # every disc's posterior tip, moved LABEL_INSET_MM inside the disc, in FOV pixels
     r, c = anat.curve.to_plane(anat.label_s, anat.label_d - imaging.LABEL_INSET_MM)
     rows, cols = fov.to_pixel(r, c)

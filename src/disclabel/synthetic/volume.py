@@ -120,13 +120,16 @@ class VolumeGeometry:
 
 
 def sample_plane(rng: np.random.Generator, anat: Anatomy, shape: tuple[int, int],
-                 pixel_mm: tuple[float, float]) -> Plane:
+                 pixel_mm: tuple[float, float], bottom_s: float | None = None) -> Plane:
     """Random field of view on the sagittal plane: top in the head or anywhere from C1 to T12,
-    the posterior vertebral line at a random fraction of the AP extent."""
+    the posterior vertebral line at a random fraction of the AP extent. With ``bottom_s``
+    (mm along the spine curve), the last row lies at that point of the curve instead."""
     h, w = shape
     dr, dc = pixel_mm
     curve = anat.curve
-    if rng.random() < imaging.HEAD_TOP_PROBABILITY:
+    if bottom_s is not None:
+        row_top = float(curve.point(np.array(bottom_s))[0]) - dr * (h - 1)
+    elif rng.random() < imaging.HEAD_TOP_PROBABILITY:
         row_top = rng.uniform(*imaging.HEAD_TOP_A) * np.cos(anat.head_angle)
     else:
         lo, hi = (anat.level_s[vertebra_index(n)] for n in imaging.SPINE_TOP_LEVELS)
