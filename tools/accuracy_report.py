@@ -63,6 +63,9 @@ LOSO_VARIANTS = {
     "narrow FOV": ["--fov-narrow-p", "0.2"],
     "narrow FOV seed 7": ["--fov-narrow-p", "0.2", "--seed", "7"],
     "narrow FOV seed 123": ["--fov-narrow-p", "0.2", "--seed", "123"],
+    "v8": ["--synthetic-style", "v8"],
+    "v8 seed 7": ["--synthetic-style", "v8", "--seed", "7"],
+    "v8 seed 123": ["--synthetic-style", "v8", "--seed", "123"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
 the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (v4 with the
@@ -75,7 +78,8 @@ the figures); v4 with twice the share of shortened fields of view in training (0
 last.pt`` and ``ema.pt`` of one run compare the two on the same training); the recipe trained
 twice as long (120 epochs, the learning rate divided by 10 at epoch 90) with the same seeds;
 the recipe with a fifth of the training windows narrowed front to back to 50-140 mm about the
-spine (``--fov-narrow-p 0.2``, as the small real crops are), with the same seeds."""
+spine (``--fov-narrow-p 0.2``, as the small real crops are), with the same seeds; the
+synthetic style v8 (v6 with a quarter of the spine windows lumbosacral), with the same seeds."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 
