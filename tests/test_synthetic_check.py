@@ -1,0 +1,31 @@
+"""tools/synthetic_check.py: grouping of the synthetic test volumes and the tallies."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import tool_module
+
+
+@pytest.fixture(scope="module")
+def synthetic_check():
+    return tool_module("synthetic_check")
+
+
+def test_volumes_are_grouped_by_where_their_field_of_view_lies(synthetic_check) -> None:
+    assert synthetic_check.group([1, 2, 3, 4]) == "from the neck"
+    assert synthetic_check.group([3, 4, 5]) == "from the neck"
+    assert synthetic_check.group([4, 5, 6]) == "middle"
+    assert synthetic_check.group([19, 20, 25]) == "with L5/S1"
+    assert synthetic_check.group(list(range(1, 26))) == "with L5/S1"
+
+
+def test_tally_counts_discs_and_wholly_right_volumes(synthetic_check) -> None:
+    results = [{"n_identified": 8, "n_ref": 8, "false_positives": 0},
+               {"n_identified": 8, "n_ref": 8, "false_positives": 1},  # an extra disc
+               {"n_identified": 0, "n_ref": 6, "false_positives": 6}]
+    totals: dict[str, list[int]] = {}
+    synthetic_check.tally(results, totals, "x")
+    synthetic_check.tally(results[:1], totals, "x")
+    assert totals["x"] == [24, 30, 2, 4]
+    assert synthetic_check.text(totals, ("x", "absent")) == "x 24/30 (80.0 %, 2/4 volumes)"

@@ -1,0 +1,93 @@
+#!/usr/bin/env python
+"""Score several models on the held-out synthetic test sets, grouped by where the field of view
+lies: from the top of the neck (C2/C3 or above in view), with L5/S1 in view, or in between.
+
+    python tools/synthetic_check.py WEIGHTS [WEIGHTS ...] [--work runs/synthetic_check]
+
+For example every leave-one-subject-out fold model of the recipe and of a variant:
+    python tools/synthetic_check.py runs/report/loso/sub-*/run/last.pt \
+        runs/report/loso-v8/sub-*/run/last.pt
+
+One line per model (discs named right per test set and per group), then the sums over all
+models given. The test volumes are those of the shipped model's scores
+(:func:`scoring_sets.synthetic_set`), written once under ``--work`` and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import harness
+import scoring_sets
+
+from disclabel.constants import NUM_DISCS
+
+PER_SET = 12
+GROUPS = ("from the neck", "middle", "with L5/S1")
+
+
+def group(reference: list[int]) -> str:
+    """Where a test volume's reference discs lie (one of GROUPS)."""
+    if NUM_DISCS in reference:
+        return GROUPS[2]
+    return GROUPS[0] if min(reference) <= 3 else GROUPS[1]
+
+
+def test_sets(work: Path) -> dict[str, list[tuple[str, Path, Path]]]:
+    """The synthetic test sets as (name, image, label) triples, generated when missing."""
+    sets = {}
+    for name in scoring_sets.SYNTHETIC_SETS:
+        stem = name.replace(" ", "-")
+        items = [(f"{stem}_{i:03d}", work / f"{stem}_{i:03d}.nii.gz",
+                  work / f"{stem}_{i:03d}_labels.nii.gz") for i in range(PER_SET)]
+        if not all(image.exists() and label.exists() for _, image, label in items):
+            items = scoring_sets.synthetic_set(work, name, PER_SET)
+        sets[name] = items
+    return sets
+
+
+def tally(results: list[dict], totals: dict[str, list[int]], key: str) -> None:
+    """Add (discs named right, discs, volumes wholly right, volumes) of ``results`` to
+    ``totals[key]``."""
+    row = totals.setdefault(key, [0, 0, 0, 0])
+    for r in results:
+        row[0] += r["n_identified"]
+        row[1] += r["n_ref"]
+        row[2] += int(r["n_identified"] == r["n_ref"] and r["false_positives"] == 0)
+        row[3] += 1
+
+
+def text(totals: dict[str, list[int]], keys: tuple[str, ...]) -> str:
+    return "; ".join(f"{k} {totals[k][0]}/{totals[k][1]} ({100 * totals[k][0] / totals[k][1]:.1f} %"
+                     f", {totals[k][2]}/{totals[k][3]} volumes)" for k in keys if k in totals)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("weights", nargs="+", type=Path, help="checkpoints to score")
+    parser.add_argument("--work", type=Path, default=Path("runs/synthetic_check"),
+                        help="where the synthetic test volumes are written")
+    parser.add_argument("--device", default="cpu")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = get_parser().parse_args(argv)
+    sets = test_sets(args.work)
+    overall: dict[str, list[int]] = {}
+    for weights in args.weights:
+        model: dict[str, list[int]] = {}
+        for name, items in sets.items():
+            results = harness.score_volumes(weights, items, args.device)
+            for totals in (model, overall):
+                tally(results, totals, name)
+                for g in GROUPS:
+                    tally([r for r in results if group(r["reference"]) == g], totals, g)
+        print(f"{weights}: {text(model, tuple(sets))} | {text(model, GROUPS)}", flush=True)
+    print(f"all {len(args.weights)} models: {text(overall, tuple(sets))} | {text(overall, GROUPS)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
