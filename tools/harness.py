@@ -5,6 +5,7 @@ world mm."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -163,3 +164,14 @@ def publish(json_path: Path, document: dict, md_path: Path, lines: list[str]) ->
     save(json_path, document)
     md_path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
+
+
+def models_parser(description: str, work: str, what: str) -> argparse.ArgumentParser:
+    """The command line of a tool that checks several models: checkpoints, ``--work`` (where
+    the volumes ``what`` are written, default ``work``) and ``--device``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("weights", nargs="+", type=Path, help="checkpoints to check")
+    parser.add_argument("--work", type=Path, default=Path(work),
+                        help=f"where {what} are written")
+    parser.add_argument("--device", default="cpu")
+    return parser

@@ -11,20 +11,16 @@ For example every leave-one-subject-out fold model of the recipe:
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+import harness
 import scoring_sets
 
 from disclabel.inference import Labeler
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("weights", nargs="+", type=Path, help="checkpoints to check")
-    parser.add_argument("--work", type=Path, default=Path("runs/no_spine"),
-                        help="where the no-spine volumes are written")
-    parser.add_argument("--device", default="cpu")
-    return parser
+    return harness.models_parser(__doc__.splitlines()[0], "runs/no_spine",
+                                 "the no-spine volumes")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,12 +64,8 @@ def text(totals: dict[str, list[int]], keys: tuple[str, ...]) -> str:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("weights", nargs="+", type=Path, help="checkpoints to score")
-    parser.add_argument("--work", type=Path, default=Path("runs/synthetic_check"),
-                        help="where the synthetic test volumes are written")
-    parser.add_argument("--device", default="cpu")
-    return parser
+    return harness.models_parser(__doc__.splitlines()[0], "runs/synthetic_check",
+                                 "the synthetic test volumes")
 
 
 def main(argv: list[str] | None = None) -> int:
