@@ -66,6 +66,7 @@ LOSO_VARIANTS = {
     "v8": ["--synthetic-style", "v8"],
     "v8 seed 7": ["--synthetic-style", "v8", "--seed", "7"],
     "v8 seed 123": ["--synthetic-style", "v8", "--seed", "123"],
+    "v9": ["--synthetic-style", "v9"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
 the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (v4 with the

@@ -55,7 +55,7 @@ class Style2D:
     "v8" is v6 with a share ``sacrum_share`` of the spine windows cut from a lumbosacral field
     of view (it ends below S1, the window at its bottom): with v6, L5/S1 is in about one
     synthetic window in nine and the shipped model's synthetic failures are mostly
-    lumbosacral views numbered one off.
+    lumbosacral views numbered one off. "v9" is the same with a share of 0.1 (an experiment).
     """
 
     contrast_probabilities: dict[str, float]
@@ -111,4 +111,5 @@ STYLES_2D["v5"] = replace(STYLES_2D["v4"], cervical_scale=REAL_CERVICAL_SCALE)
 STYLES_2D["v6"] = replace(STYLES_2D["v5"], negative_probability=0.2)
 STYLES_2D["v7"] = replace(STYLES_2D["v6"], head_fov_share=0.5, arc_groups=(0, 3))
 STYLES_2D["v8"] = replace(STYLES_2D["v6"], sacrum_share=0.25)
+STYLES_2D["v9"] = replace(STYLES_2D["v6"], sacrum_share=0.1)
 DEFAULT_STYLE_2D: str = "v6"
