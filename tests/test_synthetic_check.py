@@ -15,7 +15,7 @@ def synthetic_check():
 def test_volumes_are_grouped_by_where_their_field_of_view_lies(synthetic_check) -> None:
     assert synthetic_check.group([1, 2, 3, 4]) == "from the neck"
     assert synthetic_check.group([3, 4, 5]) == "from the neck"
-    assert synthetic_check.group([4, 5, 6]) == "middle"
+    assert synthetic_check.group([4, 5, 6]) == "in between"
     assert synthetic_check.group([19, 20, 25]) == "with L5/S1"
     assert synthetic_check.group(list(range(1, 26))) == "with L5/S1"
 
@@ -29,3 +29,14 @@ def test_tally_counts_discs_and_wholly_right_volumes(synthetic_check) -> None:
     synthetic_check.tally(results[:1], totals, "x")
     assert totals["x"] == [24, 30, 2, 4]
     assert synthetic_check.text(totals, ("x", "absent")) == "x 24/30 (80.0 %, 2/4 volumes)"
+
+
+def test_synthetic_set_reuses_volumes_already_written(tmp_path) -> None:
+    scoring_sets = tool_module("scoring_sets")
+    for stem in ("T2w-like_000", "T2w-like_001"):
+        (tmp_path / f"{stem}.nii.gz").write_bytes(b"kept")
+        (tmp_path / f"{stem}_labels.nii.gz").write_bytes(b"kept")
+    items = scoring_sets.synthetic_set(tmp_path, "T2w-like", 2, reuse=True)
+    assert [name for name, _, _ in items] == ["T2w-like_000", "T2w-like_001"]
+    assert all(image.read_bytes() == b"kept" and label.read_bytes() == b"kept"
+               for _, image, label in items)

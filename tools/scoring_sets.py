@@ -47,18 +47,21 @@ def save(data: np.ndarray, affine: np.ndarray, path: Path) -> Path:
     return path
 
 
-def synthetic_set(folder: Path, name: str, count: int) -> list[tuple[str, Path, Path]]:
+def synthetic_set(folder: Path, name: str, count: int, reuse: bool = False
+                  ) -> list[tuple[str, Path, Path]]:
     """``count`` synthetic volumes of one test set written under ``folder``: (name, image,
-    label) triples."""
+    label) triples. ``reuse``: a volume whose two files are already there is not made again
+    (for checks that score many models on the same volumes)."""
     contrast, mode = SYNTHETIC_SETS[name]
     items = []
     for i in range(count):
-        seed = SYNTHETIC_SEED + 1000 * list(SYNTHETIC_SETS).index(name) + i
-        volume = generate_subject(seed, (contrast,), mode)[contrast]
         stem = f"{name.replace(' ', '-')}_{i:03d}"
-        image = save(volume.image, volume.affine, folder / f"{stem}.nii.gz")
-        label = folder / f"{stem}_labels.nii.gz"
-        nib.save(nib.Nifti1Image(volume.labels, volume.affine), str(label))
+        image, label = folder / f"{stem}.nii.gz", folder / f"{stem}_labels.nii.gz"
+        if not (reuse and image.exists() and label.exists()):
+            seed = SYNTHETIC_SEED + 1000 * list(SYNTHETIC_SETS).index(name) + i
+            volume = generate_subject(seed, (contrast,), mode)[contrast]
+            save(volume.image, volume.affine, image)
+            nib.save(nib.Nifti1Image(volume.labels, volume.affine), str(label))
         items.append((stem, image, label))
     return items
 

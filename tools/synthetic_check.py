@@ -16,7 +16,6 @@ models given. The test volumes are those of the shipped model's scores
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import harness
 import scoring_sets
@@ -24,7 +23,7 @@ import scoring_sets
 from disclabel.constants import NUM_DISCS
 
 PER_SET = 12
-GROUPS = ("from the neck", "middle", "with L5/S1")
+GROUPS = ("from the neck", "in between", "with L5/S1")
 
 
 def group(reference: list[int]) -> str:
@@ -32,19 +31,6 @@ def group(reference: list[int]) -> str:
     if NUM_DISCS in reference:
         return GROUPS[2]
     return GROUPS[0] if min(reference) <= 3 else GROUPS[1]
-
-
-def test_sets(work: Path) -> dict[str, list[tuple[str, Path, Path]]]:
-    """The synthetic test sets as (name, image, label) triples, generated when missing."""
-    sets = {}
-    for name in scoring_sets.SYNTHETIC_SETS:
-        stem = name.replace(" ", "-")
-        items = [(f"{stem}_{i:03d}", work / f"{stem}_{i:03d}.nii.gz",
-                  work / f"{stem}_{i:03d}_labels.nii.gz") for i in range(PER_SET)]
-        if not all(image.exists() and label.exists() for _, image, label in items):
-            items = scoring_sets.synthetic_set(work, name, PER_SET)
-        sets[name] = items
-    return sets
 
 
 def tally(results: list[dict], totals: dict[str, list[int]], key: str) -> None:
@@ -59,6 +45,7 @@ def tally(results: list[dict], totals: dict[str, list[int]], key: str) -> None:
 
 
 def text(totals: dict[str, list[int]], keys: tuple[str, ...]) -> str:
+    """One line: discs named right (and volumes wholly right) for each of ``keys``."""
     return "; ".join(f"{k} {totals[k][0]}/{totals[k][1]} ({100 * totals[k][0] / totals[k][1]:.1f} %"
                      f", {totals[k][2]}/{totals[k][3]} volumes)" for k in keys if k in totals)
 
@@ -70,7 +57,8 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = get_parser().parse_args(argv)
-    sets = test_sets(args.work)
+    sets = {name: scoring_sets.synthetic_set(args.work, name, PER_SET, reuse=True)
+            for name in scoring_sets.SYNTHETIC_SETS}
     overall: dict[str, list[int]] = {}
     for weights in args.weights:
         model: dict[str, list[int]] = {}
