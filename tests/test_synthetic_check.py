@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from conftest import tool_module
@@ -40,3 +41,11 @@ def test_synthetic_set_reuses_volumes_already_written(tmp_path) -> None:
     assert [name for name, _, _ in items] == ["T2w-like_000", "T2w-like_001"]
     assert all(image.read_bytes() == b"kept" and label.read_bytes() == b"kept"
                for _, image, label in items)
+
+
+def test_window_presence_counts_discs_per_window() -> None:
+    presence = tool_module("window_presence").presence
+    share = presence("v6", 6, 0)
+    assert share.shape == (25,) and ((share >= 0) & (share <= 1)).all()
+    assert np.allclose(share * 6, np.round(share * 6))  # whole windows
+    np.testing.assert_array_equal(share, presence("v6", 6, 0))  # the seed fixes it
