@@ -67,6 +67,9 @@ LOSO_VARIANTS = {
     "v8 seed 7": ["--synthetic-style", "v8", "--seed", "7"],
     "v8 seed 123": ["--synthetic-style", "v8", "--seed", "123"],
     "v9": ["--synthetic-style", "v9"],
+    "identity": ["--identity-weight", "1e-4"],
+    "identity seed 7": ["--identity-weight", "1e-4", "--seed", "7"],
+    "identity seed 123": ["--identity-weight", "1e-4", "--seed", "123"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
 the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (v4 with the
@@ -80,7 +83,9 @@ last.pt`` and ``ema.pt`` of one run compare the two on the same training); the r
 twice as long (120 epochs, the learning rate divided by 10 at epoch 90) with the same seeds;
 the recipe with a fifth of the training windows narrowed front to back to 50-140 mm about the
 spine (``--fov-narrow-p 0.2``, as the small real crops are), with the same seeds; the
-synthetic style v8 (v6 with a quarter of the spine windows lumbosacral), with the same seeds."""
+synthetic style v8 (v6 with a quarter of the spine windows lumbosacral), with the same seeds;
+the recipe plus the identity cross-entropy (``--identity-weight 1e-4``,
+:func:`disclabel.engine.identity_loss`), with the same seeds."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from .accel import FastPath, to_device
-from .chain import decode_chain
+from .chain import EVIDENCE_FLOOR, decode_chain
 from .constants import (
     CONFIDENCE_THRESHOLD,
     MIN_SIGMA_OUTPUT_PX,
@@ -39,8 +39,9 @@ def resolve_device(name: str) -> torch.device:
 
 
 def heatmap_loss(outputs: Sequence[Tensor], target: Tensor, weight: Tensor,
-                 foreground_weight: float = 0.0) -> Tensor:
-    """Weighted MSE summed over stacks (intermediate supervision).
+                 foreground_weight: float = 0.0, identity_weight: float = 0.0) -> Tensor:
+    """Weighted MSE summed over stacks (intermediate supervision), plus ``identity_weight``
+    times :func:`identity_loss`.
 
     outputs: per stack (B, D, h, w); target (B, D, h, w); weight (B, D) per-disc weights.
     ``foreground_weight`` > 0 multiplies each pixel's squared error by
@@ -51,7 +52,28 @@ def heatmap_loss(outputs: Sequence[Tensor], target: Tensor, weight: Tensor,
     w = weight[:, :, None, None]
     if foreground_weight:
         w = w * (1.0 + foreground_weight * target)
-    return sum(((out.float() - target) ** 2 * w).mean() for out in outputs)
+    loss = sum(((out.float() - target) ** 2 * w).mean() for out in outputs)
+    if identity_weight:
+        loss = loss + identity_weight * sum(identity_loss(out, target) for out in outputs)
+    return loss
+
+
+def identity_loss(output: Tensor, target: Tensor) -> Tensor:
+    """Cross-entropy of the disc identity that the decoder reads, at the discs.
+
+    output, target: (B, D, h, w). At every pixel the output's channel shares are
+    ``(max(output, 0) + EVIDENCE_FLOOR)`` normalised over the D channels (what
+    :func:`disclabel.chain.vote_offsets` turns into numbering votes) and the target's are the
+    target normalised likewise; the cross-entropy between them is averaged over the pixels,
+    each weighted by the target's largest channel there (about 1 at a disc, 0 far from every
+    disc). A 0-d tensor in nats: 0 when each disc's evidence is all on its own channel.
+    """
+    near = target.amax(dim=1)
+    wanted = target / target.sum(dim=1, keepdim=True).clamp_min(1e-6)
+    evidence = output.float().clamp_min(0.0) + EVIDENCE_FLOOR
+    log_share = torch.log(evidence / evidence.sum(dim=1, keepdim=True))
+    cross_entropy = -(wanted * log_share).sum(dim=1)
+    return (near * cross_entropy).sum() / near.sum().clamp_min(1e-6)
 
 
 def batch_targets(batch: dict[str, Tensor], device: torch.device,
@@ -69,7 +91,7 @@ def batch_targets(batch: dict[str, Tensor], device: torch.device,
 
 def step_loss(model: nn.Module, batch: dict[str, Tensor], device: torch.device,
               fast: FastPath, foreground_weight: float = 0.0, sigma_mm: float = SIGMA_MM,
-              capturing: bool = False) -> Tensor:
+              capturing: bool = False, identity_weight: float = 0.0) -> Tensor:
     """The forward pass and loss of one training batch (targets rendered on ``device`` unless
     the batch carries them). ``capturing``: inside a CUDA graph capture (autocast's weight
     cache off, as graphs require)."""
@@ -79,15 +101,16 @@ def step_loss(model: nn.Module, batch: dict[str, Tensor], device: torch.device,
     with torch.autocast(device.type, dtype=fast.dtype, enabled=fast.dtype is not None,
                         cache_enabled=False if capturing else None):
         outputs = model(images)
-    return heatmap_loss(outputs, target, weight, foreground_weight)
+    return heatmap_loss(outputs, target, weight, foreground_weight, identity_weight)
 
 
 def eager_step(model: nn.Module, batch: dict[str, Tensor], optimizer: torch.optim.Optimizer,
                device: torch.device, fast: FastPath, scaler: torch.amp.GradScaler | None = None,
                foreground_weight: float = 0.0, sigma_mm: float = SIGMA_MM,
-               set_to_none: bool = True) -> Tensor:
+               set_to_none: bool = True, identity_weight: float = 0.0) -> Tensor:
     """One plain training step (forward, loss, backward, optimiser); returns the detached loss."""
-    loss = step_loss(model, batch, device, fast, foreground_weight, sigma_mm)
+    loss = step_loss(model, batch, device, fast, foreground_weight, sigma_mm,
+                     identity_weight=identity_weight)
     optimizer.zero_grad(set_to_none=set_to_none)
     if scaler is not None:
         scaler.scale(loss).backward()
@@ -105,7 +128,8 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
                     scaler: torch.amp.GradScaler | None = None, sigma_mm: float = SIGMA_MM,
                     stop: Callable[[], bool] | None = None,
                     step: Callable[[dict[str, Tensor]], Tensor] | None = None,
-                    after_step: Callable[[], None] | None = None) -> dict:
+                    after_step: Callable[[], None] | None = None,
+                    identity_weight: float = 0.0) -> dict:
     """One pass over ``loader``; returns the summed loss (a 0-d tensor on ``device``, so that
     the loop never waits for the device) and the sample count (a tensor too, for reduction
     across processes). ``fast`` sets precision and layout (None: fp32); ``step`` replaces the
@@ -122,7 +146,7 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
             loss = step(batch)
         else:
             loss = eager_step(model, batch, optimizer, device, fast, scaler, foreground_weight,
-                              sigma_mm)
+                              sigma_mm, identity_weight=identity_weight)
         if after_step is not None:
             after_step()
         size = len(batch["image"])

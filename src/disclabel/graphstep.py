@@ -64,9 +64,10 @@ class CudaGraphStep:
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer,
                  device: torch.device, fast: FastPath, foreground_weight: float = 0.0,
-                 sigma_mm: float = SIGMA_MM) -> None:
+                 sigma_mm: float = SIGMA_MM, identity_weight: float = 0.0) -> None:
         self.model, self.optimizer, self.device, self.fast = model, optimizer, device, fast
         self.foreground_weight, self.sigma_mm = foreground_weight, sigma_mm
+        self.identity_weight = identity_weight
         self.graph: torch.cuda.CUDAGraph | None = None
         self.stream: torch.cuda.Stream | None = None
         self.static: dict[str, Tensor] | None = None
@@ -84,7 +85,8 @@ class CudaGraphStep:
         # after a capture the gradients are the graph's tensors: zero them in place
         return eager_step(self.model, batch, self.optimizer, self.device, self.fast,
                           foreground_weight=self.foreground_weight, sigma_mm=self.sigma_mm,
-                          set_to_none=self.static is None)
+                          set_to_none=self.static is None,
+                          identity_weight=self.identity_weight)
 
     def _side_stream(self) -> torch.cuda.Stream:
         """The stream of the warm-up and of every capture (one stream for both, so that
@@ -120,7 +122,8 @@ class CudaGraphStep:
             with torch.cuda.graph(graph, stream=self._side_stream(),
                                   capture_error_mode="thread_local"):
                 loss = step_loss(self.model, self.static, self.device, self.fast,
-                                 self.foreground_weight, self.sigma_mm, capturing=True)
+                                 self.foreground_weight, self.sigma_mm, capturing=True,
+                                 identity_weight=self.identity_weight)
                 loss.backward()
                 self.optimizer.step()
         except RuntimeError as error:

@@ -170,7 +170,8 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
     if ema is not None and ckpt is not None and ckpt.get("ema"):
         ema.load_state_dict(ckpt["ema"])
     graph_step = (CudaGraphStep(model, optimizer, device, fast, config.foreground_weight,
-                                config.sigma) if fast.graphs else None)
+                                config.sigma, config.identity_weight)
+                  if fast.graphs else None)
     if ddp.active:
         step_model = DistributedDataParallel(
             step_model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -217,7 +218,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                                     desc=f"epoch {epoch}/{config.epochs}",
                                     foreground_weight=config.foreground_weight, fast=fast,
                                     scaler=scaler, sigma_mm=config.sigma, stop=stop.requested,
-                                    step=graph_step,
+                                    step=graph_step, identity_weight=config.identity_weight,
                                     after_step=None if ema is None else
                                     lambda: ema.update_parameters(model))
             if broadcast_flag(stop.requested(), ddp, device):

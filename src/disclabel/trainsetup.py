@@ -48,6 +48,7 @@ class TrainConfig:
     outside_weight: float = OUTSIDE_WEIGHT
     negative_ratio: float = NEGATIVE_RATIO
     foreground_weight: float = FOREGROUND_WEIGHT
+    identity_weight: float = 0.0     # weight of the identity cross-entropy (engine.identity_loss)
     seed: int = 42
     workers: int = 0
     device: str = "auto"

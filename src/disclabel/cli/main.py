@@ -47,6 +47,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--foreground-weight", "--foreground_weight", dest="foreground_weight",
                    type=float, default=FOREGROUND_WEIGHT,
                    help="extra loss weight of pixels near a disc (0 = the paper's plain MSE)")
+    p.add_argument("--identity-weight", "--identity_weight", dest="identity_weight",
+                   type=float, default=0.0,
+                   help="weight of a cross-entropy on each disc's channel shares, the evidence "
+                        "that names it (0 = heatmap loss only)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--workers", type=int, default=0, help="data loader worker processes")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
