@@ -1,9 +1,8 @@
 #!/usr/bin/env python
 """Thin wrapper around disclabel.cli.label (see --help)."""
 
-import sys
-
+from disclabel.cli.common import exit_now
 from disclabel.cli.label import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

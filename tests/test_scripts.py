@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
+import nibabel as nib
 import pytest
 
-from conftest import REPO
+import phantom
+from conftest import REPO, save_nifti
+from disclabel.checkpoint import default_weights
 
 SCRIPTS = ["create_dataset", "prepare_trainset", "main", "test", "make_res_gif", "label"]
 
@@ -27,3 +31,33 @@ def test_bad_flag_from_the_shell_is_one_line():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "--split" in done.stderr
+
+
+def test_label_py_reads_before_importing_torch():
+    """label.py's front end imports no torch: the first volume's reading starts before torch
+    is imported, and ``--help`` or a bad flag answers at once."""
+    code = ("import sys; import disclabel.cli.label; "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": "src"})
+    assert done.returncode == 0, "disclabel.cli.label imported torch"
+
+
+@pytest.mark.skipif(not default_weights().is_file(), reason="the shipped model is not installed")
+def test_label_py_as_a_process_flushes_its_report_and_exits_with_its_code(tmp_path):
+    """label.py ends without the interpreter's teardown (``exit_now``): its printed lines still
+    reach a pipe, its outputs are whole, and a bad input still exits 1 with its message."""
+    image, affine = phantom.render(1.0)
+    src = save_nifti(tmp_path / "phantom.nii.gz", image, affine)
+    out = tmp_path / "phantom_labels-disc.nii.gz"
+    done = subprocess.run([sys.executable, "src/label.py", str(src), str(tmp_path / "none.nii"),
+                           "-o", str(tmp_path)], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1
+    assert f"{src}: " in done.stdout and f"-> {out}" in done.stdout
+    errors = done.stderr.splitlines()
+    assert any("none.nii" in line and "not found" in line for line in errors), done.stderr
+    assert errors[-1] == "label.py: 1 of 2 images failed"
+    assert nib.load(str(out)).shape == image.shape
+    assert json.loads(out.with_name("phantom_labels-disc.json").read_text())["label_file"] == \
+        str(out)

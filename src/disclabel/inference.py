@@ -23,12 +23,12 @@ import torch
 from . import __version__
 from .chain import ChainResult, decode_chain
 from .checkpoint import default_weights, file_sha256, model_from_checkpoint
-from .constants import CONFIDENCE_THRESHOLD, DISC_NAMES, LABEL_SUFFIX_OUT, PIXEL_MM
+from .constants import CONFIDENCE_THRESHOLD, DISC_NAMES, PIXEL_MM
 from .engine import resolve_device
-from .geometry import CanonicalVolume, to_canonical
-from .io import InputError, atomic_path, load_nifti, nifti_stem, read_data
+from .io import InputError, atomic_path
 from .models import fold_batchnorm
 from .prepare import slice_sample
+from .volumes import LoadedVolume, read_volume
 
 SEARCH_HALF_WIDTH_MM: float = 6.0
 """The coarse slice search covers the central +-6 mm (left-right) of the volume."""
@@ -55,16 +55,6 @@ class Disc:
     world_mm: tuple[float, float, float]
     confidence: float
     identity: float
-
-
-@dataclass
-class LoadedVolume:
-    """A checked NIfTI volume: its path, the image as read, and its canonical reorientation
-    (:func:`disclabel.geometry.to_canonical`)."""
-
-    path: Path
-    nii: nib.Nifti1Image
-    volume: CanonicalVolume
 
 
 @dataclass
@@ -131,16 +121,8 @@ class Labeler:
             chain = decode_chain(maps, sample[3], threshold=self.threshold)
             cache[x] = (float(chain.confidence.sum()), sample, maps)
 
-    @staticmethod
-    def read(path: str | Path) -> LoadedVolume:
-        """Read and check one NIfTI volume and reorient it (raises :class:`InputError` on a bad
-        file); thread-safe, so that the next volume can be read while the network works."""
-        path = Path(path)
-        nii = load_nifti(path)
-        data = read_data(nii, path)
-        if data.min() == data.max():
-            raise InputError(f"{path}: every voxel is {float(data.min()):g}: nothing to label")
-        return LoadedVolume(path, nii, to_canonical(data, nii.affine))
+    read = staticmethod(read_volume)
+    """Read and check one NIfTI volume (:func:`disclabel.volumes.read_volume`)."""
 
     def label(self, path: str | Path) -> LabelResult:
         """Find the discs of one NIfTI volume (raises :class:`InputError` on a bad file)."""
@@ -237,11 +219,6 @@ def save_nifti_atomic(image: nib.Nifti1Image, path: Path) -> None:
                 gz.write(raw)
         else:
             tmp.write_bytes(raw)
-
-
-def default_output(image_path: Path) -> Path:
-    """``<input stem>_labels-disc.nii.gz`` beside the input."""
-    return image_path.with_name(f"{nifti_stem(image_path)}_{LABEL_SUFFIX_OUT}.nii.gz")
 
 
 def check_weights(weights: str | Path | None) -> Path:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from ..io import InputError
 
@@ -39,3 +41,13 @@ def run_main(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
     except InputError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 1
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with ``code`` once every output is written and closed, without the
+    interpreter's teardown of torch's modules (about half a second on a 2-core CPU, a quarter
+    of a one-volume ``label.py`` run; README, "Speed and scale"): flush stdout and stderr, then
+    ``os._exit``. Only for a script's very last step."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -10,19 +10,19 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..constants import CONTRASTS, LABEL_SUFFIX_OUT
-from ..inference import (
-    Labeler,
-    check_weights,
-    default_output,
-    label_image,
-    save_nifti_atomic,
-)
 from ..io import InputError, nifti_stem, write_json
-from .common import Parser, run_main
+from ..volumes import default_output, read_volume
+from .common import Parser, exit_now, run_main
+
+if TYPE_CHECKING:
+    from ..inference import Labeler
+# torch (disclabel.inference) is imported only once the first volume is being read: the two
+# overlap (README, "Speed and scale")
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -68,13 +68,17 @@ def shard_jobs(jobs: list[tuple[Path, Path]], shard: tuple[int, int]
 def _read_ahead(pool: ThreadPoolExecutor, jobs: list[tuple[Path, Path]]
                 ) -> Iterator[tuple[Path, Path, Future]]:
     """Each job with its volume being read in ``pool``'s thread, one job ahead, so that reading
-    the next file overlaps the network's work on the current one (the first read starts at
-    once, while the model loads)."""
-    pending = [pool.submit(Labeler.read, image) for image, _ in jobs[:1]]
-    for i, (image, output) in enumerate(jobs):
-        if i + 1 < len(jobs):
-            pending.append(pool.submit(Labeler.read, jobs[i + 1][0]))
-        yield image, output, pending.pop(0)
+    the next file overlaps the network's work on the current one. The first read starts at
+    once, on this call, while torch is imported and the model loads."""
+    first = [pool.submit(read_volume, image) for image, _ in jobs[:1]]
+
+    def in_order(pending: list[Future]) -> Iterator[tuple[Path, Path, Future]]:
+        for i, (image, output) in enumerate(jobs):
+            if i + 1 < len(jobs):
+                pending.append(pool.submit(read_volume, jobs[i + 1][0]))
+            yield image, output, pending.pop(0)
+
+    return in_order(first)
 
 
 def _is_nifti_name(path: Path) -> bool:
@@ -160,9 +164,11 @@ def _body(args: argparse.Namespace) -> int:
     if sharded:
         jobs = shard_jobs(jobs, args.shard)
         print(f"shard {args.shard[0]}/{args.shard[1]}: {len(jobs)} images")
-    weights = check_weights(args.weights)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        volumes = _read_ahead(pool, jobs)
+        volumes = _read_ahead(pool, jobs)  # the first volume is being read from here on
+        from ..inference import Labeler, check_weights
+
+        weights = check_weights(args.weights)
         try:
             labeler = Labeler(weights, args.device)
         except ValueError as exc:
@@ -173,6 +179,8 @@ def _body(args: argparse.Namespace) -> int:
 def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: Path | None,
                labeler: Labeler, volumes: Iterator[tuple[Path, Path, Future]]) -> int:
     """Label every job, writing its outputs; returns the exit code."""
+    from ..inference import label_image, save_nifti_atomic
+
     failures = 0
     qc_pictures: list[np.ndarray] = []
     qc_names: list[str] = []
@@ -226,4 +234,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> None:
     """Console entry point."""
-    sys.exit(main())
+    exit_now(main())
