@@ -38,7 +38,9 @@ Narrowing a fifth of the windows front to back (``--fov-narrow-p 0.2``) gave 203
 seeds 42 and 7 (recipe: 214, 190): not kept. The style v8 (a quarter of the spine windows
 lumbosacral) gave 160 and 152 with the same seeds; its fold models named twice as many synthetic
 discs right where L5/S1 is in view but a quarter fewer from the neck: not kept either; v9 (a
-tenth lumbosacral) gave 199 with seed 42."""
+tenth lumbosacral) gave 199 with seed 42. The identity cross-entropy (``--identity-weight 1e-4``)
+gave 202 and 156 with seeds 42 and 7 (better on the synthetic test sets, worse on the real
+crops and on sub-errsm11 with seed 7): not kept."""
 
 PREPARE_ARGS: list[str] = ["--pixel-mm", "1.0"]
 """Prepared data: 1 mm pixels, each field of view whole."""
