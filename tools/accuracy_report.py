@@ -70,6 +70,7 @@ LOSO_VARIANTS = {
     "identity": ["--identity-weight", "1e-4"],
     "identity seed 7": ["--identity-weight", "1e-4", "--seed", "7"],
     "identity seed 123": ["--identity-weight", "1e-4", "--seed", "123"],
+    "identity 3e-5": ["--identity-weight", "3e-5"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
 the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (v4 with the
@@ -85,7 +86,7 @@ the recipe with a fifth of the training windows narrowed front to back to 50-140
 spine (``--fov-narrow-p 0.2``, as the small real crops are), with the same seeds; the
 synthetic style v8 (v6 with a quarter of the spine windows lumbosacral), with the same seeds;
 the recipe plus the identity cross-entropy (``--identity-weight 1e-4``,
-:func:`disclabel.engine.identity_loss`), with the same seeds."""
+:func:`disclabel.engine.identity_loss`), with the same seeds, and a third of that weight."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 
