@@ -40,7 +40,7 @@ lumbosacral) gave 160 and 152 with the same seeds; its fold models named twice a
 discs right where L5/S1 is in view but a quarter fewer from the neck: not kept either; v9 (a
 tenth lumbosacral) gave 199 with seed 42. The identity cross-entropy (``--identity-weight 1e-4``)
 gave 202 and 156 with seeds 42 and 7 (better on the synthetic test sets, worse on the real
-crops and on sub-errsm11 with seed 7): not kept."""
+crops and on sub-errsm11 with seed 7), and 181 at 3e-5 with seed 42: not kept."""
 
 PREPARE_ARGS: list[str] = ["--pixel-mm", "1.0"]
 """Prepared data: 1 mm pixels, each field of view whole."""
