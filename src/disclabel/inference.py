@@ -121,15 +121,12 @@ class Labeler:
             chain = decode_chain(maps, sample[3], threshold=self.threshold)
             cache[x] = (float(chain.confidence.sum()), sample, maps)
 
-    read = staticmethod(read_volume)
-    """Read and check one NIfTI volume (:func:`disclabel.volumes.read_volume`)."""
-
     def label(self, path: str | Path) -> LabelResult:
         """Find the discs of one NIfTI volume (raises :class:`InputError` on a bad file)."""
-        return self.label_volume(self.read(path))
+        return self.label_volume(read_volume(path))
 
     def label_volume(self, loaded: LoadedVolume) -> LabelResult:
-        """Find the discs of a volume read by :meth:`read`."""
+        """Find the discs of a volume read by :func:`disclabel.volumes.read_volume`."""
         path, nii, volume = loaded.path, loaded.nii, loaded.volume
         nx, zoom = volume.data.shape[0], float(volume.zooms[0])
         middle = (nx - 1) // 2

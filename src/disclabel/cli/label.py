@@ -21,8 +21,6 @@ from .common import Parser, exit_now, run_main
 
 if TYPE_CHECKING:
     from ..inference import Labeler
-# torch (disclabel.inference) is imported only once the first volume is being read: the two
-# overlap (README, "Speed and scale")
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -166,6 +164,7 @@ def _body(args: argparse.Namespace) -> int:
         print(f"shard {args.shard[0]}/{args.shard[1]}: {len(jobs)} images")
     with ThreadPoolExecutor(max_workers=1) as pool:
         volumes = _read_ahead(pool, jobs)  # the first volume is being read from here on
+        # torch comes with disclabel.inference: imported only now, it overlaps that reading
         from ..inference import Labeler, check_weights
 
         weights = check_weights(args.weights)
