@@ -61,3 +61,33 @@ def test_label_py_as_a_process_flushes_its_report_and_exits_with_its_code(tmp_pa
     assert nib.load(str(out)).shape == image.shape
     assert json.loads(out.with_name("phantom_labels-disc.json").read_text())["label_file"] == \
         str(out)
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_volume_reader_reads_ahead_only_when_asked(monkeypatch, overlap):
+    """label.py's reader starts the first read at once; later reads start one job ahead when
+    the network runs off the CPU (``overlap``), else only once the previous volume is done."""
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from disclabel.cli import label as cli_label
+
+    started: list[str] = []
+    monkeypatch.setattr(cli_label, "read_volume", lambda path: started.append(path.name) or path)
+    jobs = [(Path(f"v{i}.nii"), Path(f"out{i}.nii")) for i in range(3)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reader = cli_label.VolumeReader(pool, jobs)
+        reader._first[0].result()
+        assert started == ["v0.nii"]
+        reader.overlap = overlap
+        seen = []
+        for image, output, loading in reader:
+            assert loading.result() == image
+            pool.submit(lambda: None).result()  # every read submitted so far has run
+            seen.append((image.name, list(started)))
+    expected_ahead = [("v0.nii", ["v0.nii", "v1.nii"]),
+                      ("v1.nii", ["v0.nii", "v1.nii", "v2.nii"]),
+                      ("v2.nii", ["v0.nii", "v1.nii", "v2.nii"])]
+    expected_after = [("v0.nii", ["v0.nii"]), ("v1.nii", ["v0.nii", "v1.nii"]),
+                      ("v2.nii", ["v0.nii", "v1.nii", "v2.nii"])]
+    assert seen == (expected_ahead if overlap else expected_after)

@@ -194,7 +194,7 @@ def numbering_summary(chain: ChainResult) -> dict:
 
 def label_image(result: LabelResult, reference: nib.Nifti1Image) -> nib.Nifti1Image:
     """The label volume: the reference's exact shape, affine and header, one voxel per disc."""
-    labels = np.zeros(result.shape, LABEL_DTYPE)
+    labels = np.zeros(result.shape, LABEL_DTYPE, order="F")  # NIfTI's order: written at once
     for disc in result.discs:
         labels[disc.voxel] = disc.number
     header = reference.header.copy()
