@@ -81,7 +81,7 @@ def test_volume_reader_reads_ahead_only_when_asked(monkeypatch, overlap):
         assert started == ["v0.nii"]
         reader.overlap = overlap
         seen = []
-        for image, output, loading in reader:
+        for image, _output, loading in reader:
             assert loading.result() == image
             pool.submit(lambda: None).result()  # every read submitted so far has run
             seen.append((image.name, list(started)))
