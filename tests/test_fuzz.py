@@ -34,7 +34,7 @@ def labeler(tmp_path_factory) -> Labeler:
     path = tmp_path_factory.mktemp("fuzz") / "oracle.pt"
     save_checkpoint(path, build_model({"stacks": 1, "features": 16}), data={"pixel_mm": 1.0})
     labeler = Labeler(path, device="cpu")
-    labeler.model = PhantomOracle()
+    labeler.network.model = PhantomOracle()
     return labeler
 
 

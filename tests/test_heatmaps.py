@@ -254,7 +254,7 @@ def test_find_candidates_border_peak_is_refined():
 
 
 def test_device_renderer_equals_the_numpy_one():
-    from disclabel.heatmaps import render_heatmaps_torch
+    from disclabel.targets import render_heatmaps_torch
 
     rng = np.random.default_rng(0)
     keypoints = rng.uniform(-10, 270, (3, 25, 2)).astype(np.float32)

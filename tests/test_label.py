@@ -19,11 +19,12 @@ import torch
 
 import phantom
 from conftest import ERRSM, make_bids_subject, needs_shared
-from disclabel import inference
-from disclabel.checkpoint import default_weights, save_checkpoint
+from disclabel import inference, torchnet
+from disclabel.checkpoint import save_checkpoint
 from disclabel.cli import label as label_cli
 from disclabel.inference import Labeler, candidate_offsets
 from disclabel.models import build_model
+from disclabel.runtime import default_weights
 from oracle import PhantomOracle
 
 ORIENTATIONS = ["RAS", "LPI", "PSR", "PIR", "oblique"]
@@ -41,19 +42,19 @@ def weights(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def oracle_behind(weights, monkeypatch):
     """Loading ``weights`` gives the phantom oracle instead of the saved network."""
-    real = inference.model_from_checkpoint
+    real = torchnet.model_from_checkpoint
 
     def load(path):
         model, ckpt = real(path)
         return (PhantomOracle(), ckpt) if Path(path) == weights else (model, ckpt)
 
-    monkeypatch.setattr(inference, "model_from_checkpoint", load)
+    monkeypatch.setattr(torchnet, "model_from_checkpoint", load)
 
 
 @pytest.fixture(scope="module")
 def labeler(weights) -> Labeler:
     labeler = Labeler(weights, device="cpu")
-    labeler.model = PhantomOracle()
+    labeler.network.model = PhantomOracle()
     return labeler
 
 

@@ -12,7 +12,7 @@ import pytest
 
 import phantom
 from conftest import REPO, save_nifti
-from disclabel.checkpoint import default_weights
+from disclabel.runtime import default_weights
 
 SCRIPTS = ["create_dataset", "prepare_trainset", "main", "test", "make_res_gif", "label"]
 

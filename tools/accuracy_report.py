@@ -32,8 +32,8 @@ import scoring_sets
 from shared_data import LOSO_SUBJECTS, REAL_VOLUMES, available
 
 from disclabel import chain
-from disclabel.checkpoint import default_weights
 from disclabel.recipe import recipe_args
+from disclabel.runtime import default_weights
 
 ABLATION_EPOCHS = 24
 ABLATION_FOLDS = {"A": ("sub-errsm11", "sub-sctexample"), "B": ("sub-errsm20", "sub-errsm22")}

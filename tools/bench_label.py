@@ -4,6 +4,7 @@ in a batch of 8, on the CPU by default; also the batch's own time per volume onc
 seconds that label.py prints for each volume, reading, labelling and writing, volumes 2 to 8).
 
     python tools/bench_label.py [--image IMAGE] [--weights W] [--device cpu]
+                                [--backend onnx torch]
 
 IMAGE defaults to sub-errsm11_T2w (384 x 216 x 52) in ../shared/data; without --weights, the
 shipped model is used (when it is installed; else an untrained model of the default
@@ -24,16 +25,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from disclabel.checkpoint import default_weights, save_checkpoint
+from disclabel.checkpoint import save_checkpoint
 from disclabel.inference import Labeler
 from disclabel.models import build_model
+from disclabel.runtime import BACKENDS, default_weights, onnx_path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_IMAGE = REPO.parent / "shared/data/sct_errsm_t2/sub-errsm11/anat/sub-errsm11_T2w.nii.gz"
 BATCH = 8
 
 
-def measure(image: Path, weights: Path | None, device: str) -> dict:
+def measure(image: Path, weights: Path | None, device: str, backend: str = "auto") -> dict:
     """Seconds of label.py on ``image``: in process (model work apart), as a whole process,
     and per volume in a batch of ``BATCH`` copies in one process."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -43,14 +45,14 @@ def measure(image: Path, weights: Path | None, device: str) -> dict:
             torch.manual_seed(0)
             weights = tmp / "default_untrained.pt"
             save_checkpoint(weights, build_model({}), data={"pixel_mm": 1.0})
-        labeler = Labeler(weights, device)
+        labeler = Labeler(weights, device, backend=backend)
         labeler.label(image)  # warm-up
         labeler.model_seconds = 0.0
         tic = time.perf_counter()
         result = labeler.label(image)
         in_process = time.perf_counter() - tic
         cmd = [sys.executable, str(REPO / "src/label.py"), "--weights", str(weights),
-               "--device", device, "-o"]
+               "--device", device, "--backend", backend, "-o"]
         tic = time.perf_counter()
         subprocess.run([*cmd, str(tmp / "one.nii.gz"), str(image)], check=True,
                        capture_output=True)
@@ -66,7 +68,8 @@ def measure(image: Path, weights: Path | None, device: str) -> dict:
         batch = time.perf_counter() - tic
         per_volume = [float(m) for m in re.findall(r"\(([0-9.]+) s\)$", done.stdout, re.M)]
     return {"image": image.name, "shape": list(result.shape), "weights": weights.name,
-            "device": str(labeler.device), "slices": len(result.slices_tried),
+            "device": labeler.network.device, "runtime": labeler.network.runtime,
+            "slices": len(result.slices_tried),
             "model_seconds": labeler.model_seconds, "in_process_seconds": in_process,
             "whole_process_seconds": whole, "batch": BATCH,
             "batch_seconds_per_volume": batch / BATCH,
@@ -76,7 +79,7 @@ def measure(image: Path, weights: Path | None, device: str) -> dict:
 def report(figures: dict) -> str:
     """The figures as printed lines."""
     return (f"image {figures['image']} shape {tuple(figures['shape'])}, weights "
-            f"{figures['weights']}, device {figures['device']}\n"
+            f"{figures['weights']}, device {figures['device']}, {figures['runtime']}\n"
             f"one volume, in process: model work {figures['model_seconds']:.3f} s over "
             f"{figures['slices']} slices, total {figures['in_process_seconds']:.3f} s\n"
             f"one volume, whole process (python start-up included): "
@@ -91,9 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
     parser.add_argument("--weights", type=Path, default=None)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--backend", nargs="+", default=None, choices=BACKENDS,
+                        help="label.py's runtimes to time, one after the other (default: onnx "
+                             "and torch where the weights have an ONNX export, else torch)")
     args = parser.parse_args(argv)
+    weights = args.weights or default_weights()
+    exported = weights.is_file() and onnx_path(weights).is_file()
     print(f"torch threads {torch.get_num_threads()}")
-    print(report(measure(args.image, args.weights, args.device)))
+    for backend in args.backend or (["onnx", "torch"] if exported else ["torch"]):
+        print(report(measure(args.image, args.weights, args.device, backend)))
     return 0
 
 

@@ -16,9 +16,11 @@
   whole process; CPU: peak resident memory above the process's size before the model was
   built). ``--compile`` adds the fast path with ``torch.compile`` for the shipped model
   (compiling takes a minute or more).
-* Inference milliseconds per slice (the shipped model; batches of 5 slices, as label.py's
+* Inference milliseconds per slice (the shipped model as label.py runs it, with each runtime
+  it can use here: ONNX Runtime and PyTorch on a CPU; batches of 5 slices, as label.py's
   passes).
-* label.py seconds per volume, alone (whole process) and in a batch of 8 (tools/bench_label.py).
+* label.py seconds per volume, alone (whole process) and in a batch of 8 (tools/bench_label.py),
+  with each of those runtimes.
 """
 
 from __future__ import annotations
@@ -37,8 +39,7 @@ import bench_label
 import numpy as np
 import torch
 
-from disclabel.accel import choose_fast_path, prepare_model, to_device
-from disclabel.checkpoint import default_weights, model_from_checkpoint
+from disclabel.accel import choose_fast_path, prepare_model
 from disclabel.constants import NUM_DISCS, OUTPUT_STRIDE, SIGMA_MM, WINDOW_SHAPE
 from disclabel.dataset import sigma_output_px
 from disclabel.engine import resolve_device, train_one_epoch
@@ -46,6 +47,7 @@ from disclabel.graphstep import WARMUP_STEPS, CudaGraphStep
 from disclabel.heatmaps import render_heatmaps
 from disclabel.models import build_model, count_parameters
 from disclabel.recipe import MODEL_ARGS, flag_value
+from disclabel.runtime import default_weights, load_network, onnx_path
 
 _STACKS, _FEATURES = (int(flag_value(MODEL_ARGS, f)) for f in ("--stacks", "--features"))
 MODELS = {
@@ -127,27 +129,26 @@ def train_speed(config: dict, device_name: str, fast: bool, compile_model: bool,
     return out
 
 
-def inference_speed(device_name: str, repeats: int) -> dict:
-    """Milliseconds per slice of the shipped model in label.py's setting."""
-    device = resolve_device(device_name)
-    weights = default_weights()
-    if weights.is_file():
-        model, _ = model_from_checkpoint(weights)
-    else:
-        model = build_model(list(MODELS.values())[1]).eval()
-    model.to(device, memory_format=torch.channels_last)
-    x = to_device(torch.rand(INFERENCE_BATCH, 1, *WINDOW_SHAPE), device,
-                  choose_fast_path(device))
+def inference_speed(device_name: str, repeats: int, backend: str) -> dict:
+    """Milliseconds per slice of the shipped model as label.py runs it with ``backend``."""
+    network = load_network(default_weights(), device_name, backend)
+    x = np.random.default_rng(0).random((INFERENCE_BATCH, 1, *WINDOW_SHAPE), np.float32)
     times = []
-    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16,
-                                         enabled=device.type == "cuda"):
-        for i in range(repeats + 1):
-            tic = time.perf_counter()
-            model(x)[-1].float().cpu()
-            if i:
-                times.append(time.perf_counter() - tic)
+    for i in range(repeats + 1):
+        tic = time.perf_counter()
+        network(x)
+        if i:
+            times.append(time.perf_counter() - tic)
     return {"ms_per_slice": 1000 * float(np.median(times)) / INFERENCE_BATCH,
-            "batch": INFERENCE_BATCH, "window": list(WINDOW_SHAPE)}
+            "batch": INFERENCE_BATCH, "window": list(WINDOW_SHAPE),
+            "runtime": network.runtime, "device": network.device}
+
+
+def label_backends(device: torch.device) -> list[str]:
+    """The runtimes label.py can use for the shipped model here: PyTorch, and on the CPU ONNX
+    Runtime where the model's export is installed."""
+    cpu_onnx = device.type == "cpu" and onnx_path(default_weights()).is_file()
+    return ["onnx", "torch"] if cpu_onnx else ["torch"]
 
 
 def _isolated(function, *args):
@@ -200,12 +201,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{model_name:34s} {described:56s} "
                   f"{fig['images_per_second']:8.2f} {fig['peak_memory_mb']:8.0f} "
                   f"{fig['speedup']:7.2f}x", flush=True)
-    out["inference"] = _isolated(inference_speed, str(device), 20 if gpu else 5)
-    print(f"inference (shipped model, batches of {INFERENCE_BATCH}): "
-          f"{out['inference']['ms_per_slice']:.1f} ms per slice")
-    if not args.no_label and bench_label.DEFAULT_IMAGE.exists():
-        out["label"] = bench_label.measure(bench_label.DEFAULT_IMAGE, None, str(device))
-        print(bench_label.report(out["label"]))
+    out["inference"], out["label"] = [], []
+    for backend in label_backends(device) if default_weights().is_file() else []:
+        fig = _isolated(inference_speed, str(device), 20 if gpu else 5, backend)
+        out["inference"].append(fig)
+        print(f"inference (shipped model as label.py runs it, {fig['runtime']}, batches of "
+              f"{INFERENCE_BATCH}): {fig['ms_per_slice']:.1f} ms per slice")
+    for backend in label_backends(device):
+        if args.no_label or not bench_label.DEFAULT_IMAGE.exists():
+            break
+        out["label"].append(bench_label.measure(bench_label.DEFAULT_IMAGE, None, str(device),
+                                                backend))
+        print(bench_label.report(out["label"][-1]))
     out["seconds"] = time.perf_counter() - began
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2) + "\n")

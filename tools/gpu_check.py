@@ -23,11 +23,11 @@ import numpy as np
 import torch
 
 from disclabel.accel import FastPath, prepare_model
-from disclabel.checkpoint import default_weights
 from disclabel.constants import NUM_DISCS, WINDOW_SHAPE
 from disclabel.engine import resolve_device, train_one_epoch
 from disclabel.inference import Labeler
 from disclabel.models import build_model
+from disclabel.runtime import default_weights
 
 PRECISIONS = {
     "fp32": FastPath(),

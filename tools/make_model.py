@@ -10,8 +10,10 @@
 3. trains with the recipe of ``disclabel.recipe`` (real volumes + synthetic samples), on a GPU
    when one is present (``--device auto``), else on the CPU;
 4. exports the last checkpoint in half precision with its model card data to
-   ``WORK/disclabel_default.pt`` and, with ``--install``, to the path label.py loads by default
-   (``src/disclabel/weights/disclabel_default.pt``);
+   ``WORK/disclabel_default.pt``, and that file's network to ONNX beside it
+   (``disclabel_default.onnx``, run by ONNX Runtime where label.py works on the CPU); with
+   ``--install`` both go to the paths label.py loads by default
+   (``src/disclabel/weights/disclabel_default.pt`` and ``.onnx``);
 5. scores it on held-out synthetic T1w-like, T2w-like and random-contrast volumes and on the
    TPTBox crop (never trained on), and checks that it finds no disc where there is no spine.
 """
@@ -29,9 +31,11 @@ import scoring_sets
 import torch
 from shared_data import REAL_VOLUMES, available
 
-from disclabel.checkpoint import default_weights, export_model, file_sha256
+from disclabel.checkpoint import export_model
 from disclabel.engine import resolve_device
 from disclabel.recipe import flag_value, recipe_args
+from disclabel.runtime import default_weights, file_sha256, onnx_path
+from disclabel.torchnet import export_onnx
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,15 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     target = work / "disclabel_default.pt"
     export_model(run / "last.pt", target, card)
+    export_onnx(target, onnx_path(target))
     print(f"model: {target} ({target.stat().st_size / 1e6:.2f} MB, sha256 "
-          f"{file_sha256(target)}), trained in {seconds / 60:.1f} min on {card['device']}")
+          f"{file_sha256(target)}), trained in {seconds / 60:.1f} min on {card['device']}; "
+          f"ONNX export {onnx_path(target)} ({onnx_path(target).stat().st_size / 1e6:.2f} MB)")
     scores = scoring_sets.score_shipped(target, work / "scores", device="cpu")
     harness.save(work / "scores.json", {"card": card, "sha256": file_sha256(target),
                                         "scores": scores})
     if args.install:
         default_weights().parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(target, default_weights())
-        print(f"installed as {default_weights()}")
+        shutil.copyfile(onnx_path(target), onnx_path(default_weights()))
+        print(f"installed as {default_weights()} and {onnx_path(default_weights())}")
     print(f"make_model finished in {(time.perf_counter() - began) / 60:.1f} min")
     return 0
 

@@ -42,13 +42,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from skimage.feature import peak_local_max
 
 from .constants import CONFIDENCE_THRESHOLD, NUM_DISCS, OUTPUT_STRIDE
 from .heatmaps import as_numpy, find_candidates, output_to_input, refine_peaks
+
+if TYPE_CHECKING:
+    import torch
 
 FIRST_CHAIN_DISC: int = 3
 """The chain holds real intervertebral discs, C2/C3 (3) to L5/S1 (25)."""

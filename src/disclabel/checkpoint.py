@@ -15,7 +15,6 @@ precision (loaded back into a float32 model), plus a ``card`` describing how it 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ import torch
 from torch import nn
 
 from . import __version__
-from .constants import DEFAULT_WEIGHTS_FILE
 from .io import InputError, atomic_path
 from .models import StackedHourglass, build_model
 
@@ -83,20 +81,6 @@ def model_from_checkpoint(path: str | Path) -> tuple[StackedHourglass, dict]:
         raise InputError(f"{path}: bad model_config ({exc})") from exc
     load_weights(model, ckpt, path)
     return model.eval(), ckpt
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file (to identify the model in outputs)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def default_weights() -> Path:
-    """Path of the model the project ships (``src/disclabel/weights/disclabel_default.pt``)."""
-    return Path(__file__).resolve().parent / DEFAULT_WEIGHTS_FILE
 
 
 def export_model(source: str | Path, target: str | Path, card: dict) -> None:

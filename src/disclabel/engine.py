@@ -21,8 +21,8 @@ from .constants import (
     OUTPUT_STRIDE,
     SIGMA_MM,
 )
-from .heatmaps import render_heatmaps_torch
 from .metrics import aggregate, image_metrics
+from .targets import render_heatmaps_torch
 
 PROGRESS_EVERY: int = 10
 """Training steps between two updates of the progress bar's loss."""

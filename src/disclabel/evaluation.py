@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoint import file_sha256, model_from_checkpoint
+from .checkpoint import model_from_checkpoint
 from .constants import SIGMA_MM
 from .dataset import PreparedDataset
 from .engine import Evaluation, evaluate, predict, resolve_device
@@ -16,6 +16,7 @@ from .geometry import sagittal_axes
 from .inference import Labeler, numbering_summary
 from .io import InputError, atomic_path, disc_voxels, load_nifti, read_data, write_json
 from .metrics import aggregate, format_table, per_disc_table, volume_metrics
+from .runtime import file_sha256
 
 PER_DISC_COLUMNS = ("contrast", "disc", "name", "n_ref", "n_identified", "identification_rate",
                     "median_error_mm", "mean_error_mm")

@@ -18,16 +18,13 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-import torch
 
 from . import __version__
 from .chain import ChainResult, decode_chain
-from .checkpoint import default_weights, file_sha256, model_from_checkpoint
-from .constants import CONFIDENCE_THRESHOLD, DISC_NAMES, PIXEL_MM
-from .engine import resolve_device
+from .constants import CONFIDENCE_THRESHOLD, DISC_NAMES
 from .io import InputError, atomic_path
-from .models import fold_batchnorm
 from .prepare import slice_sample
+from .runtime import default_weights, file_sha256, load_network
 from .volumes import LoadedVolume, read_volume
 
 SEARCH_HALF_WIDTH_MM: float = 6.0
@@ -89,33 +86,25 @@ def candidate_offsets(n_slices: int, zoom_mm: float, half_width_mm: float, step_
 
 
 class Labeler:
-    """A model loaded once, labeling any number of volumes."""
+    """A model loaded once, labeling any number of volumes; ``backend`` (auto, torch, onnx) and
+    ``device`` as in :func:`disclabel.runtime.load_network`."""
 
     def __init__(self, weights: str | Path, device: str = "auto",
-                 threshold: float = CONFIDENCE_THRESHOLD) -> None:
+                 threshold: float = CONFIDENCE_THRESHOLD, backend: str = "auto") -> None:
         self.weights = Path(weights)
-        self.model, ckpt = model_from_checkpoint(self.weights)
-        self.device = resolve_device(device)
-        # BNs folded into the convolutions before them, channels-last: faster on CPUs and GPUs
-        self.model = fold_batchnorm(self.model).to(self.device, memory_format=torch.channels_last)
-        data = ckpt.get("data") or {}
-        self.pixel_mm = float(data.get("pixel_mm", PIXEL_MM))
-        self.threshold = threshold
         self.sha256 = file_sha256(self.weights)
+        self.network = load_network(self.weights, device, backend, self.sha256)
+        self.pixel_mm = self.network.pixel_mm
+        self.threshold = threshold
         self.model_seconds = 0.0  # time spent in the network, accumulated over calls
 
-    @torch.no_grad()
     def _score_slices(self, volume, affine, xs: list[int], cache: dict) -> None:
         todo = [x for x in xs if x not in cache]
         if not todo:
             return
         samples = [slice_sample(volume, x, affine, None, self.pixel_mm) for x in todo]
-        batch = torch.from_numpy(np.stack([s[0] for s in samples]))[:, None].to(
-            self.device).contiguous(memory_format=torch.channels_last)
         tic = time.perf_counter()
-        with torch.autocast(self.device.type, dtype=torch.bfloat16,
-                            enabled=self.device.type == "cuda"):
-            heatmaps = self.model(batch)[-1].float().cpu().numpy()
+        heatmaps = self.network(np.stack([s[0] for s in samples])[:, None])
         self.model_seconds += time.perf_counter() - tic
         for x, sample, maps in zip(todo, samples, heatmaps, strict=True):
             chain = decode_chain(maps, sample[3], threshold=self.threshold)
@@ -174,7 +163,8 @@ class Labeler:
             "numbering": {**numbering_summary(result.chain), "explanation": NUMBERING_NOTE},
             "sagittal_slice_canonical": result.slice_index,
             "model": {"path": str(self.weights), "sha256": self.sha256,
-                      "confidence_threshold": self.threshold},
+                      "confidence_threshold": self.threshold,
+                      "runtime": self.network.runtime, "device": self.network.device},
             "software": {"name": "disclabel", "version": __version__},
         }
 
@@ -207,12 +197,13 @@ def label_image(result: LabelResult, reference: nib.Nifti1Image) -> nib.Nifti1Im
 
 
 def save_nifti_atomic(image: nib.Nifti1Image, path: Path) -> None:
-    """Write a NIfTI (gzipped when the name ends in .gz, with a fixed timestamp) atomically."""
+    """Write a NIfTI (gzipped when the name ends in .gz, with a fixed timestamp and no file
+    name in the gzip header: the same labels give the same bytes) atomically."""
     raw = image.to_bytes()
     with atomic_path(path) as tmp:
         if path.name.endswith(".gz"):
-            with open(tmp, "wb") as handle, gzip.GzipFile(fileobj=handle, mode="wb",
-                                                         mtime=0) as gz:
+            with open(tmp, "wb") as handle, gzip.GzipFile(filename="", fileobj=handle,
+                                                         mode="wb", mtime=0) as gz:
                 gz.write(raw)
         else:
             tmp.write_bytes(raw)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..constants import CONTRASTS, LABEL_SUFFIX_OUT
 from ..io import InputError, nifti_stem, write_json
+from ..runtime import BACKENDS
 from ..volumes import default_output, read_volume
 from .common import Parser, exit_now, run_main
 
@@ -32,6 +33,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", type=Path, default=None,
                    help="checkpoint (a run's best.pt); default: the model the project ships")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--backend", default="auto", choices=BACKENDS,
+                   help="what runs the network: torch, onnx (ONNX Runtime, CPU only, from the "
+                        "checkpoint's .onnx export beside it), or auto (default): onnx on the "
+                        "CPU where such an export of these weights exists, else torch")
     p.add_argument("--qc", type=Path, default=None, metavar="DIR",
                    help="write a QC picture per image into DIR")
     p.add_argument("--bids", type=Path, default=None, metavar="ROOT",
@@ -174,15 +179,15 @@ def _body(args: argparse.Namespace) -> int:
         print(f"shard {args.shard[0]}/{args.shard[1]}: {len(jobs)} images")
     with ThreadPoolExecutor(max_workers=1) as pool:
         volumes = VolumeReader(pool, jobs)  # the first volume is being read from here on
-        # torch comes with disclabel.inference: imported only now, it overlaps that reading
+        # imported only now, the network's library (torch or onnxruntime) overlaps that reading
         from ..inference import Labeler, check_weights
 
         weights = check_weights(args.weights)
         try:
-            labeler = Labeler(weights, args.device)
+            labeler = Labeler(weights, args.device, backend=args.backend)
         except ValueError as exc:
             raise InputError(str(exc)) from exc
-        volumes.overlap = labeler.device.type != "cpu"
+        volumes.overlap = labeler.network.device != "cpu"
         return _label_all(args, jobs, deriv, labeler, volumes)
 
 

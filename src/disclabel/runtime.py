@@ -1,0 +1,113 @@
+"""The network that label.py runs, and where it runs: PyTorch on any device, or ONNX Runtime on
+the CPU. Nothing here imports torch or onnxruntime until a network is loaded.
+
+ONNX Runtime is the CPU default wherever an ONNX export of the weights (:func:`onnx_path`, written
+by ``tools/export_onnx.py`` or ``make model``) lies beside them and records their checksum:
+a ``label.py`` process then never imports PyTorch, whose import is most of its start-up. Both run
+the same float32 network (the BNs folded), so their heatmaps agree to float rounding (tested).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .constants import DEFAULT_WEIGHTS_FILE
+from .io import InputError
+
+BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx")
+"""``auto``: ONNX Runtime on the CPU where an export matches the weights, else PyTorch."""
+NVIDIA_DRIVER_FILES: tuple[str, ...] = ("/proc/driver/nvidia/version", "/dev/nvidiactl")
+"""Where none exists, ``--device auto`` is the CPU without asking torch (which takes a second to
+import); where one does, torch decides."""
+
+
+class Network(Protocol):
+    """A loaded network: ``(B, 1, H, W)`` float32 images -> ``(B, D, H / 4, W / 4)`` float32
+    heatmaps of the last stack (channel ``c`` = disc ``c + 1``); H and W multiples of
+    ``GRID_MULTIPLE``."""
+
+    pixel_mm: float
+    """Pixel size (mm) of the data the network was trained on."""
+    device: str
+    """Where it runs: ``cpu``, ``cuda:0``, ..."""
+    runtime: str
+    """The library and its version, e.g. ``onnxruntime 1.32.0``."""
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+def default_weights() -> Path:
+    """Path of the model the project ships (``src/disclabel/weights/disclabel_default.pt``)."""
+    return Path(__file__).resolve().parent / DEFAULT_WEIGHTS_FILE
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file (to identify the model in outputs)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def onnx_path(weights: str | Path) -> Path:
+    """The ONNX export that belongs to a checkpoint: the same name with ``.onnx``."""
+    return Path(weights).with_suffix(".onnx")
+
+
+def gpu_possible() -> bool:
+    """Whether an NVIDIA driver is installed (only then can torch find a CUDA GPU)."""
+    return any(Path(p).exists() for p in NVIDIA_DRIVER_FILES)
+
+
+def load_network(weights: str | Path, device: str = "auto", backend: str = "auto",
+                 sha256: str | None = None) -> Network:
+    """Load the network of checkpoint ``weights`` (whose checksum is ``sha256``, computed when
+    not given) with ``backend`` (one of :data:`BACKENDS`) on ``device`` (auto, cpu, cuda,
+    cuda:N). ``auto`` takes ONNX Runtime when the network would run on the CPU, onnxruntime is
+    installed and :func:`onnx_path` holds an export of these very weights; otherwise, and when
+    an export does not match (with a warning), PyTorch. Raises :class:`InputError` when
+    ``onnx`` is asked for and cannot be had."""
+    weights = Path(weights)
+    if backend not in BACKENDS:
+        raise InputError(f"--backend {backend}: expected one of {', '.join(BACKENDS)}")
+    on_cpu = device == "cpu" or (device == "auto" and not gpu_possible())
+    if backend == "onnx" and not on_cpu:
+        raise InputError(f"--backend onnx runs on the CPU only, not on --device {device}")
+    exported = onnx_path(weights)
+    if backend == "onnx" or (backend == "auto" and on_cpu and exported.is_file()):
+        network = _onnx_network(weights, exported, sha256 or file_sha256(weights),
+                                required=backend == "onnx")
+        if network is not None:
+            return network
+    from .torchnet import TorchNetwork
+
+    return TorchNetwork(weights, device)
+
+
+def _onnx_network(weights: Path, exported: Path, sha256: str, required: bool) -> Network | None:
+    """The ONNX Runtime network of ``exported``, or None (``required`` False) when onnxruntime
+    is missing or the export is not one of ``weights``."""
+    try:
+        from .onnxnet import OnnxNetwork
+    except ImportError as exc:
+        if required:
+            raise InputError(f"--backend onnx: onnxruntime is not installed ({exc})") from exc
+        return None
+    if not exported.is_file():
+        raise InputError(f"{exported}: no ONNX export of {weights.name} (write one with "
+                         f"python tools/export_onnx.py {weights})")
+    network = OnnxNetwork(exported)
+    if network.source_sha256 == sha256:
+        return network
+    problem = (f"{exported}: not an export of {weights} (its recorded checksum differs; "
+               f"export it again with python tools/export_onnx.py {weights})")
+    if required:
+        raise InputError(problem)
+    warnings.warn(f"{problem}: running the checkpoint with PyTorch", stacklevel=3)
+    return None
