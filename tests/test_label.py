@@ -398,3 +398,29 @@ def test_bids_root_without_subjects_is_an_error(weights, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(root) in err[0] and "no T1w/T2w image" in err[0]
     assert list(root.iterdir()) == []
+
+
+@pytest.mark.parametrize("margin, warned", [(1.2, True), (3.5, False), (float("inf"), False)])
+def test_an_uncertain_numbering_is_flagged(weights, tmp_path, capsys, monkeypatch, margin,
+                                           warned):
+    """label.py warns (and the QC title says so) when the numbering margin is below
+    CHECK_MARGIN_NATS; the labels are written either way."""
+    real = inference.decode_chain
+
+    def decode(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if result.offset is not None:
+            result.margin = margin
+        return result
+
+    monkeypatch.setattr(inference, "decode_chain", decode)
+    image, affine = phantom.render(1.0)
+    src = _save(nib.Nifti1Image(image, affine), tmp_path / "p.nii.gz")
+    assert label_cli.main([str(src), "--weights", str(weights), "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert ("numbering uncertain (margin 1.2 nats, below 3)" in err) == warned
+    assert (tmp_path / "p_labels-disc.nii.gz").is_file()
+    result = Labeler(weights, device="cpu")
+    result.network.model = PhantomOracle()
+    title_has_check = "check by eye" in label_cli._qc_title(result.label(src))
+    assert title_has_check == warned

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..constants import CONTRASTS, LABEL_SUFFIX_OUT
+from ..constants import CHECK_MARGIN_NATS, CONTRASTS, LABEL_SUFFIX_OUT
 from ..io import InputError, nifti_stem, write_json
 from ..runtime import BACKENDS
 from ..volumes import default_output, read_volume
@@ -136,20 +136,25 @@ def _sidecar_path(label_path: Path) -> Path:
     return label_path.with_name(nifti_stem(label_path) + ".json")
 
 
-def _qc_picture(result) -> np.ndarray:
-    from ..viz import render_qc
-
+def _qc_title(result) -> str:
+    """The QC picture's title: file, slice, disc count and how sure the numbering is."""
     chain = result.chain
     if chain.offset is None:
         certainty = "no spine found"
     else:
-        certainty = (f"numbering margin {chain.margin:.1f} nats (p = "
-                     f"{chain.offset_probability:.2f})" if np.isfinite(chain.margin)
-                     else "numbering certain")
-    title = (f"{result.path.name}  slice {result.slice_index}  {len(result.discs)} discs  "
-             f"{certainty}")
-    return render_qc(result.image, result.coords, result.confidence, result.pixel_mm, title,
-                     result.heatmap)
+        certainty = (f"numbering margin {chain.margin:.1f} nats (p {chain.offset_probability:.2f})"
+                     if np.isfinite(chain.margin) else "numbering certain")
+        if chain.margin < CHECK_MARGIN_NATS:
+            certainty += ", check by eye"
+    return (f"{result.path.name}  slice {result.slice_index}  {len(result.discs)} discs  "
+            f"{certainty}")
+
+
+def _qc_picture(result) -> np.ndarray:
+    from ..viz import render_qc
+
+    return render_qc(result.image, result.coords, result.confidence, result.pixel_mm,
+                     _qc_title(result), result.heatmap)
 
 
 def _write_qc(rgb: np.ndarray, folder: Path, output: Path) -> Path:
@@ -221,6 +226,10 @@ def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: P
         if not result.discs:
             print(f"label.py: warning: {image_path}: no disc found (is there a spine in the "
                   "image?); wrote an empty label file", file=sys.stderr)
+        elif result.chain.margin < CHECK_MARGIN_NATS:
+            print(f"label.py: warning: {image_path}: numbering uncertain (margin "
+                  f"{result.chain.margin:.1f} nats, below {CHECK_MARGIN_NATS:g}): check the "
+                  "disc numbers by eye (--qc)", file=sys.stderr)
         if args.qc is not None:
             rgb = _qc_picture(result)
             _write_qc(rgb, args.qc, output)
