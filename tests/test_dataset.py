@@ -141,6 +141,18 @@ def test_a_training_narrows_the_field_of_view_in_mm():
     assert augment_config(TrainConfig(), 1.0).p_narrow == 0.0  # off by default
 
 
+def test_a_training_sets_the_share_of_intensity_maps():
+    from disclabel.augment import RandomIntensityMap
+    from disclabel.constants import INTENSITY_MAP_P
+    from disclabel.trainsetup import TrainConfig, augment_config
+
+    assert augment_config(TrainConfig(), 1.0).p_intensity_map == INTENSITY_MAP_P
+    cfg = augment_config(TrainConfig(intensity_map_p=0.6), 1.0)
+    maps = [t for t in build_augmenter(cfg, seed=0).transforms
+            if isinstance(t, RandomIntensityMap)]
+    assert cfg.p_intensity_map == 0.6 and len(maps) == 1 and maps[0].p == 0.6
+
+
 def test_transforms_own_their_generators():
     kp = _keypoints()
     img = _dot_image(kp)

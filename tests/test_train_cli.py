@@ -110,6 +110,7 @@ def test_make_res_gif_on_run_folder(run_dir):
     (["--attshow", "true"], "--evaluate"),
     (["--ema", "1"], "--ema"),
     (["--ema", "-0.5"], "--ema"),
+    (["--intensity-map-p", "1.5"], "--intensity-map-p"),
     (["--device", "cuda:7"] if not torch.cuda.is_available() else ["--epochs", "-1"], "--"),
 ])
 def test_bad_arguments(prepared, tmp_path, capsys, argv, needle):

@@ -71,6 +71,8 @@ LOSO_VARIANTS = {
     "identity seed 7": ["--identity-weight", "1e-4", "--seed", "7"],
     "identity seed 123": ["--identity-weight", "1e-4", "--seed", "123"],
     "identity 3e-5": ["--identity-weight", "3e-5"],
+    "intensity maps 0.6": ["--intensity-map-p", "0.6"],
+    "intensity maps 0.6 seed 7": ["--intensity-map-p", "0.6", "--seed", "7"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
 the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (v4 with the
@@ -86,7 +88,9 @@ the recipe with a fifth of the training windows narrowed front to back to 50-140
 spine (``--fov-narrow-p 0.2``, as the small real crops are), with the same seeds; the
 synthetic style v8 (v6 with a quarter of the spine windows lumbosacral), with the same seeds;
 the recipe plus the identity cross-entropy (``--identity-weight 1e-4``,
-:func:`disclabel.engine.identity_loss`), with the same seeds, and a third of that weight."""
+:func:`disclabel.engine.identity_loss`), with the same seeds, and a third of that weight; the
+recipe with random intensity curves or inversions on 60 % of the real samples instead of 25 %
+(``--intensity-map-p 0.6``), with seeds 42 and 7."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 

@@ -22,7 +22,7 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from .constants import FOV_CROP_P
+from .constants import FOV_CROP_P, INTENSITY_MAP_P
 
 Sample2D = tuple[np.ndarray, np.ndarray]
 _SEED_RANGE = 2**31 - 1
@@ -44,7 +44,7 @@ class AugmentConfig:
     p_narrow: float = 0.0            # share of samples whose field of view is narrowed (A-P)
     narrow_px: tuple[float, float] = (50.0, 140.0)  # width of the narrowed field (pixels;
     #                                                 training uses NARROW_FOV_MM / pixel size)
-    p_intensity_map: float = 0.25
+    p_intensity_map: float = INTENSITY_MAP_P
     intensity_points: int = 5        # control points of the random intensity curve
     p_invert: float = 0.4            # share of the intensity maps that invert the image
     gamma: tuple[float, float] = (0.6, 1.6)

@@ -14,7 +14,14 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 from torch.utils.data import ConcatDataset, DataLoader
 
 from .augment import AugmentConfig, build_augmenter
-from .constants import FOREGROUND_WEIGHT, FOV_CROP_P, NARROW_FOV_MM, SIGMA_MM, WINDOW_SHAPE
+from .constants import (
+    FOREGROUND_WEIGHT,
+    FOV_CROP_P,
+    INTENSITY_MAP_P,
+    NARROW_FOV_MM,
+    SIGMA_MM,
+    WINDOW_SHAPE,
+)
 from .dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT, PreparedDataset, SyntheticDataset
 from .io import InputError
 from .models import StackedHourglass
@@ -67,6 +74,7 @@ class TrainConfig:
     augment: bool = True
     fov_crop_p: float = FOV_CROP_P   # share of samples with a shorter field of view
     fov_narrow_p: float = 0.0        # share of samples with a narrower (A-P) field of view
+    intensity_map_p: float = INTENSITY_MAP_P  # share with a random intensity curve or inversion
     progress: bool = True
     max_train_seconds: float = 0.0   # stop after the epoch that passes this (0 = no limit)
     ema: float = 0.0                 # decay per step of the weights' moving average (0 = off)
@@ -90,9 +98,11 @@ def make_optimizer(config: TrainConfig, model: torch.nn.Module,
 
 
 def augment_config(config: TrainConfig, pixel_mm: float) -> AugmentConfig:
-    """The augmentation of a training on ``pixel_mm`` pixels: the ``--fov-crop-p`` and
-    ``--fov-narrow-p`` shares, the narrowed width ``NARROW_FOV_MM`` in pixels."""
+    """The augmentation of a training on ``pixel_mm`` pixels: the ``--fov-crop-p``,
+    ``--fov-narrow-p`` and ``--intensity-map-p`` shares, the narrowed width ``NARROW_FOV_MM`` in
+    pixels."""
     return AugmentConfig(p_crop=config.fov_crop_p, p_narrow=config.fov_narrow_p,
+                         p_intensity_map=config.intensity_map_p,
                          narrow_px=(NARROW_FOV_MM[0] / pixel_mm, NARROW_FOV_MM[1] / pixel_mm))
 
 

@@ -10,7 +10,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..accel import AMP_CHOICES
-from ..constants import FOREGROUND_WEIGHT, FOV_CROP_P, SIGMA_MM, WINDOW_SHAPE
+from ..constants import FOREGROUND_WEIGHT, FOV_CROP_P, INTENSITY_MAP_P, SIGMA_MM, WINDOW_SHAPE
 from ..dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT
 from ..io import InputError
 from ..synthetic.styles import DEFAULT_STYLE_2D, STYLES_2D
@@ -96,6 +96,10 @@ def get_parser() -> argparse.ArgumentParser:
                    default=0.0,
                    help="share of training samples whose field of view is narrowed front to back "
                         "to 50-140 mm (NARROW_FOV_MM) about the spine, as in small real crops")
+    p.add_argument("--intensity-map-p", "--intensity_map_p", dest="intensity_map_p", type=float,
+                   default=INTENSITY_MAP_P,
+                   help="share of augmented real training samples whose intensities go through a "
+                        "random monotone curve or (40 %% of them) are inverted")
     p.add_argument("--progress", type=str2bool, default=True, help="tqdm progress bars")
     p.add_argument("--max-train-seconds", "--max_train_seconds", dest="max_train_seconds",
                    type=float, default=0.0, help="stop after the epoch that passes this time")
@@ -132,7 +136,8 @@ def _check(args: argparse.Namespace) -> None:
         raise InputError("--lr and --sigma must be positive")
     if not 0 <= args.ema < 1:
         raise InputError(f"--ema {args.ema}: must lie in [0, 1) (0 = off)")
-    for name in ("synthetic_ratio", "negative_ratio", "fov_crop_p", "fov_narrow_p"):
+    for name in ("synthetic_ratio", "negative_ratio", "fov_crop_p", "fov_narrow_p",
+                 "intensity_map_p"):
         value = getattr(args, name)
         if not 0 <= value <= 1:
             raise InputError(f"--{name.replace('_', '-')} {value}: must lie in [0, 1]")
