@@ -73,6 +73,10 @@ LOSO_VARIANTS = {
     "identity 3e-5": ["--identity-weight", "3e-5"],
     "intensity maps 0.6": ["--intensity-map-p", "0.6"],
     "intensity maps 0.6 seed 7": ["--intensity-map-p", "0.6", "--seed", "7"],
+    "96 features": ["--features", "96"],
+    "96 features seed 7": ["--features", "96", "--seed", "7"],
+    "128 features": ["--features", "128"],
+    "128 features seed 7": ["--features", "128", "--seed", "7"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
 the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (v4 with the
@@ -90,7 +94,8 @@ synthetic style v8 (v6 with a quarter of the spine windows lumbosacral), with th
 the recipe plus the identity cross-entropy (``--identity-weight 1e-4``,
 :func:`disclabel.engine.identity_loss`), with the same seeds, and a third of that weight; the
 recipe with random intensity curves or inversions on 60 % of the real samples instead of 25 %
-(``--intensity-map-p 0.6``), with seeds 42 and 7."""
+(``--intensity-map-p 0.6``), with seeds 42 and 7; the network 96 or 128 features wide instead
+of 64 (``--features``), with seeds 42 and 7."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 
