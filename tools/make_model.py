@@ -2,6 +2,7 @@
 """Rebuild the shipped model from scratch (``make model``) and print its scores.
 
     python tools/make_model.py [--work runs/model] [--device auto] [--epochs N] [--install]
+                               [--extra "MAIN.PY FLAGS"]
 
 1. links the trainable labelled real volumes of ../shared/data into ``WORK/bids`` (the MIT
    Spinal Cord Toolbox volumes: sct_errsm_t2, sct_testing_data's crops and PAM50_small; never
@@ -21,6 +22,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
 import sys
 import time
@@ -38,6 +40,12 @@ from disclabel.runtime import default_weights, file_sha256, onnx_path
 from disclabel.torchnet import export_onnx
 
 
+def training_recipe(epochs: int | None, extra: str = "") -> list[str]:
+    """The recipe's main.py flags (``epochs`` overriding its own, the schedule scaled), then
+    ``extra`` split as a shell would; main.py takes the last value of a repeated flag."""
+    return recipe_args(epochs) + shlex.split(extra)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("runs/model"))
@@ -48,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="CPU threads for training (0: torch's default)")
     parser.add_argument("--install", action="store_true",
                         help="copy the model to the path label.py loads by default")
+    parser.add_argument("--extra", default="",
+                        help="main.py flags appended to the recipe, in one quoted string (an "
+                             "experiment, e.g. --extra '--features 128'); the card records them")
     args = parser.parse_args(argv)
     if not available():
         raise SystemExit("make_model: ../shared/data is not here; the shipped model is trained "
@@ -60,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     prepared = harness.prepare(dataset, work / "prepared",
                                {v.subject: "train" for v in trainable})
     run = work / "run"
-    recipe = recipe_args(args.epochs)
+    recipe = training_recipe(args.epochs, args.extra)
     command = harness.train_command(prepared, run, recipe, device)
     threads = args.threads or torch.get_num_threads()
     seconds = harness.run_trainings([(command, run)], parallel=1, threads=threads)[0]
