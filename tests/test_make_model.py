@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import pytest
+
 from conftest import tool_module
 
 from disclabel.recipe import recipe_args
@@ -24,3 +26,18 @@ def test_extra_flags_follow_the_recipe_and_win() -> None:
     assert _parsed(plain).features == 64
     parsed = _parsed(wider)
     assert (parsed.features, parsed.seed, parsed.epochs) == (128, 7, 30)
+
+
+@pytest.mark.parametrize("extra, says", [
+    ("--featurs 128", "does not take --featurs 128"),
+    ("--features wide", "refuses it"),
+    ("--seed '7", "No closing quotation"),
+])
+def test_bad_extra_flags_stop_before_any_work(extra: str, says: str, tmp_path, capsys) -> None:
+    make_model = tool_module("make_model")
+    with pytest.raises(SystemExit) as stop:
+        make_model.main(["--work", str(tmp_path / "work"), "--extra", extra])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert says in err and "--extra" in err
+    assert not (tmp_path / "work").exists()

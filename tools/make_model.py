@@ -34,6 +34,7 @@ import torch
 from shared_data import REAL_VOLUMES, available
 
 from disclabel.checkpoint import export_model
+from disclabel.cli.main import get_parser as main_parser
 from disclabel.engine import resolve_device
 from disclabel.recipe import flag_value, recipe_args
 from disclabel.runtime import default_weights, file_sha256, onnx_path
@@ -42,8 +43,23 @@ from disclabel.torchnet import export_onnx
 
 def training_recipe(epochs: int | None, extra: str = "") -> list[str]:
     """The recipe's main.py flags (``epochs`` overriding its own, the schedule scaled), then
-    ``extra`` split as a shell would; main.py takes the last value of a repeated flag."""
-    return recipe_args(epochs) + shlex.split(extra)
+    ``extra`` split as a shell would; main.py takes the last value of a repeated flag.
+
+    Raises ValueError when ``extra`` does not split (an unclosed quote) or main.py's parser
+    refuses the flags, before any data is gathered or any training starts."""
+    try:
+        recipe = recipe_args(epochs) + shlex.split(extra)
+    except ValueError as err:
+        raise ValueError(f"--extra {extra!r}: {err}") from None
+    parser = main_parser()
+    parser.exit_on_error = False
+    try:
+        _, unknown = parser.parse_known_args(["--datapath", "unused", *recipe])
+    except argparse.ArgumentError as err:
+        raise ValueError(f"--extra {extra!r}: main.py refuses it ({err})") from None
+    if unknown:
+        raise ValueError(f"--extra {extra!r}: main.py does not take {' '.join(unknown)}")
+    return recipe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="main.py flags appended to the recipe, in one quoted string (an "
                              "experiment, e.g. --extra '--features 128'); the card records them")
     args = parser.parse_args(argv)
+    try:
+        recipe = training_recipe(args.epochs, args.extra)
+    except ValueError as err:
+        parser.error(str(err))
     if not available():
         raise SystemExit("make_model: ../shared/data is not here; the shipped model is trained "
                          "on its labelled volumes")
@@ -71,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     prepared = harness.prepare(dataset, work / "prepared",
                                {v.subject: "train" for v in trainable})
     run = work / "run"
-    recipe = training_recipe(args.epochs, args.extra)
     command = harness.train_command(prepared, run, recipe, device)
     threads = args.threads or torch.get_num_threads()
     seconds = harness.run_trainings([(command, run)], parallel=1, threads=threads)[0]
