@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import SHARED_DATA, needs_shared, tool_module
 from disclabel import chain
 from disclabel.chain import (
     MIN_CHAIN_DISCS,
@@ -93,8 +94,11 @@ def test_the_anchor_decides_when_the_other_discs_are_unsure():
     assert _found(result) == list(range(3, 10)) and result.margin > 2
 
 
-def test_the_vote_follows_the_majority_and_reports_a_small_margin_when_split():
-    # four detections say the chain starts at 3, three that it starts at 4
+def test_the_vote_follows_the_majority_and_reports_a_small_margin_when_split(monkeypatch):
+    # four detections say the chain starts at 3, three that it starts at 4 (the evidence vote
+    # alone: these evenly spaced columns fit no level of the template's spacing profile)
+    monkeypatch.setattr(chain, "SPACING_WEIGHT", 0.0)
+
     def weights(i, d):
         return {d: 1.0} if i < 4 else {d + 1: 1.0}
 
@@ -264,6 +268,7 @@ def test_the_anchors_number_the_chain_not_a_run_of_unsure_discs(monkeypatch):
     """Votes are weighted by how sure each disc is of its identity: the two anchors outweigh
     six unsure discs that lean one level off together; with equal weights (ANCHOR_POWER 0)
     the six win and every name is one level off."""
+    monkeypatch.setattr(chain, "SPACING_WEIGHT", 0.0)  # the evidence vote alone
     maps = _anchored_chain()
     result = decode_chain(maps, PIXEL_MM)
     assert _found(result)[:8] == list(range(3, 11)) and result.offset == 3 and result.margin > 0
@@ -276,3 +281,62 @@ def test_anchor_weights_sum_to_the_chain_length_and_favour_sure_discs():
     weights = anchor_weights(shares)
     assert weights.sum() == pytest.approx(3.0) and weights[0] > weights[1] > weights[2]
     assert np.allclose(anchor_weights(shares, power=0.0), 1.0)
+
+
+def _template_column(discs, top=20.0, col=100.0, scale=1.0, weights=None):
+    """Discs down one column at the PAM50 template's spacing (times ``scale``)."""
+    weights = weights or (lambda i, d: {d: 1.0})
+    rows = top + scale * np.r_[0.0, np.cumsum([chain.TEMPLATE_LINKS_MM[d] for d in discs[:-1]])]
+    pairs = zip(rows, discs, strict=True)
+    return [(float(r), col, weights(i, d)) for i, (r, d) in enumerate(pairs)]
+
+
+def test_spacing_log_likelihood_by_hand():
+    numbers = np.arange(5, 12)
+    rows = np.r_[0.0, np.cumsum([chain.TEMPLATE_LINKS_MM[n] for n in numbers[:-1]])]
+    pts = np.stack([rows, np.zeros_like(rows)], axis=1)
+    assert chain.spacing_log_likelihood(pts, numbers) == pytest.approx(0.0, abs=1e-9)
+    # a body 10 % larger: every residual is log 1.1, fitted by the scale alone
+    expected = -math.log(1.1) ** 2 / (2 * chain.SPACING_SCALE_SIGMA ** 2)
+    assert chain.spacing_log_likelihood(1.1 * pts, numbers) == pytest.approx(expected)
+    # one level lower the same links fit worse (the jump at C7/T1 moves)
+    assert chain.spacing_log_likelihood(pts, numbers + 1) < -1.0
+    # a skipped disc is one link over two template links
+    gap = np.delete(pts, 3, axis=0)
+    assert chain.spacing_log_likelihood(gap, np.delete(numbers, 3)) == pytest.approx(0.0, abs=1e-9)
+    # links below L1/L2 are not scored; a chain with none scored has no likelihood
+    assert chain.template_distance(20, 21) == chain.TEMPLATE_LINKS_MM[20]
+    assert chain.template_distance(20, 22) is None
+    assert chain.spacing_log_likelihood(pts[:3], np.array([22, 23, 24])) is None
+    scores = chain.spacing_scores(pts[:3], np.arange(3), [19, 20, 21, 22])
+    assert scores[22] == min(scores[19], scores[20], scores[21])  # the floor of the others
+    assert chain.spacing_scores(pts[:2], np.arange(2), [3, 4]) == {3: 0.0, 4: 0.0}
+
+
+def test_the_spacing_prior_numbers_a_chain_whose_evidence_is_split(monkeypatch):
+    """C5/C6 to T5/T6 at the template's spacing (scaled to a smaller body), every disc's evidence
+    split evenly between its own number and the next: the evidence cannot choose between
+    offsets 5 and 6, the spacing profile (the jump at C7/T1) does; without the prior the
+    decoder reports a tie."""
+    discs = list(range(5, 14))
+    pts = _template_column(discs, scale=0.95, weights=lambda i, d: {d: 0.5, d + 1: 0.5})
+    maps = _maps(pts)
+    result = decode_chain(maps, PIXEL_MM)
+    assert _found(result) == discs and result.margin > 1.0
+    monkeypatch.setattr(chain, "SPACING_WEIGHT", 0.0)
+    tie = decode_chain(maps, PIXEL_MM)
+    assert abs(tie.margin) < 0.05
+
+
+def test_sure_evidence_outweighs_the_spacing_prior():
+    """The prior breaks ties; it does not overrule discs that know their numbers: a chain at the
+    template's spacing of discs 5-13 whose channels all say 6-14 is numbered 6-14."""
+    pts = _template_column(list(range(5, 14)), weights=lambda i, d: {d + 1: 1.0})
+    assert _found(decode_chain(_maps(pts), PIXEL_MM)) == list(range(6, 15))
+
+
+@needs_shared(SHARED_DATA / "sct_testing_data" / "template")
+def test_the_template_table_is_pam50s_spacing():
+    spacing = tool_module("template_spacing")
+    assert spacing.template_links() == chain.TEMPLATE_LINKS_MM
+    assert spacing.main([]) == 0

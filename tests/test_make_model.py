@@ -7,7 +7,6 @@ import argparse
 import pytest
 
 from conftest import tool_module
-
 from disclabel.recipe import recipe_args
 
 

@@ -241,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
                              f"({chain.ANCHOR_POWER:g}; 0: every disc's vote weighs the same, "
                              "the decoder before the anchor weights); parts get the suffix "
                              "-anchorP")
+    parser.add_argument("--spacing-weight", type=float, default=None,
+                        help="score with this chain.SPACING_WEIGHT instead of the decoder's "
+                             f"({chain.SPACING_WEIGHT:g}; 0: no spacing prior in the numbering "
+                             "vote, the decoder before it); parts get the suffix -spacingW")
     parser.add_argument("--device", default="cpu", help="where trainings and labelling run")
     parser.add_argument("--workers", type=int, default=0, help="loader workers per training")
     args = parser.parse_args(argv)
@@ -249,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.anchor_power is not None:
         chain.ANCHOR_POWER = args.anchor_power
         suffix = f"-anchor{args.anchor_power:g}"
+    if args.spacing_weight is not None:
+        chain.SPACING_WEIGHT = args.spacing_weight
+        suffix += f"-spacing{args.spacing_weight:g}"
     if not available():
         raise SystemExit("accuracy_report: ../shared/data is not here")
     work: Path = args.work
@@ -270,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = shipped(work, lines)
         if suffix:
-            lines.insert(0, f"(decoder with ANCHOR_POWER {chain.ANCHOR_POWER:g})\n")
+            lines.insert(0, f"(decoder with ANCHOR_POWER {chain.ANCHOR_POWER:g}, "
+                            f"SPACING_WEIGHT {chain.SPACING_WEIGHT:g})\n")
         report[part + suffix] = result
         harness.publish(report_path, report, work / f"{part}{suffix}.md", lines)
     return 0

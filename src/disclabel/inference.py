@@ -36,9 +36,10 @@ SLAB_HALF_WIDTH_MM: float = 2.0
 """Heatmaps of the slices within this distance of the best one are averaged before decoding."""
 LABEL_DTYPE = np.uint8
 NUMBERING_NOTE = ("the chain of discs is numbered with one offset voted by every disc's channel "
-                  "evidence, each vote weighted by how sure that disc is of its identity; the "
-                  "margin is the weighted log-evidence of the best numbering minus that of the "
-                  "second best (larger is surer)")
+                  "evidence, each vote weighted by how sure that disc is of its identity, plus "
+                  "how well the chain's disc spacing fits the PAM50 template's at those levels; "
+                  "the margin is the score of the best numbering minus that of the second best "
+                  "(nats; larger is surer)")
 
 
 @dataclass
