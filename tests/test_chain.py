@@ -340,3 +340,16 @@ def test_the_template_table_is_pam50s_spacing():
     spacing = tool_module("template_spacing")
     assert spacing.template_links() == chain.TEMPLATE_LINKS_MM
     assert spacing.main([]) == 0
+
+
+@needs_shared(SHARED_DATA / "sct_testing_data" / "template")
+def test_the_template_fits_its_own_numbers_best(capsys):
+    """PAM50's own discs score 0 at their true numbers (the scale prior and residuals vanish)
+    and clearly less one level high or low, whole or with the top two discs cut away."""
+    spacing = tool_module("template_spacing")
+    for drop in (0, 2):
+        fits = spacing.fit_shifts(spacing.SHARED / spacing.TEMPLATE, drop)
+        assert fits[0] == pytest.approx(0.0, abs=0.05)
+        assert max(fits[-1], fits[1]) < fits[0] - 5.0
+    assert spacing.main(["--fit"]) == 0
+    assert "sub-pam50_T2w top two cut: one high" in capsys.readouterr().out

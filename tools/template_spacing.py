@@ -3,18 +3,23 @@
 (``disclabel.chain.TEMPLATE_LINKS_MM``): the distance from each disc's posterior tip to the next
 one's, in mm, from ``PAM50_small_label_discPosterior`` in ../shared/data.
 
-    python tools/template_spacing.py
+    python tools/template_spacing.py [--fit]
 
-Prints one line per link and whether the decoder's table matches (exit 1 if not).
+Prints one line per link and whether the decoder's table matches (exit 1 if not). ``--fit``
+also prints, for every labelled real volume, the prior's log-likelihood
+(``chain.spacing_log_likelihood``) of its reference discs at their true numbers and one level
+high or low, for the whole chain and with its top two discs cut away (as the accuracy report's
+cropped volumes).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
-from shared_data import SHARED
+from shared_data import REAL_VOLUMES, SHARED
 
 from disclabel import chain
 from disclabel.evaluation import reference_discs
@@ -29,13 +34,42 @@ def template_links(path: Path = SHARED / TEMPLATE) -> dict[int, float]:
             for n in sorted(discs) if n + 1 in discs}
 
 
+def fit_shifts(path: Path, drop_top: int = 0) -> dict[int, float | None]:
+    """``{shift: log-likelihood}`` of a disc label file's discs (world mm) numbered ``shift``
+    (-1: one level high, 0: true, +1: one level low), the top ``drop_top`` discs left out."""
+    discs = reference_discs(path)
+    numbers = np.array(sorted(discs)[drop_top:])
+    points = np.array([discs[n] for n in numbers], dtype=float)
+    return {shift: chain.spacing_log_likelihood(points, numbers + shift) for shift in (-1, 0, 1)}
+
+
+def print_fits() -> None:
+    """One line per labelled real volume and crop: the log-likelihoods of :func:`fit_shifts`."""
+    def fmt(v: float | None) -> str:
+        return "  n/a" if v is None else f"{v:5.1f}"
+    for volume in REAL_VOLUMES:
+        for drop, what in ((0, "whole chain"), (2, "top two cut")):
+            fits = fit_shifts(SHARED / volume.label, drop)
+            print(f"{volume.prefix}_{volume.contrast} {what}: one high {fmt(fits[-1])}, "
+                  f"true {fmt(fits[0])}, one low {fmt(fits[1])}")
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fit", action="store_true",
+                        help="also print the prior's fit to every labelled real volume")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    del argv
+    args = get_parser().parse_args(argv)
     links = template_links()
     for n, mm in links.items():
         print(f"disc {n} -> {n + 1}: {mm:5.1f} mm (decoder: {chain.TEMPLATE_LINKS_MM.get(n)})")
     same = links == chain.TEMPLATE_LINKS_MM
     print("the decoder's table matches" if same else "the decoder's table DIFFERS")
+    if args.fit:
+        print_fits()
     return 0 if same else 1
 
 
