@@ -314,10 +314,10 @@ def test_spacing_log_likelihood_by_hand():
 
 
 def test_the_spacing_prior_numbers_a_chain_whose_evidence_is_split(monkeypatch):
-    """C5/C6 to T5/T6 at the template's spacing (scaled to a smaller body), every disc's evidence
-    split evenly between its own number and the next: the evidence cannot choose between
-    offsets 5 and 6, the spacing profile (the jump at C7/T1) does; without the prior the
-    decoder reports a tie."""
+    """C4/C5 to T5/T6 (discs 5-13) at the template's spacing (scaled to a smaller body),
+    every disc's evidence split evenly between its own number and the next: the evidence
+    cannot choose between offsets 5 and 6, the spacing profile (the jump at C7/T1) does;
+    without the prior the decoder reports a tie."""
     discs = list(range(5, 14))
     pts = _template_column(discs, scale=0.95, weights=lambda i, d: {d: 0.5, d + 1: 0.5})
     maps = _maps(pts)

@@ -424,3 +424,14 @@ def test_an_uncertain_numbering_is_flagged(weights, tmp_path, capsys, monkeypatc
     result.network.model = PhantomOracle()
     title_has_check = "check by eye" in label_cli._qc_title(result.label(src))
     assert title_has_check == warned
+
+
+def test_explain_prints_the_numbering_vote(weights, tmp_path, capsys):
+    image, affine = phantom.render(1.0)
+    src = _save(nib.Nifti1Image(image, affine), tmp_path / "p.nii.gz")
+    common = [str(src), "--weights", str(weights), "--device", "cpu"]
+    assert label_cli.main([*common, "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "numberings, best first" in out and out.count(" leans to ") >= 4
+    assert label_cli.main(common) == 0
+    assert "numberings, best first" not in capsys.readouterr().out

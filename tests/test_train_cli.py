@@ -97,6 +97,24 @@ def test_test_script_writes_metrics_and_pictures(run_dir, prepared, tmp_path, ca
     assert len(list((out / "images").glob("*.png"))) == len(doc["images"])
 
 
+def test_test_py_spacing_weight_is_used_for_the_run_and_then_restored(run_dir, prepared, tmp_path,
+                                                                       monkeypatch, capsys):
+    from disclabel import chain, evaluation
+
+    seen = []
+    monkeypatch.setattr(evaluation, "evaluate_checkpoint",
+                        lambda *a, **k: seen.append(chain.SPACING_WEIGHT))
+    before = chain.SPACING_WEIGHT
+    common = ["--datapath", str(prepared), "--checkpoint", str(run_dir / "best.pt"), "--out",
+              str(tmp_path / "t"), "--device", "cpu", "--progress", "false"]
+    assert test_cli.main([*common, "--spacing-weight", "0"]) == 0
+    assert test_cli.main(common) == 0
+    assert seen == [0.0, before] and chain.SPACING_WEIGHT == before
+    assert test_cli.main([*common, "--spacing-weight", "-1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "--spacing-weight" in err and "\n" not in err
+
+
 def test_make_res_gif_on_run_folder(run_dir):
     from disclabel.cli import make_res_gif
 

@@ -116,6 +116,35 @@ LANDMARK_MAX_MM: float = 60.0
 
 
 @dataclass
+class VoteDetail:
+    """How the numbering vote of one chain went (for :mod:`disclabel.explain`), every member of
+    the chain in order top to bottom, before members numbered 1 or 2 are dropped.
+
+    ``rel``: int (K,) relative numbers; ``coords``: (K, 2) ``(row, col)`` in input pixels;
+    ``shares``: (K, D) each member's identity shares (channel ``c`` = disc ``c + 1``);
+    ``weights``: (K,) their vote weights (:func:`anchor_weights`); ``evidence``: ``{offset:
+    weighted log-shares}``; ``spacing``: ``{offset: spacing log-likelihood}`` (empty when the
+    prior is off), added to ``evidence`` with ``SPACING_WEIGHT`` to give the offset's score.
+    """
+
+    rel: np.ndarray
+    coords: np.ndarray
+    shares: np.ndarray
+    weights: np.ndarray
+    evidence: dict[int, float]
+    spacing: dict[int, float]
+
+    def scores(self) -> dict[int, float]:
+        """``{offset: score}``: evidence plus ``SPACING_WEIGHT`` times spacing (what is ranked)."""
+        return {o: e + SPACING_WEIGHT * self.spacing.get(o, 0.0) for o, e in self.evidence.items()}
+
+    def member_terms(self, offset: int) -> np.ndarray:
+        """(K,) each member's weighted log-share if the top member is numbered ``offset``."""
+        rows = np.arange(len(self.rel))
+        return self.weights * np.log(self.shares[rows, offset + self.rel - 1])
+
+
+@dataclass
 class ChainResult:
     """The numbered discs of one image.
 
@@ -130,7 +159,8 @@ class ChainResult:
     ``offset_probability``: the best offset's share of ``exp(score)`` over all offsets;
     ``offset_scores``: ``{number of the chain's top detection: total log-evidence}`` (a top
     detection numbered 1 or 2 is dropped from the discs); ``gaps``: disc numbers
-    skipped inside the chain.
+    skipped inside the chain; ``vote``: the vote in detail (:class:`VoteDetail`), None when
+    no chain was voted on.
     """
 
     coords: np.ndarray
@@ -141,6 +171,7 @@ class ChainResult:
     offset_probability: float = math.nan
     offset_scores: dict[int, float] = field(default_factory=dict)
     gaps: list[int] = field(default_factory=list)
+    vote: VoteDetail | None = None
 
     @property
     def numbers(self) -> list[int]:
@@ -307,8 +338,7 @@ def spacing_scores(points_mm: np.ndarray, rel: np.ndarray, offsets: list[int]
 
 
 def vote_offsets(evidence: np.ndarray, rel: np.ndarray, first: int = FIRST_CHAIN_DISC,
-                 last: int = NUM_DISCS, points_mm: np.ndarray | None = None
-                 ) -> tuple[dict[int, float], np.ndarray]:
+                 last: int = NUM_DISCS) -> tuple[dict[int, float], np.ndarray]:
     """Total weighted log-evidence of every possible number of the top disc.
 
     ``evidence`` (K, D) channel values at each chain member (channel ``c`` = disc ``c + 1``),
@@ -316,8 +346,8 @@ def vote_offsets(evidence: np.ndarray, rel: np.ndarray, first: int = FIRST_CHAIN
     shares (after adding ``EVIDENCE_FLOOR``). Offset ``o`` scores the sum of the log-shares of
     discs ``o + rel``, each weighted by :func:`anchor_weights`; ``o`` runs from 1, as long as
     the chain keeps at least one member numbered ``first`` or more and none above ``last``.
-    With ``points_mm`` (K, 2), the members' positions in mm, each score also gets
-    ``SPACING_WEIGHT`` times :func:`spacing_scores`. Returns ``({o: score}, shares (K, D))``.
+    (:func:`decode_chain` adds ``SPACING_WEIGHT`` times :func:`spacing_scores`; see
+    :meth:`VoteDetail.scores`.) Returns ``({o: score}, shares (K, D))``.
     """
     raw = np.clip(evidence[:, :last], 0.0, None) + EVIDENCE_FLOOR
     shares = raw / raw.sum(axis=1, keepdims=True)
@@ -325,9 +355,6 @@ def vote_offsets(evidence: np.ndarray, rel: np.ndarray, first: int = FIRST_CHAIN
     scores = {}
     for o in range(max(1, first - int(rel[-1])), last - int(rel[-1]) + 1):
         scores[o] = float((weights * np.log(shares[np.arange(len(rel)), o + rel - 1])).sum())
-    if points_mm is not None and SPACING_WEIGHT:
-        prior = spacing_scores(points_mm, rel, list(scores))
-        scores = {o: s + SPACING_WEIGHT * prior[o] for o, s in scores.items()}
     return scores, shares
 
 
@@ -392,8 +419,12 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     keep = rel <= num - FIRST_CHAIN_DISC  # a chain longer than the spine: keep its top
     members, rel = members[keep], rel[keep]
     evidence = channel_evidence(maps, members[:, 3], members[:, 4])
-    scores, shares = vote_offsets(evidence, rel, FIRST_CHAIN_DISC, num,
-                                  members[:, :2] * pixel_mm)
+    votes, shares = vote_offsets(evidence, rel, FIRST_CHAIN_DISC, num)
+    spacing = (spacing_scores(members[:, :2] * pixel_mm, rel, list(votes))
+               if SPACING_WEIGHT else {})
+    result.vote = VoteDetail(rel, members[:, :2].copy(), shares, anchor_weights(shares),
+                             votes, spacing)
+    scores = result.vote.scores()
     best, margin, probability = offset_certainty(scores)
     numbers = best + rel
     kept = numbers >= FIRST_CHAIN_DISC  # numbered above C2/C3: not a disc

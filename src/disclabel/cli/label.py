@@ -47,6 +47,9 @@ def get_parser() -> argparse.ArgumentParser:
                    help="label only the K-th of N shares of the inputs (K = 1..N; sorted by "
                         "path, every N-th from the K-th), so that N processes or array jobs "
                         "split a dataset without overlap")
+    p.add_argument("--explain", action="store_true",
+                   help="print how the numbering vote went for each image: the best "
+                        "numberings' scores and each disc's say in them")
     return p
 
 
@@ -230,6 +233,10 @@ def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: P
             print(f"label.py: warning: {image_path}: numbering uncertain (margin "
                   f"{result.chain.margin:.1f} nats, below {CHECK_MARGIN_NATS:g}): check the "
                   "disc numbers by eye (--qc)", file=sys.stderr)
+        if args.explain:
+            from ..explain import vote_lines
+
+            print("\n".join(vote_lines(result.chain, result.pixel_mm)))
         if args.qc is not None:
             rgb = _qc_picture(result)
             _write_qc(rgb, args.qc, output)

@@ -28,6 +28,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--progress", type=str2bool, default=True)
+    p.add_argument("--spacing-weight", type=float, default=None, metavar="W",
+                   help="weight of the decoder's disc-spacing prior in the numbering vote "
+                        "(default: the decoder's own; 0: the vote without the prior)")
     return p
 
 
@@ -36,12 +39,19 @@ def _body(args: argparse.Namespace) -> int:
 
     if args.batch < 1:
         raise InputError(f"--batch {args.batch}: must be at least 1")
+    if args.spacing_weight is not None and not args.spacing_weight >= 0:
+        raise InputError(f"--spacing-weight {args.spacing_weight:g}: must be 0 or more")
     from ..inference import check_weights
 
     ckpt = check_weights(args.checkpoint or None)
     default_out = (ckpt.parent / args.split if args.checkpoint
                    else Path("runs") / f"shipped_{args.split}")
     out = Path(args.out) if args.out else default_out
+    from .. import chain
+
+    kept = chain.SPACING_WEIGHT
+    if args.spacing_weight is not None:
+        chain.SPACING_WEIGHT = args.spacing_weight
     try:
         evaluate_checkpoint(ckpt, Path(args.datapath) / f"{args.split}.npz", out,
                             device=args.device, batch_size=args.batch,
@@ -49,6 +59,8 @@ def _body(args: argparse.Namespace) -> int:
                             title=args.split, progress=args.progress)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
+    finally:
+        chain.SPACING_WEIGHT = kept  # in-process callers keep the decoder they had
     return 0
 
 
