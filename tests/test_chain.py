@@ -353,3 +353,16 @@ def test_the_template_fits_its_own_numbers_best(capsys):
         assert max(fits[-1], fits[1]) < fits[0] - 5.0
     assert spacing.main(["--fit"]) == 0
     assert "sub-pam50_T2w top two cut: one high" in capsys.readouterr().out
+
+
+def test_synthetic_spacing_tool_by_hand():
+    """The template's own links are always preferred at their true numbers; the generator's
+    links are drawn deterministically, one row per anatomy, and lie in a plausible range."""
+    spacing = tool_module("template_spacing")
+    row = np.full(24, 20.0)
+    for n, mm in chain.TEMPLATE_LINKS_MM.items():
+        row[n - 1] = mm
+    assert spacing.prefers_true(np.stack([row, 1.05 * row]), 3, 21) == 1.0
+    links = spacing.synthetic_links(3, seed=5)
+    assert links.shape == (3, 24) and np.array_equal(links, spacing.synthetic_links(3, seed=5))
+    assert np.all((links[:, 2:20] > 10) & (links[:, 2:20] < 45))
