@@ -12,6 +12,7 @@ import torch
 
 from conftest import SHARED_DATA, needs_shared, tool_module
 from disclabel import chain
+from disclabel import spacing as prior
 from disclabel.chain import (
     MIN_CHAIN_DISCS,
     MIN_CHAIN_IDENTITY,
@@ -97,7 +98,7 @@ def test_the_anchor_decides_when_the_other_discs_are_unsure():
 def test_the_vote_follows_the_majority_and_reports_a_small_margin_when_split(monkeypatch):
     # four detections say the chain starts at 3, three that it starts at 4 (the evidence vote
     # alone: these evenly spaced columns fit no level of the template's spacing profile)
-    monkeypatch.setattr(chain, "SPACING_WEIGHT", 0.0)
+    monkeypatch.setattr(prior, "SPACING_WEIGHT", 0.0)
 
     def weights(i, d):
         return {d: 1.0} if i < 4 else {d + 1: 1.0}
@@ -268,7 +269,7 @@ def test_the_anchors_number_the_chain_not_a_run_of_unsure_discs(monkeypatch):
     """Votes are weighted by how sure each disc is of its identity: the two anchors outweigh
     six unsure discs that lean one level off together; with equal weights (ANCHOR_POWER 0)
     the six win and every name is one level off."""
-    monkeypatch.setattr(chain, "SPACING_WEIGHT", 0.0)  # the evidence vote alone
+    monkeypatch.setattr(prior, "SPACING_WEIGHT", 0.0)  # the evidence vote alone
     maps = _anchored_chain()
     result = decode_chain(maps, PIXEL_MM)
     assert _found(result)[:8] == list(range(3, 11)) and result.offset == 3 and result.margin > 0
@@ -286,31 +287,31 @@ def test_anchor_weights_sum_to_the_chain_length_and_favour_sure_discs():
 def _template_column(discs, top=20.0, col=100.0, scale=1.0, weights=None):
     """Discs down one column at the PAM50 template's spacing (times ``scale``)."""
     weights = weights or (lambda i, d: {d: 1.0})
-    rows = top + scale * np.r_[0.0, np.cumsum([chain.TEMPLATE_LINKS_MM[d] for d in discs[:-1]])]
+    rows = top + scale * np.r_[0.0, np.cumsum([prior.TEMPLATE_LINKS_MM[d] for d in discs[:-1]])]
     pairs = zip(rows, discs, strict=True)
     return [(float(r), col, weights(i, d)) for i, (r, d) in enumerate(pairs)]
 
 
 def test_spacing_log_likelihood_by_hand():
     numbers = np.arange(5, 12)
-    rows = np.r_[0.0, np.cumsum([chain.TEMPLATE_LINKS_MM[n] for n in numbers[:-1]])]
+    rows = np.r_[0.0, np.cumsum([prior.TEMPLATE_LINKS_MM[n] for n in numbers[:-1]])]
     pts = np.stack([rows, np.zeros_like(rows)], axis=1)
-    assert chain.spacing_log_likelihood(pts, numbers) == pytest.approx(0.0, abs=1e-9)
+    assert prior.spacing_log_likelihood(pts, numbers) == pytest.approx(0.0, abs=1e-9)
     # a body 10 % larger: every residual is log 1.1, fitted by the scale alone
-    expected = -math.log(1.1) ** 2 / (2 * chain.SPACING_SCALE_SIGMA ** 2)
-    assert chain.spacing_log_likelihood(1.1 * pts, numbers) == pytest.approx(expected)
+    expected = -math.log(1.1) ** 2 / (2 * prior.SPACING_SCALE_SIGMA ** 2)
+    assert prior.spacing_log_likelihood(1.1 * pts, numbers) == pytest.approx(expected)
     # one level lower the same links fit worse (the jump at C7/T1 moves)
-    assert chain.spacing_log_likelihood(pts, numbers + 1) < -1.0
+    assert prior.spacing_log_likelihood(pts, numbers + 1) < -1.0
     # a skipped disc is one link over two template links
     gap = np.delete(pts, 3, axis=0)
-    assert chain.spacing_log_likelihood(gap, np.delete(numbers, 3)) == pytest.approx(0.0, abs=1e-9)
+    assert prior.spacing_log_likelihood(gap, np.delete(numbers, 3)) == pytest.approx(0.0, abs=1e-9)
     # links below L1/L2 are not scored; a chain with none scored has no likelihood
-    assert chain.template_distance(20, 21) == chain.TEMPLATE_LINKS_MM[20]
-    assert chain.template_distance(20, 22) is None
-    assert chain.spacing_log_likelihood(pts[:3], np.array([22, 23, 24])) is None
-    scores = chain.spacing_scores(pts[:3], np.arange(3), [19, 20, 21, 22])
+    assert prior.template_distance(20, 21) == prior.TEMPLATE_LINKS_MM[20]
+    assert prior.template_distance(20, 22) is None
+    assert prior.spacing_log_likelihood(pts[:3], np.array([22, 23, 24])) is None
+    scores = prior.spacing_scores(pts[:3], np.arange(3), [19, 20, 21, 22])
     assert scores[22] == min(scores[19], scores[20], scores[21])  # the floor of the others
-    assert chain.spacing_scores(pts[:2], np.arange(2), [3, 4]) == {3: 0.0, 4: 0.0}
+    assert prior.spacing_scores(pts[:2], np.arange(2), [3, 4]) == {3: 0.0, 4: 0.0}
 
 
 def test_the_spacing_prior_numbers_a_chain_whose_evidence_is_split(monkeypatch):
@@ -323,7 +324,7 @@ def test_the_spacing_prior_numbers_a_chain_whose_evidence_is_split(monkeypatch):
     maps = _maps(pts)
     result = decode_chain(maps, PIXEL_MM)
     assert _found(result) == discs and result.margin > 1.0
-    monkeypatch.setattr(chain, "SPACING_WEIGHT", 0.0)
+    monkeypatch.setattr(prior, "SPACING_WEIGHT", 0.0)
     tie = decode_chain(maps, PIXEL_MM)
     assert abs(tie.margin) < 0.05
 
@@ -337,32 +338,32 @@ def test_sure_evidence_outweighs_the_spacing_prior():
 
 @needs_shared(SHARED_DATA / "sct_testing_data" / "template")
 def test_the_template_table_is_pam50s_spacing():
-    spacing = tool_module("template_spacing")
-    assert spacing.template_links() == chain.TEMPLATE_LINKS_MM
-    assert spacing.main([]) == 0
+    tool = tool_module("template_spacing")
+    assert tool.template_links() == prior.TEMPLATE_LINKS_MM
+    assert tool.main([]) == 0
 
 
 @needs_shared(SHARED_DATA / "sct_testing_data" / "template")
 def test_the_template_fits_its_own_numbers_best(capsys):
     """PAM50's own discs score 0 at their true numbers (the scale prior and residuals vanish)
     and clearly less one level high or low, whole or with the top two discs cut away."""
-    spacing = tool_module("template_spacing")
+    tool = tool_module("template_spacing")
     for drop in (0, 2):
-        fits = spacing.fit_shifts(spacing.SHARED / spacing.TEMPLATE, drop)
+        fits = tool.fit_shifts(tool.SHARED / tool.TEMPLATE, drop)
         assert fits[0] == pytest.approx(0.0, abs=0.05)
         assert max(fits[-1], fits[1]) < fits[0] - 5.0
-    assert spacing.main(["--fit"]) == 0
+    assert tool.main(["--fit"]) == 0
     assert "sub-pam50_T2w top two cut: one high" in capsys.readouterr().out
 
 
 def test_synthetic_spacing_tool_by_hand():
     """The template's own links are always preferred at their true numbers; the generator's
     links are drawn deterministically, one row per anatomy, and lie in a plausible range."""
-    spacing = tool_module("template_spacing")
+    tool = tool_module("template_spacing")
     row = np.full(24, 20.0)
-    for n, mm in chain.TEMPLATE_LINKS_MM.items():
+    for n, mm in prior.TEMPLATE_LINKS_MM.items():
         row[n - 1] = mm
-    assert spacing.prefers_true(np.stack([row, 1.05 * row]), 3, 21) == 1.0
-    links = spacing.synthetic_links(3, seed=5)
-    assert links.shape == (3, 24) and np.array_equal(links, spacing.synthetic_links(3, seed=5))
+    assert tool.prefers_true(np.stack([row, 1.05 * row]), 3, 21) == 1.0
+    links = tool.synthetic_links(3, seed=5)
+    assert links.shape == (3, 24) and np.array_equal(links, tool.synthetic_links(3, seed=5))
     assert np.all((links[:, 2:20] > 10) & (links[:, 2:20] < 45))

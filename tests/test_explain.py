@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from disclabel import chain
+from disclabel import spacing as prior
 from disclabel.chain import decode_chain
 from disclabel.explain import disc_name, ranked_offsets, vote_lines
 from test_chain import PIXEL_MM, _maps, _template_column
@@ -48,7 +48,7 @@ def test_the_vote_lines_add_up_to_the_decoders_scores():
 def test_the_spacing_term_is_shown_and_follows_the_weight(monkeypatch):
     result = decode_chain(_split_chain(), PIXEL_MM)
     assert result.vote.spacing and " + 0.5 x " in vote_lines(result, PIXEL_MM)[1]
-    monkeypatch.setattr(chain, "SPACING_WEIGHT", 0.0)
+    monkeypatch.setattr(prior, "SPACING_WEIGHT", 0.0)
     plain = decode_chain(_split_chain(), PIXEL_MM)
     assert plain.vote.spacing == {}
     assert plain.offset_scores == pytest.approx(plain.vote.evidence)

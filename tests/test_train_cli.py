@@ -99,17 +99,18 @@ def test_test_script_writes_metrics_and_pictures(run_dir, prepared, tmp_path, ca
 
 def test_test_py_spacing_weight_is_used_for_the_run_and_then_restored(run_dir, prepared, tmp_path,
                                                                        monkeypatch, capsys):
-    from disclabel import chain, evaluation
+    from disclabel import evaluation
+    from disclabel import spacing as prior
 
     seen = []
     monkeypatch.setattr(evaluation, "evaluate_checkpoint",
-                        lambda *a, **k: seen.append(chain.SPACING_WEIGHT))
-    before = chain.SPACING_WEIGHT
+                        lambda *a, **k: seen.append(prior.SPACING_WEIGHT))
+    before = prior.SPACING_WEIGHT
     common = ["--datapath", str(prepared), "--checkpoint", str(run_dir / "best.pt"), "--out",
               str(tmp_path / "t"), "--device", "cpu", "--progress", "false"]
     assert test_cli.main([*common, "--spacing-weight", "0"]) == 0
     assert test_cli.main(common) == 0
-    assert seen == [0.0, before] and chain.SPACING_WEIGHT == before
+    assert seen == [0.0, before] and prior.SPACING_WEIGHT == before
     assert test_cli.main([*common, "--spacing-weight", "-1"]) == 1
     err = capsys.readouterr().err.strip()
     assert "--spacing-weight" in err and "\n" not in err

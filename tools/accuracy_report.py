@@ -31,7 +31,7 @@ import harness
 import scoring_sets
 from shared_data import LOSO_SUBJECTS, REAL_VOLUMES, available
 
-from disclabel import chain
+from disclabel import chain, spacing
 from disclabel.recipe import recipe_args
 from disclabel.runtime import default_weights
 
@@ -242,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
                              "the decoder before the anchor weights); parts get the suffix "
                              "-anchorP")
     parser.add_argument("--spacing-weight", type=float, default=None,
-                        help="score with this chain.SPACING_WEIGHT instead of the decoder's "
-                             f"({chain.SPACING_WEIGHT:g}; 0: no spacing prior in the numbering "
+                        help="score with this spacing.SPACING_WEIGHT instead of the decoder's "
+                             f"({spacing.SPACING_WEIGHT:g}; 0: no spacing prior in the numbering "
                              "vote, the decoder before it); parts get the suffix -spacingW")
     parser.add_argument("--device", default="cpu", help="where trainings and labelling run")
     parser.add_argument("--workers", type=int, default=0, help="loader workers per training")
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         chain.ANCHOR_POWER = args.anchor_power
         suffix = f"-anchor{args.anchor_power:g}"
     if args.spacing_weight is not None:
-        chain.SPACING_WEIGHT = args.spacing_weight
+        spacing.SPACING_WEIGHT = args.spacing_weight
         suffix += f"-spacing{args.spacing_weight:g}"
     if not available():
         raise SystemExit("accuracy_report: ../shared/data is not here")
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             result = shipped(work, lines)
         if suffix:
             lines.insert(0, f"(decoder with ANCHOR_POWER {chain.ANCHOR_POWER:g}, "
-                            f"SPACING_WEIGHT {chain.SPACING_WEIGHT:g})\n")
+                            f"SPACING_WEIGHT {spacing.SPACING_WEIGHT:g})\n")
         report[part + suffix] = result
         harness.publish(report_path, report, work / f"{part}{suffix}.md", lines)
     return 0

@@ -1,13 +1,13 @@
 #!/usr/bin/env python
 """The disc spacing of the PAM50 template, as the decoder's spacing prior holds it
-(``disclabel.chain.TEMPLATE_LINKS_MM``): the distance from each disc's posterior tip to the next
+(``disclabel.spacing.TEMPLATE_LINKS_MM``): the distance from each disc's posterior tip to the next
 one's, in mm, from ``PAM50_small_label_discPosterior`` in ../shared/data.
 
     python tools/template_spacing.py [--fit] [--synthetic N]
 
 Prints one line per link and whether the decoder's table matches (exit 1 if not). ``--fit``
 also prints, for every labelled real volume, the prior's log-likelihood
-(``chain.spacing_log_likelihood``) of its reference discs at their true numbers and one level
+(``spacing.spacing_log_likelihood``) of its reference discs at their true numbers and one level
 high or low, for the whole chain and with its top two discs cut away (as the accuracy report's
 cropped volumes). ``--synthetic N`` prints the mean disc-to-disc distance of N anatomies of
 the synthetic generator (the default style's neck proportions) beside the template's, and how
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from shared_data import REAL_VOLUMES, SHARED
 
-from disclabel import chain
+from disclabel import spacing
 from disclabel.evaluation import reference_discs
 from disclabel.synthetic.anatomy import sample_anatomy
 from disclabel.synthetic.styles import DEFAULT_STYLE_2D, STYLES_2D
@@ -45,7 +45,7 @@ def fit_shifts(path: Path, drop_top: int = 0) -> dict[int, float | None]:
     discs = reference_discs(path)
     numbers = np.array(sorted(discs)[drop_top:])
     points = np.array([discs[n] for n in numbers], dtype=float)
-    return {shift: chain.spacing_log_likelihood(points, numbers + shift) for shift in (-1, 0, 1)}
+    return {shift: spacing.spacing_log_likelihood(points, numbers + shift) for shift in (-1, 0, 1)}
 
 
 def print_fits() -> None:
@@ -77,7 +77,7 @@ def prefers_true(links: np.ndarray, first: int, last: int) -> float:
     for row in links:
         rows = np.r_[0.0, np.cumsum(row[first - 1:last - 1])]
         points = np.stack([rows, np.zeros_like(rows)], axis=1)
-        fits = [chain.spacing_log_likelihood(points, numbers + shift) for shift in (-1, 0, 1)]
+        fits = [spacing.spacing_log_likelihood(points, numbers + shift) for shift in (-1, 0, 1)]
         wins += fits[1] > max(fits[0], fits[2])
     return wins / len(links)
 
@@ -85,7 +85,7 @@ def prefers_true(links: np.ndarray, first: int, last: int) -> float:
 def print_synthetic(count: int) -> None:
     """The generator's mean links beside the template's, and :func:`prefers_true` shares."""
     links = synthetic_links(count)
-    for n, mm in chain.TEMPLATE_LINKS_MM.items():
+    for n, mm in spacing.TEMPLATE_LINKS_MM.items():
         print(f"disc {n} -> {n + 1}: template {mm:5.1f} mm, synthetic mean "
               f"{links[:, n - 1].mean():5.1f} (sd {links[:, n - 1].std():.1f})")
     for first, last in ((3, 21), (14, 21)):
@@ -106,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     args = get_parser().parse_args(argv)
     links = template_links()
     for n, mm in links.items():
-        print(f"disc {n} -> {n + 1}: {mm:5.1f} mm (decoder: {chain.TEMPLATE_LINKS_MM.get(n)})")
-    same = links == chain.TEMPLATE_LINKS_MM
+        print(f"disc {n} -> {n + 1}: {mm:5.1f} mm (decoder: {spacing.TEMPLATE_LINKS_MM.get(n)})")
+    same = links == spacing.TEMPLATE_LINKS_MM
     print("the decoder's table matches" if same else "the decoder's table DIFFERS")
     if args.fit:
         print_fits()

@@ -23,10 +23,9 @@ better than it tells them apart:
    them, whose identities lean one level off together, cannot outvote them. The best offset
    wins, and the decoder reports the margin (in weighted nats) to the second best and the
    offset's probability. Each offset's score also carries the **spacing prior**
-   (``SPACING_WEIGHT`` times :func:`spacing_log_likelihood`): the lengths of the chain's links
-   against the disc spacing of the PAM50 template at the levels that offset gives them (the
-   links grow from about 16 mm in the neck to 34 mm at the thoracolumbar junction, with a jump
-   at C7/T1), so that an offset that puts the chain's spacing profile one level off pays for it.
+   (:mod:`disclabel.spacing`, ``SPACING_WEIGHT`` times the log-likelihood): the lengths of the
+   chain's links against the disc spacing of the PAM50 template at the levels that offset gives
+   them, so that an offset that puts the chain's spacing profile one level off pays for it.
    The top of the chain may be numbered 1 or 2: a detection above C2/C3
    (the dens base, the atlas) is then not a disc and is dropped, instead of pushing every name
    one level down.
@@ -52,6 +51,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from skimage.feature import peak_local_max
 
+from . import spacing
 from .constants import CONFIDENCE_THRESHOLD, NUM_DISCS, OUTPUT_STRIDE
 from .heatmaps import as_numpy, find_candidates, output_to_input, refine_peaks
 
@@ -94,23 +94,6 @@ EVIDENCE_FLOOR: float = 0.005
 ANCHOR_POWER: float = 3.0
 """Exponent of a detection's vote weight, (its largest identity share / the chain's mean) **
 this; 0 gives every detection the same weight."""
-SPACING_WEIGHT: float = 0.5
-"""Weight of the spacing prior in each offset's score (0 turns it off). Chosen among 0.5, 1 and 2
-on the leave-one-subject-out models of two variants of the recipe (128 features, intensity maps
-0.6; two seeds each): 0.5 named 775 of their 884 scored discs right against 724 without the
-prior (README, What was tried)."""
-SPACING_SIGMA: float = 0.08
-"""Spread of a link's log length about the template's (after the chain's own scale is fitted):
-the labelled real volumes lie 0.04-0.10 from PAM50 at their true levels."""
-SPACING_SCALE_SIGMA: float = 0.1
-"""Spread of a chain's scale (its links over the template's, in log) about 1: body size."""
-TEMPLATE_LINKS_MM: dict[int, float] = {
-    2: 16.0, 3: 18.1, 4: 18.0, 5: 16.0, 6: 16.1, 7: 18.0, 8: 22.0, 9: 22.1, 10: 24.0, 11: 24.0,
-    12: 24.0, 13: 26.0, 14: 28.0, 15: 26.0, 16: 28.0, 17: 28.0, 18: 32.0, 19: 30.4, 20: 34.0}
-"""Distance (mm) from the posterior tip of disc ``n`` to that of disc ``n + 1`` in the PAM50
-template (``PAM50_small_label_discPosterior``, 1 x 1 x 2 mm; C1/C2 = 2 to L1/L2 = 21; printed
-by ``python tools/template_spacing.py``). Below L1/L2 the template has no discs: links there
-are not scored."""
 LANDMARK_MAX_MM: float = 60.0
 """Discs 1 and 2 are searched at most this far above the disc below them."""
 
@@ -122,21 +105,26 @@ class VoteDetail:
 
     ``rel``: int (K,) relative numbers; ``coords``: (K, 2) ``(row, col)`` in input pixels;
     ``shares``: (K, D) each member's identity shares (channel ``c`` = disc ``c + 1``);
-    ``weights``: (K,) their vote weights (:func:`anchor_weights`); ``evidence``: ``{offset:
-    weighted log-shares}``; ``spacing``: ``{offset: spacing log-likelihood}`` (empty when the
-    prior is off), added to ``evidence`` with ``SPACING_WEIGHT`` to give the offset's score.
+    ``evidence``: ``{offset: weighted log-shares}``; ``spacing``: ``{offset: spacing
+    log-likelihood}`` (empty when the prior is off), added to ``evidence`` with
+    ``disclabel.spacing.SPACING_WEIGHT`` to give the offset's score.
     """
 
     rel: np.ndarray
     coords: np.ndarray
     shares: np.ndarray
-    weights: np.ndarray
     evidence: dict[int, float]
     spacing: dict[int, float]
 
+    @property
+    def weights(self) -> np.ndarray:
+        """(K,) the members' vote weights (:func:`anchor_weights` of their shares)."""
+        return anchor_weights(self.shares)
+
     def scores(self) -> dict[int, float]:
-        """``{offset: score}``: evidence plus ``SPACING_WEIGHT`` times spacing (what is ranked)."""
-        return {o: e + SPACING_WEIGHT * self.spacing.get(o, 0.0) for o, e in self.evidence.items()}
+        """``{offset: score}``: evidence plus the weighted spacing term (what is ranked)."""
+        weight = spacing.SPACING_WEIGHT
+        return {o: e + weight * self.spacing.get(o, 0.0) for o, e in self.evidence.items()}
 
     def member_terms(self, offset: int) -> np.ndarray:
         """(K,) each member's weighted log-share if the top member is numbered ``offset``."""
@@ -293,50 +281,6 @@ def channel_evidence(maps: np.ndarray, out_rows: np.ndarray, out_cols: np.ndarra
     return evidence
 
 
-def template_distance(a: int, b: int) -> float | None:
-    """Template distance (mm) from disc ``a`` down to disc ``b`` (``a < b``), None when a link
-    between them is outside :data:`TEMPLATE_LINKS_MM`."""
-    links = [TEMPLATE_LINKS_MM.get(n) for n in range(a, b)]
-    return None if any(v is None for v in links) else float(sum(links))
-
-
-def spacing_log_likelihood(points_mm: np.ndarray, numbers: np.ndarray) -> float | None:
-    """Log-likelihood (nats) of a chain's link lengths if its members are discs ``numbers``.
-
-    ``points_mm`` (K, 2) positions in mm in chain order, ``numbers`` (K,) their disc numbers.
-    Each scored link's log length minus the template's log length is a residual ``r``; the
-    chain's scale ``m`` is their mean, and the score is ``-sum((r - m)^2) / (2 SIGMA^2) -
-    m^2 / (2 SCALE_SIGMA^2)``, scaled to all K - 1 links when only some lie within the
-    template. None when no link does.
-    """
-    residuals = []
-    for k in range(len(numbers) - 1):
-        expected = template_distance(int(numbers[k]), int(numbers[k + 1]))
-        length = float(np.linalg.norm(points_mm[k + 1] - points_mm[k]))
-        if expected is not None and length > 0:
-            residuals.append(math.log(length) - math.log(expected))
-    if not residuals:
-        return None
-    r = np.array(residuals)
-    scale = float(r.mean())
-    score = (-float(((r - scale) ** 2).sum()) / (2 * SPACING_SIGMA ** 2)
-             - scale ** 2 / (2 * SPACING_SCALE_SIGMA ** 2))
-    return score * (len(numbers) - 1) / len(r)
-
-
-def spacing_scores(points_mm: np.ndarray, rel: np.ndarray, offsets: list[int]
-                   ) -> dict[int, float]:
-    """:func:`spacing_log_likelihood` of the chain numbered ``o + rel`` for each offset ``o``;
-    an offset whose links all lie outside the template gets the lowest score of the others
-    (0 for every offset when none has a scored link, or with fewer than 3 members)."""
-    if len(rel) < 3:
-        return dict.fromkeys(offsets, 0.0)
-    found = {o: spacing_log_likelihood(points_mm, o + rel) for o in offsets}
-    known = [v for v in found.values() if v is not None]
-    floor = min(known) if known else 0.0
-    return {o: (floor if v is None else v) for o, v in found.items()}
-
-
 def vote_offsets(evidence: np.ndarray, rel: np.ndarray, first: int = FIRST_CHAIN_DISC,
                  last: int = NUM_DISCS) -> tuple[dict[int, float], np.ndarray]:
     """Total weighted log-evidence of every possible number of the top disc.
@@ -346,7 +290,7 @@ def vote_offsets(evidence: np.ndarray, rel: np.ndarray, first: int = FIRST_CHAIN
     shares (after adding ``EVIDENCE_FLOOR``). Offset ``o`` scores the sum of the log-shares of
     discs ``o + rel``, each weighted by :func:`anchor_weights`; ``o`` runs from 1, as long as
     the chain keeps at least one member numbered ``first`` or more and none above ``last``.
-    (:func:`decode_chain` adds ``SPACING_WEIGHT`` times :func:`spacing_scores`; see
+    (:func:`decode_chain` adds the spacing prior, :func:`disclabel.spacing.spacing_scores`; see
     :meth:`VoteDetail.scores`.) Returns ``({o: score}, shares (K, D))``.
     """
     raw = np.clip(evidence[:, :last], 0.0, None) + EVIDENCE_FLOOR
@@ -420,10 +364,9 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     members, rel = members[keep], rel[keep]
     evidence = channel_evidence(maps, members[:, 3], members[:, 4])
     votes, shares = vote_offsets(evidence, rel, FIRST_CHAIN_DISC, num)
-    spacing = (spacing_scores(members[:, :2] * pixel_mm, rel, list(votes))
-               if SPACING_WEIGHT else {})
-    result.vote = VoteDetail(rel, members[:, :2].copy(), shares, anchor_weights(shares),
-                             votes, spacing)
+    prior = (spacing.spacing_scores(members[:, :2] * pixel_mm, rel, list(votes))
+             if spacing.SPACING_WEIGHT else {})
+    result.vote = VoteDetail(rel, members[:, :2].copy(), shares, votes, prior)
     scores = result.vote.scores()
     best, margin, probability = offset_certainty(scores)
     numbers = best + rel

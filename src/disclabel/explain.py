@@ -8,7 +8,7 @@ can see whether the top of the spine, the lower discs or the spacing prior decid
 
 from __future__ import annotations
 
-from . import chain as chain_module
+from . import spacing
 from .chain import ChainResult, VoteDetail
 from .constants import DISC_NAMES
 
@@ -33,10 +33,10 @@ def vote_lines(chain: ChainResult, pixel_mm: float, shown: int = 3) -> list[str]
         return ["no chain of discs: nothing was voted on"]
     ranked = ranked_offsets(vote)
     lines = ["numberings, best first (score = channel evidence + "
-             f"{chain_module.SPACING_WEIGHT:g} x spacing log-likelihood, nats):"]
+             f"{spacing.SPACING_WEIGHT:g} x spacing log-likelihood, nats):"]
     for offset, score in ranked[:shown]:
-        spacing = vote.spacing.get(offset)
-        prior = "" if spacing is None else f" + {chain_module.SPACING_WEIGHT:g} x {spacing:.1f}"
+        term = vote.spacing.get(offset)
+        prior = "" if term is None else f" + {spacing.SPACING_WEIGHT:g} x {term:.1f}"
         lines.append(f"  top member {disc_name(offset):>6}: {score:7.1f} = "
                      f"{vote.evidence[offset]:.1f}{prior}")
     best = ranked[0][0]

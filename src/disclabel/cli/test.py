@@ -47,20 +47,16 @@ def _body(args: argparse.Namespace) -> int:
     default_out = (ckpt.parent / args.split if args.checkpoint
                    else Path("runs") / f"shipped_{args.split}")
     out = Path(args.out) if args.out else default_out
-    from .. import chain
+    from ..spacing import weight_set
 
-    kept = chain.SPACING_WEIGHT
-    if args.spacing_weight is not None:
-        chain.SPACING_WEIGHT = args.spacing_weight
     try:
-        evaluate_checkpoint(ckpt, Path(args.datapath) / f"{args.split}.npz", out,
-                            device=args.device, batch_size=args.batch,
-                            visualize_dir=out / "images" if args.visualize else None,
-                            title=args.split, progress=args.progress)
+        with weight_set(args.spacing_weight):  # in-process callers keep the decoder they had
+            evaluate_checkpoint(ckpt, Path(args.datapath) / f"{args.split}.npz", out,
+                                device=args.device, batch_size=args.batch,
+                                visualize_dir=out / "images" if args.visualize else None,
+                                title=args.split, progress=args.progress)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    finally:
-        chain.SPACING_WEIGHT = kept  # in-process callers keep the decoder they had
     return 0
 
 
