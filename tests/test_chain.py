@@ -21,8 +21,6 @@ from disclabel.chain import (
     decode_chain,
     offset_certainty,
     relative_numbers,
-    top_anchored,
-    top_decay,
     vote_offsets,
 )
 from disclabel.constants import NUM_DISCS
@@ -284,51 +282,6 @@ def test_anchor_weights_sum_to_the_chain_length_and_favour_sure_discs():
     weights = anchor_weights(shares)
     assert weights.sum() == pytest.approx(3.0) and weights[0] > weights[1] > weights[2]
     assert np.allclose(anchor_weights(shares, power=0.0), 1.0)
-
-
-def _slipping_chain(top_disc: int) -> np.ndarray:
-    """Ten discs from ``top_disc`` down, 16 mm apart: the top four lean to their own numbers
-    (0.5, and 0.3 on the number above), the six below lean one level high (0.5 on the number
-    above, 0.3 on their own), as the lower discs of a real volume do. From C2/C3 down, the top
-    disc's evidence on C1/C2 (channel 2) shows the network sees the top of the spine."""
-    def weights(i, d):
-        return {d: 0.5, d - 1: 0.3} if i < 4 else {d - 1: 0.5, d: 0.3}
-    return _maps(_column(list(range(top_disc, top_disc + 10)), weights=weights))
-
-
-def test_an_anchored_top_outweighs_the_slipping_discs_below_it(monkeypatch):
-    """With C1/C2 seen at the chain's top, the four discs next to it outvote six far below
-    them that lean one level high; in a view cut below C2, or with the decay off, every disc
-    counts the same and the six win: every name one level high."""
-    monkeypatch.setattr(prior, "SPACING_WEIGHT", 0.0)  # the evidence vote alone
-    evidence = chain.ANCHOR_EVIDENCE
-    anchored = decode_chain(_slipping_chain(3), PIXEL_MM)
-    assert anchored.vote.anchored and anchored.offset == 3 and anchored.margin > 0.5
-    assert _found(anchored)[-10:] == list(range(3, 13))
-    cut = decode_chain(_slipping_chain(4), PIXEL_MM)
-    assert not cut.vote.anchored and np.allclose(cut.vote.decay, 1.0)
-    assert _found(cut) == list(range(3, 13)) and cut.margin > 0.5
-    monkeypatch.setattr(chain, "ANCHOR_EVIDENCE", 0.5)  # C1/C2 at 0.3: no longer an anchor
-    unsure = decode_chain(_slipping_chain(3), PIXEL_MM)
-    assert not unsure.vote.anchored and _found(unsure) == list(range(3, 12))
-    monkeypatch.setattr(chain, "ANCHOR_EVIDENCE", evidence)
-    monkeypatch.setattr(chain, "TOP_DECAY_MM", 0.0)  # the decay off
-    assert _found(decode_chain(_slipping_chain(3), PIXEL_MM)) == list(range(3, 12))
-
-
-def test_top_decay_and_top_anchored_by_hand():
-    points = np.array([[0.0, 0.0], [30.0, 40.0], [30.0, 90.0]])  # links of 50 and 50 mm
-    assert np.allclose(top_decay(points, True, 50.0), np.exp([0.0, -1.0, -2.0]))
-    assert np.allclose(top_decay(points, False, 50.0), 1.0)
-    assert np.allclose(top_decay(points, True, 0.0), 1.0)
-    maps = np.zeros((NUM_DISCS, 20, 10), np.float32)
-    maps[1, 5, 3] = chain.ANCHOR_EVIDENCE  # C1/C2 evidence at output row 5
-    assert top_anchored(maps, 5) and top_anchored(maps, 3)
-    assert not top_anchored(maps, 5 - chain.ANCHOR_ROWS_BELOW - 1)
-    maps[1, 5, 3] = 0.9 * chain.ANCHOR_EVIDENCE
-    assert not top_anchored(maps, 10)
-    maps[2, 5, 3] = 1.0  # C2/C3 evidence is no anchor
-    assert not top_anchored(maps, 10)
 
 
 def _template_column(discs, top=20.0, col=100.0, scale=1.0, weights=None):

@@ -8,11 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from disclabel import chain
 from disclabel import spacing as prior
 from disclabel.chain import decode_chain
 from disclabel.explain import disc_name, ranked_offsets, vote_lines
-from test_chain import PIXEL_MM, _maps, _slipping_chain, _template_column
+from test_chain import PIXEL_MM, _maps, _template_column
 
 
 def _split_chain() -> np.ndarray:
@@ -44,25 +43,6 @@ def test_the_vote_lines_add_up_to_the_decoders_scores():
     assert printed == pytest.approx(says, abs=0.006)
     assert "leans to  C4/C5" in members[0]
     assert "leans to  T1/T2" in members[3]  # C7/T1's channels say T1/T2
-    assert any("not anchored" in line for line in lines)  # a view cut below C2
-
-
-def test_an_anchored_top_is_said_and_its_weights_decay_down_the_chain():
-    result = decode_chain(_slipping_chain(3), PIXEL_MM)
-    lines = vote_lines(result, PIXEL_MM)
-    assert any(line.startswith("top of the chain anchored") for line in lines)
-    weights = [float(re.search(r" w ([\d.]+) ", line).group(1)) for line in lines
-               if " leans to " in line]
-    assert len(weights) == 10 and weights == sorted(weights, reverse=True)
-    assert weights[0] > 5 * weights[-1]
-
-
-def test_an_anchored_top_with_the_decay_off_is_said_so(monkeypatch):
-    monkeypatch.setattr(chain, "TOP_DECAY_MM", 0.0)
-    result = decode_chain(_slipping_chain(3), PIXEL_MM)
-    assert result.vote.anchored and np.allclose(result.vote.decay, 1.0)
-    lines = vote_lines(result, PIXEL_MM)
-    assert any(line.endswith("the weights' decay is off") for line in lines)
 
 
 def test_the_spacing_term_is_shown_and_follows_the_weight(monkeypatch):

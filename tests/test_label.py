@@ -159,7 +159,6 @@ def test_no_disc_gives_an_empty_label_file_and_a_warning(silent_weights, tmp_pat
     assert "no disc found" in capsys.readouterr().err
     sidecar = json.loads((tmp_path / f"{kind}_labels-disc.json").read_text())
     assert sidecar["discs"] == [] and sidecar["numbering"]["top_disc"] is None
-    assert sidecar["numbering"]["top_anchored"] is None
 
 
 def _truncated(tmp: Path) -> Path:
@@ -389,7 +388,6 @@ def test_the_shipped_model_labels_a_real_volume_without_weights(tmp_path):
     sidecar = json.loads(out.with_name("sub-errsm20_T2w_labels-disc.json").read_text())
     assert sidecar["model"]["path"] == str(default_weights())
     assert {"top_disc", "offset_margin_nats", "offset_probability"} <= set(sidecar["numbering"])
-    assert isinstance(sidecar["numbering"]["top_anchored"], bool)
     assert (tmp_path / "qc" / "sub-errsm20_T2w_labels-disc_qc.png").exists()
 
 

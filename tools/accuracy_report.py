@@ -245,11 +245,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="score with this spacing.SPACING_WEIGHT instead of the decoder's "
                              f"({spacing.SPACING_WEIGHT:g}; 0: no spacing prior in the numbering "
                              "vote, the decoder before it); parts get the suffix -spacingW")
-    parser.add_argument("--top-decay", type=float, default=None,
-                        help="score with this chain.TOP_DECAY_MM instead of the decoder's "
-                             f"({chain.TOP_DECAY_MM:g}; 0: no decay of the vote weights below "
-                             "an anchored top, the decoder before it); parts get the suffix "
-                             "-topD")
     parser.add_argument("--device", default="cpu", help="where trainings and labelling run")
     parser.add_argument("--workers", type=int, default=0, help="loader workers per training")
     args = parser.parse_args(argv)
@@ -261,9 +256,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.spacing_weight is not None:
         spacing.SPACING_WEIGHT = args.spacing_weight
         suffix += f"-spacing{args.spacing_weight:g}"
-    if args.top_decay is not None:
-        chain.TOP_DECAY_MM = args.top_decay
-        suffix += f"-top{args.top_decay:g}"
     if not available():
         raise SystemExit("accuracy_report: ../shared/data is not here")
     work: Path = args.work
@@ -286,8 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             result = shipped(work, lines)
         if suffix:
             lines.insert(0, f"(decoder with ANCHOR_POWER {chain.ANCHOR_POWER:g}, "
-                            f"SPACING_WEIGHT {spacing.SPACING_WEIGHT:g}, "
-                            f"TOP_DECAY_MM {chain.TOP_DECAY_MM:g})\n")
+                            f"SPACING_WEIGHT {spacing.SPACING_WEIGHT:g})\n")
         report[part + suffix] = result
         harness.publish(report_path, report, work / f"{part}{suffix}.md", lines)
     return 0

@@ -20,11 +20,7 @@ better than it tells them apart:
    chain's mean, to the power ``ANCHOR_POWER`` (weights scaled to sum to the number of
    detections). The anchors (C2/C3 below the dens, the cervical discs near it, the sacrum),
    which the network names best, thus decide the offset, and a run of unsure discs far from
-   them, whose identities lean one level off together, cannot outvote them. Where the network
-   sees the top of the spine (its C1 and C1/C2 channels reach ``ANCHOR_EVIDENCE`` at or above
-   the chain's top), each weight also decays with the member's distance along the chain below
-   its top (``TOP_DECAY_MM``): the identities read next to the dens and C2 count more than
-   those of discs many levels below them, which are read from their look alone. The best offset
+   them, whose identities lean one level off together, cannot outvote them. The best offset
    wins, and the decoder reports the margin (in weighted nats) to the second best and the
    offset's probability. Each offset's score also carries the **spacing prior**
    (:mod:`disclabel.spacing`, ``SPACING_WEIGHT`` times the log-likelihood): the lengths of the
@@ -98,18 +94,6 @@ EVIDENCE_FLOOR: float = 0.005
 ANCHOR_POWER: float = 3.0
 """Exponent of a detection's vote weight, (its largest identity share / the chain's mean) **
 this; 0 gives every detection the same weight."""
-TOP_DECAY_MM: float = 50.0
-"""In a chain whose top the network anchors (see ``ANCHOR_EVIDENCE``), a member's vote weight
-is multiplied by exp(-d / TOP_DECAY_MM), d its distance (mm, along the chain) below the top
-member, before the weights are scaled to sum to the chain's length. Chosen on the seed-7
-leave-one-subject-out models and the shipped model's synthetic test sets (README, "Model",
-decoding step 4); 0 turns the decay off."""
-ANCHOR_EVIDENCE: float = 0.15
-"""The chain's top is anchored when channel 1 or 2 (top of C1, C1/C2) reaches this value
-anywhere at or above it (to ``ANCHOR_ROWS_BELOW`` output rows below its top member). Measured:
-0.13 or more on every full or cropped real volume and synthetic view that shows C2, 0.10 or
-less on every view cut below it."""
-ANCHOR_ROWS_BELOW: int = 2
 LANDMARK_MAX_MM: float = 60.0
 """Discs 1 and 2 are searched at most this far above the disc below them."""
 
@@ -123,10 +107,7 @@ class VoteDetail:
     ``shares``: (K, D) each member's identity shares (channel ``c`` = disc ``c + 1``);
     ``evidence``: ``{offset: weighted log-shares}``; ``spacing``: ``{offset: spacing
     log-likelihood}`` (empty when the prior is off), added to ``evidence`` with
-    ``disclabel.spacing.SPACING_WEIGHT`` to give the offset's score; ``anchored``: whether
-    the network sees the top of the spine at the chain's top (:func:`top_anchored`);
-    ``decay``: (K,) the members' distance factors (:func:`top_decay`; all 1 when the top is
-    not anchored or the decay is off).
+    ``disclabel.spacing.SPACING_WEIGHT`` to give the offset's score.
     """
 
     rel: np.ndarray
@@ -134,13 +115,11 @@ class VoteDetail:
     shares: np.ndarray
     evidence: dict[int, float]
     spacing: dict[int, float]
-    anchored: bool
-    decay: np.ndarray
 
     @property
     def weights(self) -> np.ndarray:
-        """(K,) the members' vote weights (:func:`anchor_weights` of their shares and decay)."""
-        return anchor_weights(self.shares, decay=self.decay)
+        """(K,) the members' vote weights (:func:`anchor_weights` of their shares)."""
+        return anchor_weights(self.shares)
 
     def scores(self) -> dict[int, float]:
         """``{offset: score}``: evidence plus the weighted spacing term (what is ranked)."""
@@ -303,59 +282,33 @@ def channel_evidence(maps: np.ndarray, out_rows: np.ndarray, out_cols: np.ndarra
 
 
 def vote_offsets(evidence: np.ndarray, rel: np.ndarray, first: int = FIRST_CHAIN_DISC,
-                 last: int = NUM_DISCS, decay: np.ndarray | None = None
-                 ) -> tuple[dict[int, float], np.ndarray]:
+                 last: int = NUM_DISCS) -> tuple[dict[int, float], np.ndarray]:
     """Total weighted log-evidence of every possible number of the top disc.
 
     ``evidence`` (K, D) channel values at each chain member (channel ``c`` = disc ``c + 1``),
     ``rel`` (K,) relative numbers. Each member's evidence over all D channels is normalised to
     shares (after adding ``EVIDENCE_FLOOR``). Offset ``o`` scores the sum of the log-shares of
-    discs ``o + rel``, each weighted by :func:`anchor_weights` (with ``decay``, (K,), the
-    distance factors of :func:`top_decay`; None: all 1); ``o`` runs from 1, as long as
+    discs ``o + rel``, each weighted by :func:`anchor_weights`; ``o`` runs from 1, as long as
     the chain keeps at least one member numbered ``first`` or more and none above ``last``.
     (:func:`decode_chain` adds the spacing prior, :func:`disclabel.spacing.spacing_scores`; see
     :meth:`VoteDetail.scores`.) Returns ``({o: score}, shares (K, D))``.
     """
     raw = np.clip(evidence[:, :last], 0.0, None) + EVIDENCE_FLOOR
     shares = raw / raw.sum(axis=1, keepdims=True)
-    weights = anchor_weights(shares, decay=decay)
+    weights = anchor_weights(shares)
     scores = {}
     for o in range(max(1, first - int(rel[-1])), last - int(rel[-1]) + 1):
         scores[o] = float((weights * np.log(shares[np.arange(len(rel)), o + rel - 1])).sum())
     return scores, shares
 
 
-def anchor_weights(shares: np.ndarray, power: float | None = None,
-                   decay: np.ndarray | None = None) -> np.ndarray:
+def anchor_weights(shares: np.ndarray, power: float | None = None) -> np.ndarray:
     """(K,) vote weight of each chain member from its identity shares (K, D): its largest share
-    to ``power`` (default ``ANCHOR_POWER``), times its ``decay`` factor (K,) if given, scaled
-    so that the weights sum to K."""
+    to ``power`` (default ``ANCHOR_POWER``), scaled so that the weights sum to K."""
     if len(shares) == 0:
         return np.zeros(0)
     peak = shares.max(axis=1) ** (ANCHOR_POWER if power is None else power)
-    if decay is not None:
-        peak = peak * decay
     return peak * (len(peak) / peak.sum())
-
-
-def top_anchored(maps: np.ndarray, top_out_row: float) -> bool:
-    """Whether the network sees the top of the spine at or above a chain's top member: channel
-    1 or 2 (top of C1, C1/C2) of ``maps`` (D, h, w) reaches ``ANCHOR_EVIDENCE`` in the output
-    rows down to ``ANCHOR_ROWS_BELOW`` below ``top_out_row`` (the top member's output row)."""
-    below = int(top_out_row) + ANCHOR_ROWS_BELOW + 1
-    return bool(maps[:FIRST_CHAIN_DISC - 1, :max(below, 0)].max(initial=0.0) >= ANCHOR_EVIDENCE)
-
-
-def top_decay(points_mm: np.ndarray, anchored: bool, length_mm: float | None = None
-              ) -> np.ndarray:
-    """(K,) distance factors of the chain members ``points_mm`` (K, 2), top to bottom, in mm:
-    exp(-d / ``length_mm``) (default ``TOP_DECAY_MM``), d the distance along the chain below
-    the top member; all 1 when the top is not ``anchored`` or the length is 0."""
-    length = TOP_DECAY_MM if length_mm is None else length_mm
-    if not anchored or not length or len(points_mm) == 0:
-        return np.ones(len(points_mm))
-    links = np.linalg.norm(np.diff(points_mm, axis=0), axis=1)
-    return np.exp(-np.r_[0.0, np.cumsum(links)] / length)
 
 
 def offset_certainty(scores: dict[int, float]) -> tuple[int, float, float]:
@@ -410,12 +363,10 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     keep = rel <= num - FIRST_CHAIN_DISC  # a chain longer than the spine: keep its top
     members, rel = members[keep], rel[keep]
     evidence = channel_evidence(maps, members[:, 3], members[:, 4])
-    anchored = top_anchored(maps, members[0, 3])
-    decay = top_decay(members[:, :2] * pixel_mm, anchored)
-    votes, shares = vote_offsets(evidence, rel, FIRST_CHAIN_DISC, num, decay)
+    votes, shares = vote_offsets(evidence, rel, FIRST_CHAIN_DISC, num)
     prior = (spacing.spacing_scores(members[:, :2] * pixel_mm, rel, list(votes))
              if spacing.SPACING_WEIGHT else {})
-    result.vote = VoteDetail(rel, members[:, :2].copy(), shares, votes, prior, anchored, decay)
+    result.vote = VoteDetail(rel, members[:, :2].copy(), shares, votes, prior)
     scores = result.vote.scores()
     best, margin, probability = offset_certainty(scores)
     numbers = best + rel

@@ -8,7 +8,6 @@ can see whether the top of the spine, the lower discs or the spacing prior decid
 
 from __future__ import annotations
 
-from . import chain as chain_module
 from . import spacing
 from .chain import ChainResult, VoteDetail
 from .constants import DISC_NAMES
@@ -22,17 +21,6 @@ def disc_name(number: int) -> str:
 def ranked_offsets(vote: VoteDetail) -> list[tuple[int, float]]:
     """``[(offset, score)]`` best first, as the decoder ranks them (ties to the smaller)."""
     return sorted(vote.scores().items(), key=lambda item: (-item[1], item[0]))
-
-
-def anchor_line(vote: VoteDetail) -> str:
-    """Whether the top of the chain is anchored and what that did to the vote weights."""
-    if not vote.anchored:
-        return ("top of the chain not anchored (no C1 or C1/C2 seen): every member counts by "
-                "its identity alone")
-    if not (vote.decay < 1.0).any():
-        return "top of the chain anchored (C1 or C1/C2 seen); the weights' decay is off"
-    return (f"top of the chain anchored (C1 or C1/C2 seen): weights decay over "
-            f"{chain_module.TOP_DECAY_MM:g} mm below it")
 
 
 def vote_lines(chain: ChainResult, pixel_mm: float, shown: int = 3) -> list[str]:
@@ -55,7 +43,6 @@ def vote_lines(chain: ChainResult, pixel_mm: float, shown: int = 3) -> list[str]
     second = ranked[1][0] if len(ranked) > 1 else None
     terms_best = vote.member_terms(best)
     terms_second = vote.member_terms(second) if second is not None else None
-    lines.append(anchor_line(vote))
     lines.append("members, top to bottom (row in mm; channels lean to; weight; weighted "
                  "log-share as numbered best / second best):")
     for k, rel in enumerate(vote.rel):

@@ -36,9 +36,7 @@ SLAB_HALF_WIDTH_MM: float = 2.0
 """Heatmaps of the slices within this distance of the best one are averaged before decoding."""
 LABEL_DTYPE = np.uint8
 NUMBERING_NOTE = ("the chain of discs is numbered with one offset voted by every disc's channel "
-                  "evidence, each vote weighted by how sure that disc is of its identity (and, "
-                  "where the top of the spine is seen, top_anchored, by its nearness to it), "
-                  "plus "
+                  "evidence, each vote weighted by how sure that disc is of its identity, plus "
                   "how well the chain's disc spacing fits the PAM50 template's at those levels; "
                   "the margin is the score of the best numbering minus that of the second best "
                   "(nats; larger is surer)")
@@ -182,7 +180,6 @@ def numbering_summary(chain: ChainResult) -> dict:
         "offset_margin_nats": finite(chain.margin),
         "offset_probability": finite(chain.offset_probability),
         "skipped_discs": list(chain.gaps),
-        "top_anchored": None if chain.vote is None else chain.vote.anchored,
     }
 
 
