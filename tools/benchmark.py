@@ -14,8 +14,10 @@
   them; pinned memory on a GPU), so the timed loop is the training step. Each configuration
   runs in a fresh process, so that its peak memory is its own (CUDA: peak allocated over the
   whole process; CPU: peak resident memory above the process's size before the model was
-  built). ``--compile`` adds the fast path with ``torch.compile`` for the shipped model
-  (compiling takes a minute or more).
+  built). ``--compile`` adds the fast path with ``torch.compile`` (compiling takes a minute
+  or more): on a GPU for both models, with the compiled step captured in the CUDA graph; on a
+  CPU for the shipped model. A configuration that fails is reported as such and the others
+  still run.
 * Inference milliseconds per slice (the shipped model as label.py runs it, with each runtime
   it can use here: ONNX Runtime and PyTorch on a CPU; batches of 5 slices, as label.py's
   passes).
@@ -32,6 +34,7 @@ import os
 import resource
 import sys
 import time
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -102,7 +105,7 @@ def train_speed(config: dict, device_name: str, fast: bool, compile_model: bool,
     step_model = prepare_model(model, path)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=path.graphs)
     scaler = torch.amp.GradScaler(device.type) if path.scaler else None
-    step = CudaGraphStep(model, optimizer, device, path) if path.graphs else None
+    step = CudaGraphStep(step_model, optimizer, device, path) if path.graphs else None
     batches = _batches(min(steps, DISTINCT_BATCHES), batch, not fast, pin=device.type == "cuda")
 
     def run(count: int) -> float:
@@ -157,6 +160,21 @@ def _isolated(function, *args):
         return pool.submit(function, *args).result()
 
 
+def _variants(gpu: bool, args: argparse.Namespace, model_name: str
+              ) -> list[tuple[str, bool, bool, bool]]:
+    """The training configurations timed for one model: (label, fast path, torch.compile,
+    CUDA graphs); the baseline first."""
+    out = [("fp32 eager baseline", False, False, False)]
+    if gpu:  # what the CUDA graphs add, apart from precision and layout
+        out.append(("fast path without CUDA graphs", True, False, False))
+    out.append(("fast path", True, False, True))
+    if args.compile and gpu:
+        out.append(("fast path + torch.compile", True, True, True))
+    elif args.compile and model_name.startswith("shipped"):
+        out.append(("fast path + torch.compile", True, True, False))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
@@ -181,18 +199,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device {name}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
           f"training batch {batch}, {steps} timed steps on {WINDOW_SHAPE[0]}x{WINDOW_SHAPE[1]}")
     print(f"{'model':34s} {'path':56s} {'img/s':>8s} {'peak MB':>8s} {'speed-up':>8s}")
-    # (label, fast path, torch.compile, CUDA graphs)
-    variants = [("fp32 eager baseline", False, False, False), ("fast path", True, False, True)]
-    if gpu:  # what the CUDA graphs add, apart from precision and layout
-        variants.insert(1, ("fast path without CUDA graphs", True, False, False))
     for model_name, config in MODELS.items():
         base = None
-        compiled_too = args.compile and model_name.startswith("shipped")
-        for label, fast, compiled, graphs in variants + (
-                [("fast path + torch.compile", True, True, False)] if compiled_too else []):
+        for label, fast, compiled, graphs in _variants(gpu, args, model_name):
             warmup = (10 if compiled else WARMUP_STEPS + 3) if gpu else 1
-            fig = _isolated(train_speed, config, str(device), fast, compiled, batch, steps,
-                            warmup, graphs)
+            try:
+                fig = _isolated(train_speed, config, str(device), fast, compiled, batch, steps,
+                                warmup, graphs)
+            except Exception as error:  # one configuration failing must not end the run
+                traceback.print_exception(error, file=sys.stderr)
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                out["training"].append({"model": model_name, "path": label,
+                                        "error": f"{type(error).__name__}: {reason}"})
+                print(f"{model_name:34s} {label:56s} FAILED: {type(error).__name__}: "
+                      f"{reason[:200]}", flush=True)
+                continue
             base = base or fig["images_per_second"]
             fig.update(model=model_name, path=label,
                        speedup=fig["images_per_second"] / base)

@@ -4,7 +4,8 @@ Fast path (``main.py --fast true``, the default): mixed precision (bf16 where th
 supports it; fp16 with a gradient scaler on a CUDA GPU without bf16), channels-last memory
 layout, cuDNN autotuning, on a CUDA GPU the whole step replayed as one CUDA graph
 (:mod:`disclabel.graphstep`, ``--cuda-graphs``), and optionally ``torch.compile``
-(``--compile true``). ``--fast false``
+(``--compile true``; on a CUDA GPU the compiled network's step is captured in the graph too).
+``--fast false``
 is the plain fp32 eager baseline. On a CPU, bf16 autocast is used only where the processor has
 bf16 instructions (AVX512-BF16 or AMX); ``tools/benchmark.py`` measures what each part gives.
 
@@ -59,8 +60,8 @@ def choose_fast_path(device: torch.device, fast: bool = True, amp: str = "auto",
     """The fast path for ``device``; ``fast=False`` gives the fp32 eager baseline (compiled
     if asked). ``amp``: auto (bf16 where supported, else fp16 on CUDA, else fp32), bf16, fp16
     (CUDA only) or off. ``graphs``: capture the step in a CUDA graph, on a CUDA device only and
-    not with a gradient scaler (fp16) or ``torch.compile``. Raises ValueError for a precision
-    the device cannot run."""
+    not with a gradient scaler (fp16); with ``compile_model`` the compiled network's kernels
+    are what the graph holds. Raises ValueError for a precision the device cannot run."""
     if amp not in AMP_CHOICES:
         raise ValueError(f"--amp {amp}: expected one of {', '.join(AMP_CHOICES)}")
     if not fast:
@@ -82,8 +83,7 @@ def choose_fast_path(device: torch.device, fast: bool = True, amp: str = "auto",
     if cuda:
         torch.backends.cudnn.benchmark = True
     scaler = dtype == torch.float16
-    return FastPath(dtype, scaler, True, compile_model,
-                    graphs and cuda and not scaler and not compile_model)
+    return FastPath(dtype, scaler, True, compile_model, graphs and cuda and not scaler)
 
 
 def prepare_model(model: nn.Module, fast: FastPath) -> nn.Module:

@@ -19,7 +19,10 @@ the graph replayed. What a graph cannot change is handled so:
 * the optimiser must be made with ``capturable=True`` (:func:`set_capturable`);
 * cuDNN's autotuning (``cudnn.benchmark``) would run its trial kernels inside the capture, which
   a graph cannot hold (on an H100: "FIND was unable to find an engine"), so it is off while
-  capturing and cuDNN's heuristics choose the captured convolutions.
+  capturing and cuDNN's heuristics choose the captured convolutions (on an H200, keeping it
+  on in the capture gave the same speed: the README's Speed section);
+* a network compiled with ``torch.compile`` (``--compile true``) compiles during the warm-up; the
+  capture holds its generated kernels (fewer than eager mode's: elementwise work fused).
 
 A capture that fails leaves the GPU stream unusable for the process: the error says so and
 names ``--cuda-graphs false``.
@@ -30,7 +33,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .accel import FastPath
+from .accel import FastPath, to_device
 from .constants import SIGMA_MM
 from .engine import eager_step, step_loss
 
@@ -55,11 +58,11 @@ class CudaGraphStep:
     """A callable training step ``(batch) -> loss`` (a 0-d tensor on the GPU) that runs as a
     replayed CUDA graph after :data:`WARMUP_STEPS` eager ones.
 
-    ``batch`` is a loader batch (``image`` (B, 1, H, W), ``keypoints`` (B, D, 2) (row, col)
-    in input pixels, ``weight`` (B, D), ``pixel_mm`` (B,)); targets are rendered from the
-    keypoints inside the graph. The warm-up and batches of another shape use
-    :func:`disclabel.engine.eager_step`. ``captures``, ``replays`` and
-    ``eager_steps`` count what ran.
+    ``model`` is the module the step calls (a compiled one too). ``batch`` is a loader batch
+    (``image`` (B, 1, H, W), ``keypoints`` (B, D, 2) (row, col) in input pixels, ``weight``
+    (B, D), ``pixel_mm`` (B,)); targets are rendered from the keypoints inside the graph.
+    The warm-up and batches of another shape use :func:`disclabel.engine.eager_step`.
+    ``captures``, ``replays`` and ``eager_steps`` count what ran.
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer,
@@ -105,11 +108,11 @@ class CudaGraphStep:
 
     def _capture(self, batch: dict[str, Tensor]) -> None:
         if self.static is None:
-            layout = torch.channels_last if self.fast.channels_last else torch.contiguous_format
-            self.static = {key: torch.empty_like(batch[key], device=self.device,
-                                                 memory_format=layout if key == "image"
-                                                 else torch.contiguous_format)
-                           for key in ("image", "keypoints", "weight", "pixel_mm")}
+            # the image in the very layout (strides too) that the eager steps gave the
+            # network: a compiled network's code is guarded on its inputs' strides
+            self.static = {key: batch[key].to(self.device).clone()
+                           for key in ("keypoints", "weight", "pixel_mm")}
+            self.static["image"] = to_device(batch["image"], self.device, self.fast).clone()
         self._copy_in(batch)
         self.graph = None
         self.optimizer.zero_grad(set_to_none=True)  # gradients from the graph's own pool

@@ -169,7 +169,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
     ema = make_ema(config, model)  # after the layout change: the same layout as the weights
     if ema is not None and ckpt is not None and ckpt.get("ema"):
         ema.load_state_dict(ckpt["ema"])
-    graph_step = (CudaGraphStep(model, optimizer, device, fast, config.foreground_weight,
+    graph_step = (CudaGraphStep(step_model, optimizer, device, fast, config.foreground_weight,
                                 config.sigma, config.identity_weight)
                   if fast.graphs else None)
     if ddp.active:

@@ -84,7 +84,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--cuda-graphs", "--cuda_graphs", dest="cuda_graphs", type=str2bool,
                    default=True,
                    help="with --fast on one CUDA GPU: capture the training step in a CUDA graph "
-                        "and replay it (not with fp16, --compile or torchrun)")
+                        "and replay it (not with fp16 or torchrun)")
     p.add_argument("--sync-bn", "--sync_bn", dest="sync_bn", type=str2bool, default=False,
                    help="under torchrun: batch-norm statistics over all processes")
     p.add_argument("--augment", type=str2bool, default=True, help="training augmentation")
