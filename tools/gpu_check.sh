@@ -8,9 +8,9 @@
 # deadline (TOTAL seconds, default 470; a stage gets what is left of it when less):
 #   cuda-tests      the CUDA tests of the training step (tests/test_fastpath.py: the step replayed
 #                   as a CUDA graph matches eager steps, a new learning rate is captured again)
-#   bench           the benchmark (tools/benchmark.py --compile): training images/s and peak
-#                   memory, fast path (with and without CUDA graphs, and with torch.compile in
-#                   the graph) vs the fp32 eager baseline, inference ms per slice, label.py
+#   bench           the benchmark (tools/benchmark.py): training images/s and peak memory, fast
+#                   path (with and without CUDA graphs; with COMPILE=1 also with torch.compile
+#                   in the graph) vs the fp32 eager baseline, inference ms per slice, label.py
 #                   s/volume
 #   default-recipe  main.py's defaults (2 stacks of 256 features, 120 epochs) on 500 windows per
 #                   epoch, batch 16, timed end to end (tools/default_recipe.py)
@@ -23,7 +23,8 @@
 #                   and scored in mm (tools/accuracy_report.py --parts loso)
 # Environment: DEVICE (default cuda), PYTHON (default python3), TOTAL, WORKERS (loader workers,
 # default 8), STAGES (the stages to run, default all five, e.g. STAGES="bench training"),
-# LOSO_EPOCHS (the training stage's epochs, schedule scaled; default the recipe's), QUICK=1 for
+# LOSO_EPOCHS (the training stage's epochs, schedule scaled; default the recipe's), COMPILE=1
+# (the benchmark's torch.compile rows: about 2.5 more minutes, so TOTAL=640), QUICK=1 for
 # a short dry run of the script itself (1 epoch, few steps; e.g. on a CPU with DEVICE=cpu).
 set -u
 OUT_DIR=${1:-runs/gpu_check}
@@ -64,7 +65,7 @@ else
     BENCH_ARGS=(); RECIPE_ARGS=(--limit-seconds 200); LOSO_ARGS=()
     [ -n "${LOSO_EPOCHS:-}" ] && LOSO_ARGS=(--loso-epochs "$LOSO_EPOCHS")
 fi
-BENCH_ARGS+=(--compile)
+[ "${COMPILE:-0}" = 1 ] && BENCH_ARGS+=(--compile)
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT_DIR/gpu.txt" 2>&1 \
     || echo "no nvidia-smi" > "$OUT_DIR/gpu.txt"
 stage cuda-tests 150 "$PY" -m pytest -q -p no:cacheprovider tests/test_fastpath.py
