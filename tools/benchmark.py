@@ -208,11 +208,10 @@ def main(argv: list[str] | None = None) -> int:
                                 warmup, graphs)
             except Exception as error:  # one configuration failing must not end the run
                 traceback.print_exception(error, file=sys.stderr)
-                reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-                out["training"].append({"model": model_name, "path": label,
-                                        "error": f"{type(error).__name__}: {reason}"})
-                print(f"{model_name:34s} {label:56s} FAILED: {type(error).__name__}: "
-                      f"{reason[:200]}", flush=True)
+                lines = str(error).strip().splitlines()
+                reason = f"{type(error).__name__}: {lines[0] if lines else ''}"
+                out["training"].append({"model": model_name, "path": label, "error": reason})
+                print(f"{model_name:34s} {label:56s} FAILED: {reason[:200]}", flush=True)
                 continue
             base = base or fig["images_per_second"]
             fig.update(model=model_name, path=label,

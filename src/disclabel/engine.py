@@ -91,17 +91,16 @@ def batch_targets(batch: dict[str, Tensor], device: torch.device,
 
 def step_loss(model: nn.Module, batch: dict[str, Tensor], device: torch.device,
               fast: FastPath, foreground_weight: float = 0.0, sigma_mm: float = SIGMA_MM,
-              capturing: bool = False, identity_weight: float = 0.0) -> Tensor:
+              identity_weight: float = 0.0) -> Tensor:
     """The forward pass and loss of one training batch (targets rendered on ``device`` unless
-    the batch carries them). ``capturing``: inside a CUDA graph capture (autocast's weight
-    cache off, as graphs require). A compiled network runs with the cache off always: the
-    cache setting is part of the state its compiled code is guarded on, so that a capture
-    after eager warm-up steps reuses their code instead of compiling inside the capture."""
+    the batch carries them). Autocast's weight cache is off: a CUDA graph capture requires
+    it, a compiled network's code is guarded on that setting (so eager warm-up steps and the
+    capture must agree), and no weight is cast twice in one forward pass, so it saves nothing."""
     images = to_device(batch["image"], device, fast)
     target = batch_targets(batch, device, sigma_mm)
     weight = batch["weight"].to(device, non_blocking=True)
     with torch.autocast(device.type, dtype=fast.dtype, enabled=fast.dtype is not None,
-                        cache_enabled=False if capturing or fast.compile else None):
+                        cache_enabled=False):
         outputs = model(images)
     return heatmap_loss(outputs, target, weight, foreground_weight, identity_weight)
 

@@ -125,7 +125,7 @@ class CudaGraphStep:
             with torch.cuda.graph(graph, stream=self._side_stream(),
                                   capture_error_mode="thread_local"):
                 loss = step_loss(self.model, self.static, self.device, self.fast,
-                                 self.foreground_weight, self.sigma_mm, capturing=True,
+                                 self.foreground_weight, self.sigma_mm,
                                  identity_weight=self.identity_weight)
                 loss.backward()
                 self.optimizer.step()
