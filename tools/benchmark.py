@@ -2,7 +2,8 @@
 """The speed benchmark (``make bench``): prints figures and writes them as JSON.
 
     python tools/benchmark.py [--device auto|cpu|cuda] [--batch B] [--steps N]
-                              [--compile] [--json runs/bench/bench.json] [--no-label]
+                              [--repeats R] [--model all|default|shipped] [--compile]
+                              [--json runs/bench/bench.json] [--no-label]
 
 * Training images per second and peak memory, side by side in one run, of the fast path
   (``main.py --fast true``: mixed precision where supported, channels-last, heatmap targets
@@ -10,14 +11,16 @@
   fast path without graphs) and of the plain fp32 eager baseline of the same model (targets
   rendered on the host per sample, as a DataLoader would, and moved with the batch), for the
   default model (2 stacks of 256 features) and the shipped one (``disclabel.recipe``), on
-  256 x 256 windows. The batches are made before the timed loop (as loader workers deliver
-  them; pinned memory on a GPU), so the timed loop is the training step. Each configuration
-  runs in a fresh process, so that its peak memory is its own (CUDA: peak allocated over the
-  whole process; CPU: peak resident memory above the process's size before the model was
-  built). ``--compile`` adds the fast path with ``torch.compile`` (compiling takes a minute
-  or more): on a GPU for both models, with the compiled step captured in the CUDA graph; on a
-  CPU for the shipped model. A configuration that fails is reported as such and the others
-  still run.
+  256 x 256 windows; each figure is the best of ``--repeats`` timed runs of ``--steps`` steps
+  (the eager baseline's speed is bound by the host and varies: on an H200, 312 to 446
+  images/s from one run of the benchmark to another). The batches are made before the timed
+  loop (as loader workers deliver them; pinned memory on a GPU), so the timed loop is the
+  training step. Each configuration runs in a fresh process, so that its peak memory is its
+  own (CUDA: peak allocated over the whole process; CPU: peak resident memory above the
+  process's size before the model was built). ``--compile`` adds the fast path with
+  ``torch.compile`` (compiling takes a minute or more): on a GPU for both models, with the
+  compiled step captured in the CUDA graph; on a CPU for the shipped model. A configuration
+  that fails is reported as such and the others still run.
 * Inference milliseconds per slice (the shipped model as label.py runs it, with each runtime
   it can use here: ONNX Runtime and PyTorch on a CPU; batches of 5 slices, as label.py's
   passes).
@@ -94,16 +97,18 @@ def _rss_mb() -> float:
 
 
 def train_speed(config: dict, device_name: str, fast: bool, compile_model: bool, batch: int,
-                steps: int, warmup: int, graphs: bool = True) -> dict:
-    """Training images per second and peak memory of one configuration (run in a fresh
-    process). The batches are made first; the timed loop is the training step alone."""
+                steps: int, warmup: int, graphs: bool = True, repeats: int = 1) -> dict:
+    """Training images per second (the best of ``repeats`` timed runs of ``steps`` steps) and
+    peak memory of one configuration (run in a fresh process). The batches are made first;
+    the timed loop is the training step alone."""
     device = resolve_device(device_name)
     torch.manual_seed(0)
     start_mb = _rss_mb()
     path = choose_fast_path(device, fast, "auto", compile_model, graphs)
     model = build_model(config).to(device)
     step_model = prepare_model(model, path)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=path.graphs)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=path.graphs,
+                                 fused=path.fused or None)
     scaler = torch.amp.GradScaler(device.type) if path.scaler else None
     step = CudaGraphStep(step_model, optimizer, device, path) if path.graphs else None
     batches = _batches(min(steps, DISTINCT_BATCHES), batch, not fast, pin=device.type == "cuda")
@@ -117,7 +122,7 @@ def train_speed(config: dict, device_name: str, fast: bool, compile_model: bool,
         return time.perf_counter() - tic
 
     run(warmup)
-    seconds = run(steps)
+    seconds = min(run(steps) for _ in range(repeats))
     out = {"images_per_second": steps * batch / seconds, "precision": path.describe(),
            "parameters": count_parameters(model)}
     if device.type == "cuda":  # over the whole process: warm-up and graph capture included
@@ -182,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="training batch (default: 16 on a GPU, 4 on a CPU)")
     parser.add_argument("--steps", type=int, default=None,
                         help="timed training steps (default: 60 on a GPU, 3 on a CPU)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed runs per configuration, the best one reported "
+                             "(default: 3 on a GPU, 1 on a CPU)")
+    parser.add_argument("--model", choices=("all", "default", "shipped"), default="all",
+                        help="the models whose training is timed (default: both)")
     parser.add_argument("--compile", action="store_true",
                         help="also time the fast path with torch.compile")
     parser.add_argument("--json", type=Path, default=Path("runs/bench/bench.json"))
@@ -191,21 +201,26 @@ def main(argv: list[str] | None = None) -> int:
     gpu = device.type == "cuda"
     batch = args.batch or (16 if gpu else 4)
     steps = args.steps or (60 if gpu else 3)
+    repeats = args.repeats or (3 if gpu else 1)
     name = torch.cuda.get_device_name(device) if gpu else f"CPU, {os.cpu_count()} cores"
     began = time.perf_counter()
     out: dict = {"device": name, "torch": torch.__version__,
                  "threads": torch.get_num_threads(), "batch": batch, "steps": steps,
+                 "repeats": repeats,
                  "window": list(WINDOW_SHAPE), "training": []}
     print(f"device {name}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"training batch {batch}, {steps} timed steps on {WINDOW_SHAPE[0]}x{WINDOW_SHAPE[1]}")
+          f"training batch {batch}, best of {repeats} x {steps} timed steps on "
+          f"{WINDOW_SHAPE[0]}x{WINDOW_SHAPE[1]}")
     print(f"{'model':34s} {'path':56s} {'img/s':>8s} {'peak MB':>8s} {'speed-up':>8s}")
     for model_name, config in MODELS.items():
+        if args.model != "all" and not model_name.startswith(args.model):
+            continue
         base = None
         for label, fast, compiled, graphs in _variants(gpu, args, model_name):
             warmup = (10 if compiled else WARMUP_STEPS + 3) if gpu else 1
             try:
                 fig = _isolated(train_speed, config, str(device), fast, compiled, batch, steps,
-                                warmup, graphs)
+                                warmup, graphs, repeats)
             except Exception as error:  # one configuration failing must not end the run
                 traceback.print_exception(error, file=sys.stderr)
                 lines = str(error).strip().splitlines()

@@ -24,7 +24,7 @@
 # Environment: DEVICE (default cuda), PYTHON (default python3), TOTAL, WORKERS (loader workers,
 # default 8), STAGES (the stages to run, default all five, e.g. STAGES="bench training"),
 # LOSO_EPOCHS (the training stage's epochs, schedule scaled; default the recipe's), COMPILE=1
-# (the benchmark's torch.compile rows: about 2.5 more minutes, so TOTAL=640), QUICK=1 for
+# (the benchmark's torch.compile rows: about 3 more minutes, so TOTAL=720), QUICK=1 for
 # a short dry run of the script itself (1 epoch, few steps; e.g. on a CPU with DEVICE=cpu).
 set -u
 OUT_DIR=${1:-runs/gpu_check}
@@ -65,11 +65,12 @@ else
     BENCH_ARGS=(); RECIPE_ARGS=(--limit-seconds 200); LOSO_ARGS=()
     [ -n "${LOSO_EPOCHS:-}" ] && LOSO_ARGS=(--loso-epochs "$LOSO_EPOCHS")
 fi
-[ "${COMPILE:-0}" = 1 ] && BENCH_ARGS+=(--compile)
+BENCH_LIMIT=360
+[ "${COMPILE:-0}" = 1 ] && BENCH_ARGS+=(--compile) && BENCH_LIMIT=560
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT_DIR/gpu.txt" 2>&1 \
     || echo "no nvidia-smi" > "$OUT_DIR/gpu.txt"
 stage cuda-tests 150 "$PY" -m pytest -q -p no:cacheprovider tests/test_fastpath.py
-stage bench 360 "$PY" tools/benchmark.py --device "$DEVICE" --json "$OUT_DIR/bench.json" "${BENCH_ARGS[@]}"
+stage bench "$BENCH_LIMIT" "$PY" tools/benchmark.py --device "$DEVICE" --json "$OUT_DIR/bench.json" "${BENCH_ARGS[@]}"
 stage default-recipe 240 "$PY" tools/default_recipe.py --work "$OUT_DIR/default_recipe" \
     --device "$DEVICE" --workers "$WORKERS" "${RECIPE_ARGS[@]}"
 stage precision 60 "$PY" tools/gpu_check.py --device "$DEVICE"

@@ -2,7 +2,8 @@
 
 Fast path (``main.py --fast true``, the default): mixed precision (bf16 where the device
 supports it; fp16 with a gradient scaler on a CUDA GPU without bf16), channels-last memory
-layout, cuDNN autotuning, on a CUDA GPU the whole step replayed as one CUDA graph
+layout, cuDNN autotuning, on a CUDA GPU the fused optimiser (Adam/AdamW: every weight updated by
+one kernel instead of a dozen passes over them) and the whole step replayed as one CUDA graph
 (:mod:`disclabel.graphstep`, ``--cuda-graphs``), and optionally ``torch.compile``
 (``--compile true``; on a CUDA GPU the compiled network's step is captured in the graph too).
 ``--fast false``
@@ -36,13 +37,15 @@ def cpu_has_bf16() -> bool:
 @dataclass(frozen=True)
 class FastPath:
     """How training steps run: autocast dtype (None = fp32), fp16 gradient scaling,
-    channels-last layout, ``torch.compile``, the step captured in a CUDA graph."""
+    channels-last layout, ``torch.compile``, the step captured in a CUDA graph, the
+    optimiser's fused implementation (Adam and AdamW; the others have none)."""
 
     dtype: torch.dtype | None = None
     scaler: bool = False
     channels_last: bool = False
     compile: bool = False
     graphs: bool = False
+    fused: bool = False
 
     def describe(self) -> str:
         """A short description for the training log."""
@@ -52,6 +55,7 @@ class FastPath:
         parts += ["channels-last"] if self.channels_last else []
         parts += ["torch.compile"] if self.compile else []
         parts += ["CUDA graphs"] if self.graphs else []
+        parts += ["fused optimiser"] if self.fused else []
         return ", ".join(parts)
 
 
@@ -61,7 +65,8 @@ def choose_fast_path(device: torch.device, fast: bool = True, amp: str = "auto",
     if asked). ``amp``: auto (bf16 where supported, else fp16 on CUDA, else fp32), bf16, fp16
     (CUDA only) or off. ``graphs``: capture the step in a CUDA graph, on a CUDA device only and
     not with a gradient scaler (fp16); with ``compile_model`` the compiled network's kernels
-    are what the graph holds. Raises ValueError for a precision the device cannot run."""
+    are what the graph holds. The fused optimiser on a CUDA device. Raises ValueError for a
+    precision the device cannot run."""
     if amp not in AMP_CHOICES:
         raise ValueError(f"--amp {amp}: expected one of {', '.join(AMP_CHOICES)}")
     if not fast:
@@ -83,7 +88,8 @@ def choose_fast_path(device: torch.device, fast: bool = True, amp: str = "auto",
     if cuda:
         torch.backends.cudnn.benchmark = True
     scaler = dtype == torch.float16
-    return FastPath(dtype, scaler, True, compile_model, graphs and cuda and not scaler)
+    return FastPath(dtype, scaler, True, compile_model, graphs and cuda and not scaler,
+                    fused=cuda)
 
 
 def prepare_model(model: nn.Module, fast: FastPath) -> nn.Module:

@@ -42,15 +42,20 @@ WARMUP_STEPS = 3
 happen outside the graph)."""
 
 
-def set_capturable(optimizer: torch.optim.Optimizer, capturable: bool) -> None:
-    """Make ``optimizer``'s steps capturable in a CUDA graph (or not), including a state
-    loaded from a checkpoint written without: each parameter's step count goes to its device."""
+def set_capturable(optimizer: torch.optim.Optimizer, capturable: bool,
+                   fused: bool = False) -> None:
+    """Make ``optimizer``'s steps capturable in a CUDA graph (or not) and fused (or not, where
+    the optimiser has a fused implementation), including a state loaded from a checkpoint
+    written otherwise (loading restores the writer's settings): each parameter's step count
+    goes to its device."""
     for group in optimizer.param_groups:
         if "capturable" in group:
             group["capturable"] = capturable
+        if "fused" in group:
+            group["fused"] = fused or None
         for param in group["params"]:
             state = optimizer.state.get(param, {})
-            if capturable and isinstance(state.get("step"), Tensor):
+            if (capturable or fused) and isinstance(state.get("step"), Tensor):
                 state["step"] = state["step"].to(device=param.device, dtype=torch.float32)
 
 

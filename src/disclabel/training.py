@@ -150,7 +150,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
         if device.type != "cuda":
             raise InputError("--sync-bn true: synchronised batch norm needs CUDA GPUs")
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    optimizer = make_optimizer(config, model, capturable=fast.graphs)
+    optimizer = make_optimizer(config, model, capturable=fast.graphs, fused=fast.fused)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.schedule, config.gamma)
     scaler = torch.amp.GradScaler(device.type) if fast.scaler else None
     start_epoch, best, history, ckpt = 0, None, [], None
@@ -159,7 +159,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
         ckpt = read_checkpoint(ckpt_path)
         load_weights(model, ckpt, ckpt_path)
         optimizer.load_state_dict(ckpt["optimizer"])
-        set_capturable(optimizer, fast.graphs)
+        set_capturable(optimizer, fast.graphs, fast.fused)
         scheduler.load_state_dict(ckpt["scheduler"])
         if scaler is not None and ckpt.get("scaler"):
             scaler.load_state_dict(ckpt["scaler"])

@@ -84,16 +84,17 @@ class TrainConfig:
                 "in_channels": in_channels, "attention": self.att}
 
 
-def make_optimizer(config: TrainConfig, model: torch.nn.Module,
-                   capturable: bool = False) -> torch.optim.Optimizer:
-    """The ``--solver``; ``capturable``: its step can be captured in a CUDA graph."""
+def make_optimizer(config: TrainConfig, model: torch.nn.Module, capturable: bool = False,
+                   fused: bool = False) -> torch.optim.Optimizer:
+    """The ``--solver``; ``capturable``: its step can be captured in a CUDA graph; ``fused``:
+    PyTorch's fused implementation where the solver has one (Adam, AdamW)."""
     kwargs = {"lr": config.lr, "weight_decay": config.weight_decay, "capturable": capturable}
     if config.solver == "rms":
         return torch.optim.RMSprop(model.parameters(), **kwargs)
     if config.solver == "adam":
-        return torch.optim.Adam(model.parameters(), **kwargs)
+        return torch.optim.Adam(model.parameters(), fused=fused or None, **kwargs)
     if config.solver == "adamw":
-        return torch.optim.AdamW(model.parameters(), **kwargs)
+        return torch.optim.AdamW(model.parameters(), fused=fused or None, **kwargs)
     raise InputError(f"--solver {config.solver}: expected rms, adam or adamw")
 
 
