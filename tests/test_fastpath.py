@@ -63,6 +63,8 @@ def test_optimizer_made_capturable_and_fused_after_loading_a_plain_state(solver)
     assert all(group.get("fused", True) for group in resumed.param_groups)
     steps = [state["step"] for state in resumed.state.values()]
     assert steps and all(s.dtype == torch.float32 for s in steps)
+    set_capturable(resumed, False, fused=False)  # back to a plain optimiser: it still steps
+    resumed.step()
 
 
 @pytest.mark.parametrize("solver", ["adam", "adamw"])

@@ -53,9 +53,10 @@ def set_capturable(optimizer: torch.optim.Optimizer, capturable: bool,
             group["capturable"] = capturable
         if "fused" in group:
             group["fused"] = fused or None
+        on_device = capturable or bool(group.get("fused"))
         for param in group["params"]:
             state = optimizer.state.get(param, {})
-            if (capturable or fused) and isinstance(state.get("step"), Tensor):
+            if on_device and isinstance(state.get("step"), Tensor):
                 state["step"] = state["step"].to(device=param.device, dtype=torch.float32)
 
 
