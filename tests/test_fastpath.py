@@ -13,9 +13,9 @@ import torch
 from disclabel.accel import FastPath, choose_fast_path
 from disclabel.constants import NUM_DISCS
 from disclabel.engine import eager_step, train_one_epoch
-from disclabel.graphstep import WARMUP_STEPS, CudaGraphStep, set_capturable
+from disclabel.graphstep import WARMUP_STEPS, CudaGraphStep
 from disclabel.models import build_model
-from disclabel.trainsetup import TrainConfig, make_optimizer
+from disclabel.trainsetup import TrainConfig, configure_optimizer, make_optimizer
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -53,17 +53,18 @@ def test_optimizer_made_capturable_and_fused_after_loading_a_plain_state(solver)
     plain = make_optimizer(TrainConfig(solver=solver), model)
     model(torch.rand(2, 1, 64, 64))[0].sum().backward()
     plain.step()
-    resumed = make_optimizer(TrainConfig(solver=solver), model, capturable=True, fused=True)
+    graphed = FastPath(graphs=True, fused=True)
+    resumed = make_optimizer(TrainConfig(solver=solver), model, graphed)
     if solver != "rms":  # RMSprop has no fused implementation
         assert resumed.param_groups[0]["fused"]
     resumed.load_state_dict(plain.state_dict())  # a checkpoint written without graphs
     assert not resumed.param_groups[0]["capturable"]
-    set_capturable(resumed, True, fused=True)
+    configure_optimizer(resumed, graphed)
     assert all(group["capturable"] for group in resumed.param_groups)
     assert all(group.get("fused", True) for group in resumed.param_groups)
     steps = [state["step"] for state in resumed.state.values()]
     assert steps and all(s.dtype == torch.float32 for s in steps)
-    set_capturable(resumed, False, fused=False)  # back to a plain optimiser: it still steps
+    configure_optimizer(resumed, FastPath())  # back to a plain optimiser: it still steps
     resumed.step()
 
 
@@ -79,7 +80,7 @@ def test_the_fused_optimiser_takes_the_steps_of_the_plain_one(solver):
     for fused in (False, True):
         model = copy.deepcopy(template)
         optimizer = make_optimizer(TrainConfig(solver=solver, weight_decay=1e-2), model,
-                                   fused=fused)
+                                   FastPath(fused=fused))
         assert bool(optimizer.param_groups[0]["fused"]) == fused
         for scale in (1.0, -0.5, 2.0):
             for param, source in zip(model.parameters(), template.parameters(), strict=True):
@@ -110,8 +111,9 @@ def _model_and_optimizer(device: torch.device, capturable: bool, sgd: bool = Fal
     model.to(memory_format=torch.channels_last)
     if sgd:
         return model, torch.optim.SGD(model.parameters(), lr=0.05)
-    return model, torch.optim.Adam(model.parameters(), lr=1e-3, capturable=capturable,
-                                   fused=capturable or None)  # as the fast path makes it
+    # Adam as the fast path on a GPU makes it (capturable and fused) or the plain one
+    path = FastPath(graphs=capturable, fused=capturable)
+    return model, make_optimizer(TrainConfig(solver="adam", lr=1e-3), model, path)
 
 
 @cuda

@@ -54,6 +54,7 @@ from disclabel.heatmaps import render_heatmaps
 from disclabel.models import build_model, count_parameters
 from disclabel.recipe import MODEL_ARGS, flag_value
 from disclabel.runtime import default_weights, load_network, onnx_path
+from disclabel.trainsetup import TrainConfig, make_optimizer
 
 _STACKS, _FEATURES = (int(flag_value(MODEL_ARGS, f)) for f in ("--stacks", "--features"))
 MODELS = {
@@ -107,8 +108,7 @@ def train_speed(config: dict, device_name: str, fast: bool, compile_model: bool,
     path = choose_fast_path(device, fast, "auto", compile_model, graphs)
     model = build_model(config).to(device)
     step_model = prepare_model(model, path)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=path.graphs,
-                                 fused=path.fused or None)
+    optimizer = make_optimizer(TrainConfig(solver="adam", lr=1e-3), model, path)
     scaler = torch.amp.GradScaler(device.type) if path.scaler else None
     step = CudaGraphStep(step_model, optimizer, device, path) if path.graphs else None
     batches = _batches(min(steps, DISTINCT_BATCHES), batch, not fast, pin=device.type == "cuda")

@@ -16,7 +16,8 @@ the graph replayed. What a graph cannot change is handled so:
 * the batch shape is fixed: a batch of another shape runs eagerly;
 * a gradient scaler (fp16) reads its overflow flag on the host: such runs stay eager
   (:func:`disclabel.accel.choose_fast_path` turns graphs off there);
-* the optimiser must be made with ``capturable=True`` (:func:`set_capturable`);
+* the optimiser must be made with ``capturable=True``
+  (:func:`disclabel.trainsetup.make_optimizer` and ``configure_optimizer`` do so);
 * cuDNN's autotuning (``cudnn.benchmark``) would run its trial kernels inside the capture, which
   a graph cannot hold (on an H100: "FIND was unable to find an engine"), so it is off while
   capturing and cuDNN's heuristics choose the captured convolutions (on an H200, keeping it
@@ -40,24 +41,6 @@ from .engine import eager_step, step_loss
 WARMUP_STEPS = 3
 """Eager steps before the capture (PyTorch's recipe: cuDNN autotuning and lazily made state
 happen outside the graph)."""
-
-
-def set_capturable(optimizer: torch.optim.Optimizer, capturable: bool,
-                   fused: bool = False) -> None:
-    """Make ``optimizer``'s steps capturable in a CUDA graph (or not) and fused (or not, where
-    the optimiser has a fused implementation), including a state loaded from a checkpoint
-    written otherwise (loading restores the writer's settings): each parameter's step count
-    goes to its device."""
-    for group in optimizer.param_groups:
-        if "capturable" in group:
-            group["capturable"] = capturable
-        if "fused" in group:
-            group["fused"] = fused or None
-        on_device = capturable or bool(group.get("fused"))
-        for param in group["params"]:
-            state = optimizer.state.get(param, {})
-            if on_device and isinstance(state.get("step"), Tensor):
-                state["step"] = state["step"].to(device=param.device, dtype=torch.float32)
 
 
 class CudaGraphStep:

@@ -40,11 +40,18 @@ from .accel import (
 from .checkpoint import load_weights, read_checkpoint, save_checkpoint
 from .dataset import PreparedDataset, worker_init
 from .engine import Evaluation, evaluate, resolve_device, train_one_epoch
-from .graphstep import CudaGraphStep, set_capturable
+from .graphstep import CudaGraphStep
 from .interrupt import StopRequests, TrainingInterrupted, log_interruption
 from .io import InputError, atomic_path, read_json, write_json
 from .models import StackedHourglass, build_model, count_parameters
-from .trainsetup import TrainConfig, finish_ema, make_ema, make_optimizer, training_set
+from .trainsetup import (
+    TrainConfig,
+    configure_optimizer,
+    finish_ema,
+    make_ema,
+    make_optimizer,
+    training_set,
+)
 
 __all__ = ["TrainConfig", "fit", "train"]
 
@@ -150,7 +157,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
         if device.type != "cuda":
             raise InputError("--sync-bn true: synchronised batch norm needs CUDA GPUs")
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    optimizer = make_optimizer(config, model, capturable=fast.graphs, fused=fast.fused)
+    optimizer = make_optimizer(config, model, fast)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.schedule, config.gamma)
     scaler = torch.amp.GradScaler(device.type) if fast.scaler else None
     start_epoch, best, history, ckpt = 0, None, [], None
@@ -159,7 +166,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
         ckpt = read_checkpoint(ckpt_path)
         load_weights(model, ckpt, ckpt_path)
         optimizer.load_state_dict(ckpt["optimizer"])
-        set_capturable(optimizer, fast.graphs, fast.fused)
+        configure_optimizer(optimizer, fast)
         scheduler.load_state_dict(ckpt["scheduler"])
         if scaler is not None and ckpt.get("scaler"):
             scaler.load_state_dict(ckpt["scaler"])

@@ -13,6 +13,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 from torch.utils.data import ConcatDataset, DataLoader
 
+from .accel import FastPath
 from .augment import AugmentConfig, build_augmenter
 from .constants import (
     FOREGROUND_WEIGHT,
@@ -84,18 +85,36 @@ class TrainConfig:
                 "in_channels": in_channels, "attention": self.att}
 
 
-def make_optimizer(config: TrainConfig, model: torch.nn.Module, capturable: bool = False,
-                   fused: bool = False) -> torch.optim.Optimizer:
-    """The ``--solver``; ``capturable``: its step can be captured in a CUDA graph; ``fused``:
-    PyTorch's fused implementation where the solver has one (Adam, AdamW)."""
-    kwargs = {"lr": config.lr, "weight_decay": config.weight_decay, "capturable": capturable}
+def make_optimizer(config: TrainConfig, model: torch.nn.Module,
+                   fast: FastPath | None = None) -> torch.optim.Optimizer:
+    """The ``--solver`` as the fast path ``fast`` runs it (None: the plain one): capturable in
+    a CUDA graph with ``fast.graphs``, PyTorch's fused implementation with ``fast.fused``
+    where the solver has one (Adam, AdamW)."""
+    fast = fast or FastPath()
+    kwargs = {"lr": config.lr, "weight_decay": config.weight_decay, "capturable": fast.graphs}
     if config.solver == "rms":
         return torch.optim.RMSprop(model.parameters(), **kwargs)
     if config.solver == "adam":
-        return torch.optim.Adam(model.parameters(), fused=fused or None, **kwargs)
+        return torch.optim.Adam(model.parameters(), fused=fast.fused or None, **kwargs)
     if config.solver == "adamw":
-        return torch.optim.AdamW(model.parameters(), fused=fused or None, **kwargs)
+        return torch.optim.AdamW(model.parameters(), fused=fast.fused or None, **kwargs)
     raise InputError(f"--solver {config.solver}: expected rms, adam or adamw")
+
+
+def configure_optimizer(optimizer: torch.optim.Optimizer, fast: FastPath) -> None:
+    """Give ``optimizer`` the settings :func:`make_optimizer` gives for ``fast`` (capturable,
+    fused), also after loading a checkpoint's state (loading restores the writer's settings):
+    the step counts of a capturable or fused group go to their parameters' device."""
+    for group in optimizer.param_groups:
+        if "capturable" in group:
+            group["capturable"] = fast.graphs
+        if "fused" in group:
+            group["fused"] = fast.fused or None
+        on_device = fast.graphs or bool(group.get("fused"))
+        for param in group["params"]:
+            state = optimizer.state.get(param, {})
+            if on_device and isinstance(state.get("step"), torch.Tensor):
+                state["step"] = state["step"].to(device=param.device, dtype=torch.float32)
 
 
 def augment_config(config: TrainConfig, pixel_mm: float) -> AugmentConfig:
