@@ -45,7 +45,7 @@ import bench_label
 import numpy as np
 import torch
 
-from disclabel.accel import choose_fast_path, prepare_model
+from disclabel.accel import FastPath, choose_fast_path, prepare_model
 from disclabel.constants import NUM_DISCS, OUTPUT_STRIDE, SIGMA_MM, WINDOW_SHAPE
 from disclabel.dataset import sigma_output_px
 from disclabel.engine import resolve_device, train_one_epoch
@@ -97,43 +97,59 @@ def _rss_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+class TrainingRun:
+    """One training configuration made ready to time: the model on ``device`` with the fast
+    path ``path`` (its optimiser made by :func:`disclabel.trainsetup.make_optimizer`, its CUDA
+    graph step where ``path.graphs``) and ``count`` batches of ``batch`` windows made before
+    any timing (pinned memory on a GPU; with ``host_targets`` they carry targets rendered on
+    the host, as the fp32 baseline's loader would send them)."""
+
+    def __init__(self, config: dict, device: torch.device, path: FastPath, batch: int,
+                 count: int, host_targets: bool) -> None:
+        torch.manual_seed(0)
+        self.device, self.path = device, path
+        self.model = build_model(config).to(device)
+        self.step_model = prepare_model(self.model, path)
+        self.optimizer = make_optimizer(TrainConfig(solver="adam", lr=1e-3), self.model, path)
+        self.scaler = torch.amp.GradScaler(device.type) if path.scaler else None
+        self.step = (CudaGraphStep(self.step_model, self.optimizer, device, path)
+                     if path.graphs else None)
+        self.batches = _batches(count, batch, host_targets, pin=device.type == "cuda")
+
+    def run(self, steps: int) -> float:
+        """Seconds for ``steps`` training steps (cycling through the batches), waiting for
+        the device at the end."""
+        loader = [self.batches[i % len(self.batches)] for i in range(steps)]
+        tic = time.perf_counter()
+        stats = train_one_epoch(self.step_model, loader, self.optimizer, self.device,
+                                progress=False, fast=self.path, scaler=self.scaler,
+                                step=self.step)
+        float(stats["loss_sum"])  # waits for the device
+        return time.perf_counter() - tic
+
+
 def train_speed(config: dict, device_name: str, fast: bool, compile_model: bool, batch: int,
                 steps: int, warmup: int, graphs: bool = True, repeats: int = 1) -> dict:
     """Training images per second (the best of ``repeats`` timed runs of ``steps`` steps) and
     peak memory of one configuration (run in a fresh process). The batches are made first;
     the timed loop is the training step alone."""
     device = resolve_device(device_name)
-    torch.manual_seed(0)
     start_mb = _rss_mb()
     path = choose_fast_path(device, fast, "auto", compile_model, graphs)
-    model = build_model(config).to(device)
-    step_model = prepare_model(model, path)
-    optimizer = make_optimizer(TrainConfig(solver="adam", lr=1e-3), model, path)
-    scaler = torch.amp.GradScaler(device.type) if path.scaler else None
-    step = CudaGraphStep(step_model, optimizer, device, path) if path.graphs else None
-    batches = _batches(min(steps, DISTINCT_BATCHES), batch, not fast, pin=device.type == "cuda")
-
-    def run(count: int) -> float:
-        loader = [batches[i % len(batches)] for i in range(count)]
-        tic = time.perf_counter()
-        stats = train_one_epoch(step_model, loader, optimizer, device, progress=False,
-                                fast=path, scaler=scaler, step=step)
-        float(stats["loss_sum"])  # waits for the device
-        return time.perf_counter() - tic
-
-    run(warmup)
-    seconds = min(run(steps) for _ in range(repeats))
+    run = TrainingRun(config, device, path, batch, min(steps, DISTINCT_BATCHES), not fast)
+    run.run(warmup)
+    seconds = min(run.run(steps) for _ in range(repeats))
     out = {"images_per_second": steps * batch / seconds, "precision": path.describe(),
-           "parameters": count_parameters(model)}
+           "parameters": count_parameters(run.model)}
     if device.type == "cuda":  # over the whole process: warm-up and graph capture included
         out["peak_memory_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
         out["peak_reserved_mb"] = torch.cuda.max_memory_reserved(device) / 2**20
     else:
         out["peak_memory_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                                  - start_mb)
-    if step is not None:
-        out["graph"] = {"captures": step.captures, "replays": step.replays,
-                        "eager_steps": step.eager_steps}
+    if run.step is not None:
+        out["graph"] = {"captures": run.step.captures, "replays": run.step.replays,
+                        "eager_steps": run.step.eager_steps}
     return out
 
 
