@@ -10,8 +10,8 @@ import copy
 import pytest
 import torch
 
-from disclabel.accel import FastPath, choose_fast_path
-from disclabel.constants import NUM_DISCS
+from disclabel.accel import FastPath, choose_fast_path, loader_workers, local_processes
+from disclabel.constants import AUTO_WORKERS_MAX, NUM_DISCS
 from disclabel.engine import eager_step, train_one_epoch
 from disclabel.graphstep import WARMUP_STEPS, CudaGraphStep
 from disclabel.models import build_model
@@ -30,6 +30,21 @@ def test_no_cuda_graphs_on_a_cpu_and_no_half_precision_without_bf16(monkeypatch)
         choose_fast_path(cpu, amp="bf16")
     with pytest.raises(ValueError, match="fp16"):
         choose_fast_path(cpu, amp="fp16")
+
+
+def test_auto_loader_workers_none_on_a_cpu_and_the_free_cores_on_a_gpu(monkeypatch):
+    cpu, gpu = torch.device("cpu"), torch.device("cuda", 0)
+    assert loader_workers("auto", cpu, cores=64) == 0
+    assert loader_workers(3, cpu) == 3 and loader_workers(0, gpu, cores=64) == 0
+    assert loader_workers("auto", gpu, cores=64) == AUTO_WORKERS_MAX
+    assert loader_workers("auto", gpu, cores=4) == 3  # one core left to the training process
+    assert loader_workers("auto", gpu, cores=1) == 0
+    assert loader_workers("auto", gpu, processes=4, cores=16) == 3  # torchrun, 4 GPUs
+    assert loader_workers("auto", gpu, processes=8, cores=8) == 0
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    assert local_processes() == 4
+    monkeypatch.delenv("LOCAL_WORLD_SIZE")
+    assert local_processes() == 1
 
 
 def test_cuda_graphs_without_scaler_and_with_or_without_compile(monkeypatch):

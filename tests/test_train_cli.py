@@ -38,6 +38,8 @@ def test_training_run_writes_every_file(run_dir):
     assert not any(k.startswith("module.") for k in ckpt["model"])
     config = json.loads((run_dir / "config.json").read_text())
     assert config["att"] is True and config["train_batch"] == 2
+    assert config["workers"] == "auto"  # the default: no loader process on a CPU
+    assert "samples, 0 loader workers" in (run_dir / "train.log").read_text()
 
 
 def test_resume_continues_from_saved_epoch(prepared, run_dir, tmp_path):
@@ -139,7 +141,8 @@ def test_bad_arguments(prepared, tmp_path, capsys, argv, needle):
     assert needle in err and "\n" not in err
 
 
-@pytest.mark.parametrize("argv", [["--att", "maybe"], ["--solver", "sgd"], ["--nope"]])
+@pytest.mark.parametrize("argv", [["--att", "maybe"], ["--solver", "sgd"], ["--nope"],
+                                  ["--workers", "-1"], ["--workers", "many"]])
 def test_bad_flags(argv):
     with pytest.raises(SystemExit) as info:
         main_cli.main(argv)
@@ -201,14 +204,20 @@ def test_test_py_and_evaluate_default_to_the_shipped_model(run_dir, prepared, tm
     assert "make model" in capsys.readouterr().err
 
 
-def test_same_seed_same_weights_on_the_cpu(prepared, tmp_path):
-    """Training is deterministic on the CPU: the same seed gives bit-identical weights."""
+@pytest.mark.parametrize("workers", ["auto", "2"])
+def test_same_seed_same_weights_on_the_cpu(prepared, tmp_path, workers):
+    """Training is deterministic on the CPU: the same seed gives bit-identical weights, with
+    the augmentation in this process (auto on a CPU) or in loader processes (each epoch's
+    workers seeded from the loader's generator; the synthetic pool drawn by 2 processes)."""
     states = []
     for name in ("a", "b"):
         out = tmp_path / name
         assert main_cli.main(["--datapath", str(prepared), "--out", str(out), "--epochs", "2",
-                              "--synthetic-ratio", "0.5", "--synthetic-pool", "4", *TINY]) == 0
+                              "--synthetic-ratio", "0.5", "--synthetic-pool", "4",
+                              "--workers", workers, *TINY]) == 0
         states.append(read_checkpoint(out / "last.pt")["model"])
+        count = 0 if workers == "auto" else int(workers)
+        assert f"samples, {count} loader workers" in (out / "train.log").read_text()
     assert states[0].keys() == states[1].keys()
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
 

@@ -32,6 +32,7 @@ import scoring_sets
 from shared_data import LOSO_SUBJECTS, REAL_VOLUMES, available
 
 from disclabel import chain, spacing
+from disclabel.cli.main import workers_arg
 from disclabel.recipe import recipe_args
 from disclabel.runtime import default_weights
 
@@ -246,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                              f"({spacing.SPACING_WEIGHT:g}; 0: no spacing prior in the numbering "
                              "vote, the decoder before it); parts get the suffix -spacingW")
     parser.add_argument("--device", default="cpu", help="where trainings and labelling run")
-    parser.add_argument("--workers", type=int, default=0, help="loader workers per training")
+    parser.add_argument("--workers", type=workers_arg, default=0,
+                        help="loader workers per training (a count or auto)")
     args = parser.parse_args(argv)
     DEVICE.update(device=args.device, workers=args.workers)
     suffix = ""

@@ -2,7 +2,7 @@
 """Time the default recipe end to end (part of tools/gpu_check.sh; the issue's "120 epochs,
 500 images at 256 x 256" target).
 
-    python tools/default_recipe.py [--work runs/default_recipe] [--device cuda] [--workers 8]
+    python tools/default_recipe.py [--work runs/default_recipe] [--device cuda] [--workers auto]
                                    [--batch 16] [--epochs 120] [--limit-seconds 0]
 
 ``main.py`` with its defaults (the 2-stack, 256-feature model with attention, RMSprop, 120
@@ -25,6 +25,8 @@ from pathlib import Path
 import harness
 from shared_data import REAL_VOLUMES, available
 
+from disclabel.cli.main import workers_arg
+
 DATA_ARGS = ["--real-repeat", "7", "--synthetic-ratio", "0.51", "--synthetic-pool", "255",
              "--val-every", "10"]
 """35 real samples x 7 + 255 synthetic windows = 500 windows per epoch."""
@@ -34,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("runs/default_recipe"))
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=workers_arg, default="auto",
+                        help="loader workers (default: main.py's auto)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=120)
     parser.add_argument("--limit-seconds", type=float, default=0.0,

@@ -22,7 +22,7 @@
 #                   windows; the held-out volume and its robustness variants labelled on the GPU
 #                   and scored in mm (tools/accuracy_report.py --parts loso)
 # Environment: DEVICE (default cuda), PYTHON (default python3), TOTAL, WORKERS (loader workers,
-# default 8), STAGES (the stages to run, default all five, e.g. STAGES="bench training"),
+# default auto, main.py's default), STAGES (the stages to run, default all five, e.g. STAGES="bench training"),
 # LOSO_EPOCHS (the training stage's epochs, schedule scaled; default the recipe's), COMPILE=1
 # (the benchmark's torch.compile rows: about 3 more minutes, so TOTAL=720), QUICK=1 for
 # a short dry run of the script itself (1 epoch, few steps; e.g. on a CPU with DEVICE=cpu).
@@ -32,7 +32,7 @@ DEVICE=${DEVICE:-cuda}
 PY=${PYTHON:-python3}
 QUICK=${QUICK:-0}
 TOTAL=${TOTAL:-470}
-WORKERS=${WORKERS:-8}
+WORKERS=${WORKERS:-auto}
 STAGES=${STAGES:-cuda-tests bench default-recipe precision training}
 REPORT_DIR=${REPORT_DIR:-$OUT_DIR/report}
 mkdir -p "$OUT_DIR"

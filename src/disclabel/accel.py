@@ -25,6 +25,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from .constants import AUTO_WORKERS_MAX
+
 AMP_CHOICES: tuple[str, ...] = ("auto", "bf16", "fp16", "off")
 
 
@@ -138,6 +140,33 @@ def setup_distributed(device_name: str) -> Distributed:
     dist.init_process_group("nccl" if cuda else "gloo")
     return Distributed(dist.get_rank(), dist.get_world_size(),
                        int(os.environ.get("LOCAL_RANK", "0")), owns_group=True)
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def local_processes() -> int:
+    """Training processes on this machine (torchrun's ``LOCAL_WORLD_SIZE``; 1 without it)."""
+    return max(int(os.environ.get("LOCAL_WORLD_SIZE", "1")), 1)
+
+
+def loader_workers(requested: int | str, device: torch.device, processes: int = 1,
+                   cores: int | None = None) -> int:
+    """Loader worker processes of a training on ``device``: ``requested`` when a number, else
+    (``"auto"``) none on a CPU, where the loader would take cores from the step, and on a CUDA
+    GPU one per core left after ``processes`` training processes have one each, at most
+    ``AUTO_WORKERS_MAX`` per process. ``cores``: those of this machine (default: this
+    process's available cores)."""
+    if requested != "auto":
+        return int(requested)
+    if device.type != "cuda":
+        return 0
+    cores = available_cores() if cores is None else cores
+    return max(0, min(AUTO_WORKERS_MAX, cores // max(processes, 1) - 1))
 
 
 def process_device(device: torch.device, ddp: Distributed) -> torch.device:

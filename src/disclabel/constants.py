@@ -72,6 +72,11 @@ and/or bottom, the discs there dropped); ``main.py --fov-crop-p``."""
 NARROW_FOV_MM: tuple[float, float] = (50.0, 140.0)
 """Width range of a narrowed (front-to-back) field of view in training, in mm (the two small
 real crops are 60 and 76 mm); ``main.py --fov-narrow-p`` sets how often."""
+AUTO_WORKERS_MAX: int = 8
+"""``main.py --workers auto`` on a CUDA GPU: at most this many loader processes per training
+process (one core each, one core left to the process that drives the GPU). A loader process
+augments about 200-300 windows a second; the fast path's step takes 950-2800 a second on an
+H200 (README, Speed). On a CPU ``auto`` means none: the loader shares the cores with the step."""
 CONFIDENCE_THRESHOLD: float = 0.3
 """A decoded disc whose heatmap peak is below this value is reported absent."""
 CHECK_MARGIN_NATS: float = 3.0

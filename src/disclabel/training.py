@@ -31,6 +31,8 @@ from .accel import (
     Distributed,
     broadcast_flag,
     choose_fast_path,
+    loader_workers,
+    local_processes,
     prepare_model,
     process_device,
     reduce_sum,
@@ -111,13 +113,13 @@ def train(config: TrainConfig) -> Path:
 
 
 def _loader(config: TrainConfig, train_set: torch.utils.data.Dataset, device: torch.device,
-            ddp: Distributed, start_epoch: int) -> DataLoader:
-    """The training loader: shuffled (each process its own share under torchrun), pinned host
-    memory for a GPU."""
+            ddp: Distributed, start_epoch: int, workers: int) -> DataLoader:
+    """The training loader: shuffled (each process its own share under torchrun), ``workers``
+    loader processes, pinned host memory for a GPU."""
     sampler = (DistributedSampler(train_set, ddp.world_size, ddp.rank, shuffle=True,
                                   seed=config.seed) if ddp.active else None)
     return DataLoader(train_set, batch_size=config.train_batch, shuffle=sampler is None,
-                      sampler=sampler, num_workers=config.workers, worker_init_fn=worker_init,
+                      sampler=sampler, num_workers=workers, worker_init_fn=worker_init,
                       pin_memory=device.type == "cuda",
                       drop_last=len(train_set) > config.train_batch * ddp.world_size,
                       generator=torch.Generator().manual_seed(config.seed + start_epoch))
@@ -148,8 +150,9 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
     train_set, synth = training_set(config, meta, ddp.rank)
     for part in getattr(train_set, "datasets", [train_set]):
         part.targets = False  # rendered on the device by the training step
-    if synth is not None and config.workers > 0:
-        synth.fill(config.workers)
+    workers = loader_workers(config.workers, device, local_processes())
+    if synth is not None and workers > 0:
+        synth.fill(workers)
     val_set = PreparedDataset(Path(config.datapath) / "val.npz", config.sigma, None,
                               config.outside_weight)
     model: StackedHourglass = build_model(config.model_config()).to(device)
@@ -189,9 +192,10 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                                              "model": model.config, "data": data_info})
         log.info(f"run {run_dir}: {count_parameters(model):,} parameters, device {device}"
                  f"{f' x {ddp.world_size} processes' if ddp.active else ''}, {fast.describe()}, "
-                 f"{len(train_set)} training / {len(val_set)} validation samples"
+                 f"{len(train_set)} training / {len(val_set)} validation samples, "
+                 f"{workers} loader worker{'s' if workers != 1 else ''}"
                  + (f", resumed at epoch {start_epoch}" if start_epoch else ""))
-    loader = _loader(config, train_set, device, ddp, start_epoch)
+    loader = _loader(config, train_set, device, ddp, start_epoch, workers)
     parts = getattr(train_set, "datasets", [train_set])
     if ckpt is not None and ckpt.get("random_state") and not ddp.active:
         rngstate.restore(ckpt["random_state"], parts, loader.generator, str(ckpt_path))

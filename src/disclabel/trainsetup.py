@@ -58,7 +58,7 @@ class TrainConfig:
     foreground_weight: float = FOREGROUND_WEIGHT
     identity_weight: float = 0.0     # weight of the identity cross-entropy (engine.identity_loss)
     seed: int = 42
-    workers: int = 0
+    workers: int | str = "auto"    # loader processes; auto: accel.loader_workers
     device: str = "auto"
     resume: str = ""
     synthetic_ratio: float = 0.0

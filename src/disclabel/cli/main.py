@@ -10,13 +10,33 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..accel import AMP_CHOICES
-from ..constants import FOREGROUND_WEIGHT, FOV_CROP_P, INTENSITY_MAP_P, SIGMA_MM, WINDOW_SHAPE
+from ..constants import (
+    AUTO_WORKERS_MAX,
+    FOREGROUND_WEIGHT,
+    FOV_CROP_P,
+    INTENSITY_MAP_P,
+    SIGMA_MM,
+    WINDOW_SHAPE,
+)
 from ..dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT
 from ..io import InputError
 from ..synthetic.styles import DEFAULT_STYLE_2D, STYLES_2D
 from .common import Parser, run_main, str2bool
 
 RUNS_DIR = Path("runs")
+
+
+def workers_arg(text: str) -> int | str:
+    """``--workers``: ``auto`` or a count of loader processes (0 or more)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected auto or a count of 0 or more, got {text!r}")
+    return value
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -52,7 +72,9 @@ def get_parser() -> argparse.ArgumentParser:
                    help="weight of a cross-entropy on each disc's channel shares, the evidence "
                         "that names it (0 = heatmap loss only)")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--workers", type=int, default=0, help="data loader worker processes")
+    p.add_argument("--workers", type=workers_arg, default="auto",
+                   help="data loader worker processes (auto: none on a CPU; on a CUDA GPU one "
+                        f"per free core, at most {AUTO_WORKERS_MAX} per training process)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--resume", default="",
                    help="checkpoint to resume from, or 'true' for the run folder's last.pt")
