@@ -70,6 +70,19 @@ def test_auto_runs_the_export_on_the_cpu_and_torch_without_one(exported, tmp_pat
         load_network(exported, "cuda", "onnx")
 
 
+def test_device_auto_runs_an_export_on_the_cpu_even_where_a_gpu_is(exported, tmp_path,
+                                                                  monkeypatch):
+    """A CUDA process's start-up (seconds) outweighs a small exported network's work."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # as on a GPU machine
+    for backend in ("auto", "onnx"):
+        network = load_network(exported, "auto", backend)
+        assert isinstance(network, OnnxNetwork) and network.device == "cpu"
+    monkeypatch.undo()
+    lone = tmp_path / "lone.pt"
+    lone.write_bytes(exported.read_bytes())
+    assert isinstance(load_network(lone, "auto"), TorchNetwork)  # no export: PyTorch
+
+
 def test_an_export_of_other_weights_is_not_used(exported, tmp_path):
     """A checkpoint retrained after its export: auto warns and runs PyTorch, onnx refuses."""
     changed = tmp_path / "changed.pt"
@@ -118,11 +131,13 @@ def test_the_shipped_export_is_the_shipped_model():
 
 
 @SHIPPED
-def test_label_py_on_the_cpu_never_imports_torch(tmp_path):
+@pytest.mark.parametrize("device", ["cpu", "auto"])
+def test_label_py_on_the_cpu_never_imports_torch(tmp_path, device):
     image, affine = phantom.render(1.0)
     src = save_nifti(tmp_path / "p.nii.gz", image, affine)
     code = ("import sys; from disclabel.cli.label import main; "
-            f"code = main([{str(src)!r}, '--device', 'cpu', '-o', {str(tmp_path / 'out')!r}]); "
+            f"code = main([{str(src)!r}, '--device', {device!r}, '-o', "
+            f"{str(tmp_path / 'out')!r}]); "
             "print('torch imported' if 'torch' in sys.modules else 'no torch'); sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                           text=True, timeout=300)

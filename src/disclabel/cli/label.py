@@ -32,7 +32,9 @@ def get_parser() -> argparse.ArgumentParser:
                         f"<input stem>_{LABEL_SUFFIX_OUT}.nii.gz beside each input")
     p.add_argument("--weights", type=Path, default=None,
                    help="checkpoint (a run's best.pt); default: the model the project ships")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--device", default="auto",
+                   help="auto, cpu, cuda or cuda:N (auto: the CPU for a model with an ONNX "
+                        "export, as the shipped one, else a CUDA GPU if present)")
     p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="what runs the network: torch, onnx (ONNX Runtime, CPU only, from the "
                         "checkpoint's .onnx export beside it), or auto (default): onnx on the "
