@@ -41,3 +41,21 @@ def test_a_wrong_flag_is_refused(profile_step):
     with pytest.raises(SystemExit) as exit_info:
         profile_step.main(["--device", "cpu", "--repeats", "0"])
     assert exit_info.value.code == 2
+
+
+def test_each_part_of_the_fast_path_can_be_timed_alone(profile_step, capsys):
+    assert profile_step.main(["--device", "cpu", "--model", "shipped", "--batch", "2",
+                              "--steps", "1", "--repeats", "1", "--amp", "off",
+                              "--channels-last", "true"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("shipped model, fp32, channels-last, batch 2"), line
+    assert profile_step.main(["--device", "cpu", "--model", "shipped", "--batch", "2",
+                              "--steps", "1", "--repeats", "1", "--channels-last", "false"]) == 0
+    assert "channels-last" not in capsys.readouterr().out
+
+
+def test_a_precision_the_device_cannot_run_is_refused(profile_step, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        profile_step.main(["--device", "cpu", "--amp", "fp16"])
+    assert exit_info.value.code == 2
+    assert "--amp fp16: only on a CUDA GPU" in capsys.readouterr().err

@@ -3,16 +3,19 @@
 
     python tools/profile_step.py [--device auto|cpu|cuda] [--model default|shipped]
                                  [--batch B] [--steps N] [--repeats R] [--baseline]
-                                 [--compile] [--no-graphs] [--fused auto|true|false]
+                                 [--compile] [--no-graphs] [--amp auto|bf16|fp16|off]
+                                 [--fused auto|true|false] [--channels-last auto|true|false]
                                  [--threads T] [--profile]
 
 Times the training step of one configuration as ``tools/benchmark.py`` does (the same
 :class:`benchmark.TrainingRun`: batches made first; the best of ``--repeats`` runs of
-``--steps`` steps), in this process, with what the benchmark does not vary: the fused optimiser
-forced on or off (``--fused``), the CPU threads (``--threads``). ``--profile`` then runs two
-eager steps under ``torch.profiler`` and prints, per step, the number of GPU kernels and their
-summed time by kind (convolutions and matrix products, Triton kernels of ``torch.compile``,
-the optimiser, the rest) and the 15 longest kernels; on a CPU, the 15 longest operators.
+``--steps`` steps), in this process, with what the benchmark does not vary: the fast path's
+precision (``--amp``), the fused optimiser and the channels-last layout forced on or off
+(``--fused``, ``--channels-last``), the CPU threads (``--threads``); so each part of the fast
+path can be timed alone. ``--profile`` then runs two eager steps under ``torch.profiler`` and
+prints, per step, the number of GPU kernels and their summed time by kind (convolutions and
+matrix products, Triton kernels of ``torch.compile``, the optimiser, the rest) and the 15
+longest kernels; on a CPU, the 15 longest operators.
 A question for one configuration at a time (the benchmark is what compares them side by side).
 """
 
@@ -26,7 +29,7 @@ import torch
 from benchmark import MODELS, TrainingRun
 from torch.profiler import ProfilerActivity, profile
 
-from disclabel.accel import choose_fast_path
+from disclabel.accel import AMP_CHOICES, choose_fast_path
 from disclabel.engine import eager_step, resolve_device
 from disclabel.graphstep import WARMUP_STEPS
 
@@ -99,8 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", action="store_true", help="the fp32 eager baseline")
     parser.add_argument("--compile", action="store_true", help="torch.compile the network")
     parser.add_argument("--no-graphs", action="store_true", help="no CUDA graph")
+    parser.add_argument("--amp", choices=AMP_CHOICES, default="auto",
+                        help="the fast path's autocast precision, as main.py --amp")
     parser.add_argument("--fused", choices=("auto", "true", "false"), default="auto",
                         help="the fused optimiser: the fast path's choice, or forced")
+    parser.add_argument("--channels-last", choices=("auto", "true", "false"), default="auto",
+                        help="channels-last layout: the fast path's choice, or forced")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's)")
     parser.add_argument("--profile", action="store_true", help="kernel or operator summary")
     args = parser.parse_args(argv)
@@ -113,9 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     device = resolve_device(args.device)
     gpu = device.type == "cuda"
     batch, steps = args.batch or (16 if gpu else 4), args.steps or (60 if gpu else 3)
-    path = choose_fast_path(device, not args.baseline, "auto", args.compile, not args.no_graphs)
-    if args.fused != "auto":
-        path = dataclasses.replace(path, fused=args.fused == "true")
+    try:
+        path = choose_fast_path(device, not args.baseline, args.amp, args.compile,
+                                not args.no_graphs)
+    except ValueError as error:
+        parser.error(str(error))
+    forced = {field: choice == "true" for field, choice in
+              (("fused", args.fused), ("channels_last", args.channels_last)) if choice != "auto"}
+    path = dataclasses.replace(path, **forced)
     config = next(c for name, c in MODELS.items() if name.startswith(args.model))
     run = TrainingRun(config, device, path, batch, 8, args.baseline)
     run.run(WARMUP_STEPS + 5)
