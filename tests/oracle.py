@@ -13,7 +13,7 @@ import torch
 from scipy import ndimage
 
 from disclabel.constants import NUM_DISCS, OUTPUT_STRIDE
-from disclabel.heatmaps import render_heatmaps
+from disclabel.data.heatmaps import render_heatmaps
 
 BRIGHT = 0.7
 """A pixel above this (label.py's intensities are in [0, 1]) belongs to a disc."""

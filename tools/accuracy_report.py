@@ -31,10 +31,10 @@ import harness
 import scoring_sets
 from shared_data import LOSO_SUBJECTS, REAL_VOLUMES, available
 
-from disclabel import chain, spacing
 from disclabel.cli.main import workers_arg
-from disclabel.recipe import recipe_args
-from disclabel.runtime import default_weights
+from disclabel.labeling import chain, spacing
+from disclabel.labeling.runtime import default_weights
+from disclabel.training.recipe import recipe_args
 
 ABLATION_EPOCHS = 24
 ABLATION_FOLDS = {"A": ("sub-errsm11", "sub-sctexample"), "B": ("sub-errsm20", "sub-errsm22")}
@@ -93,7 +93,7 @@ the recipe with a fifth of the training windows narrowed front to back to 50-140
 spine (``--fov-narrow-p 0.2``, as the small real crops are), with the same seeds; the
 synthetic style v8 (v6 with a quarter of the spine windows lumbosacral), with the same seeds;
 the recipe plus the identity cross-entropy (``--identity-weight 1e-4``,
-:func:`disclabel.engine.identity_loss`), with the same seeds, and a third of that weight; the
+:func:`disclabel.model.loss.identity_loss`), with the same seeds, and a third of that weight; the
 recipe with random intensity curves or inversions on 60 % of the real samples instead of 25 %
 (``--intensity-map-p 0.6``), with seeds 42 and 7; the network 96 or 128 features wide instead
 of 64 (``--features``), with seeds 42 and 7."""

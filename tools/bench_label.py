@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from disclabel.checkpoint import save_checkpoint
-from disclabel.inference import Labeler
-from disclabel.models import build_model
-from disclabel.runtime import BACKENDS, default_weights, onnx_path
+from disclabel.labeling.labeler import Labeler
+from disclabel.labeling.runtime import BACKENDS, default_weights, onnx_path
+from disclabel.model.checkpoint import save_checkpoint
+from disclabel.model.hourglass import build_model
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_IMAGE = REPO.parent / "shared/data/sct_errsm_t2/sub-errsm11/anat/sub-errsm11_T2w.nii.gz"

@@ -10,7 +10,7 @@
   rendered on the device, and on a CUDA GPU the step replayed as a CUDA graph; there also the
   fast path without graphs) and of the plain fp32 eager baseline of the same model (targets
   rendered on the host per sample, as a DataLoader would, and moved with the batch), for the
-  default model (2 stacks of 256 features) and the shipped one (``disclabel.recipe``), on
+  default model (2 stacks of 256 features) and the shipped one (``disclabel.training.recipe``), on
   256 x 256 windows; each figure is the best of ``--repeats`` timed runs of ``--steps`` steps
   (the eager baseline's speed is bound by the host and varies: on an H200, 312 to 446
   images/s from one run of the benchmark to another). The batches are made before the timed
@@ -45,16 +45,17 @@ import bench_label
 import numpy as np
 import torch
 
-from disclabel.accel import FastPath, choose_fast_path, prepare_model
 from disclabel.constants import NUM_DISCS, OUTPUT_STRIDE, SIGMA_MM, WINDOW_SHAPE
-from disclabel.dataset import sigma_output_px
-from disclabel.engine import resolve_device, train_one_epoch
-from disclabel.graphstep import WARMUP_STEPS, CudaGraphStep
-from disclabel.heatmaps import render_heatmaps
-from disclabel.models import build_model, count_parameters
-from disclabel.recipe import MODEL_ARGS, flag_value
-from disclabel.runtime import default_weights, load_network, onnx_path
-from disclabel.trainsetup import TrainConfig, make_optimizer
+from disclabel.data.dataset import sigma_output_px
+from disclabel.data.heatmaps import render_heatmaps
+from disclabel.labeling.runtime import default_weights, load_network, onnx_path
+from disclabel.model.device import resolve_device
+from disclabel.model.hourglass import build_model, count_parameters
+from disclabel.training.config import TrainConfig, make_optimizer
+from disclabel.training.cuda_graph import WARMUP_STEPS, CudaGraphStep
+from disclabel.training.fastpath import FastPath, choose_fast_path, prepare_model
+from disclabel.training.recipe import MODEL_ARGS, flag_value
+from disclabel.training.step import train_one_epoch
 
 _STACKS, _FEATURES = (int(flag_value(MODEL_ARGS, f)) for f in ("--stacks", "--features"))
 MODELS = {
@@ -99,7 +100,7 @@ def _rss_mb() -> float:
 
 class TrainingRun:
     """One training configuration made ready to time: the model on ``device`` with the fast
-    path ``path`` (its optimiser made by :func:`disclabel.trainsetup.make_optimizer`, its CUDA
+    path ``path`` (its optimiser made by :func:`disclabel.training.config.make_optimizer`, its CUDA
     graph step where ``path.graphs``) and ``count`` batches of ``batch`` windows made before
     any timing (pinned memory on a GPU; with ``host_targets`` they carry targets rendered on
     the host, as the fp32 baseline's loader would send them)."""

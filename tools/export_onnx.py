@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from disclabel.io import InputError
-from disclabel.onnxnet import OnnxNetwork
-from disclabel.runtime import onnx_path
-from disclabel.torchnet import TorchNetwork, export_onnx
+from disclabel.data.io import InputError
+from disclabel.labeling.onnxnet import OnnxNetwork
+from disclabel.labeling.runtime import onnx_path
+from disclabel.labeling.torchnet import TorchNetwork, export_onnx
 
 TOLERANCE = 1e-4
 """Largest difference allowed between the two runtimes' heatmaps (values in [0, 1])."""

@@ -22,12 +22,13 @@ import bench_label
 import numpy as np
 import torch
 
-from disclabel.accel import FastPath, prepare_model
 from disclabel.constants import NUM_DISCS, WINDOW_SHAPE
-from disclabel.engine import resolve_device, train_one_epoch
-from disclabel.inference import Labeler
-from disclabel.models import build_model
-from disclabel.runtime import default_weights
+from disclabel.labeling.labeler import Labeler
+from disclabel.labeling.runtime import default_weights
+from disclabel.model.device import resolve_device
+from disclabel.model.hourglass import build_model
+from disclabel.training.fastpath import FastPath, prepare_model
+from disclabel.training.step import train_one_epoch
 
 PRECISIONS = {
     "fp32": FastPath(),
@@ -38,7 +39,7 @@ PRECISIONS = {
 
 def precision_check(device: torch.device, name: str, path: FastPath, steps: int) -> bool:
     """Train ``steps`` steps on one fixed batch with the training step itself
-    (:func:`disclabel.engine.train_one_epoch`); True when the loss and every gradient stay
+    (:func:`disclabel.training.step.train_one_epoch`); True when the loss and every gradient stay
     finite and the loss falls."""
     torch.manual_seed(0)
     model = build_model({"stacks": 2, "features": 64, "attention": True}).to(device)

@@ -6,7 +6,7 @@
 #
 # Stages, in this order, each with its own time limit and log in OUTDIR, all within one overall
 # deadline (TOTAL seconds, default 470; a stage gets what is left of it when less):
-#   cuda-tests      the CUDA tests of the training step (tests/test_fastpath.py: the step replayed
+#   cuda-tests      the CUDA tests of the training step (tests/training/test_fastpath.py: the step replayed
 #                   as a CUDA graph matches eager steps, a new learning rate is captured again)
 #   bench           the benchmark (tools/benchmark.py): training images/s and peak memory, fast
 #                   path (with and without CUDA graphs; with COMPILE=1 also with torch.compile
@@ -69,7 +69,7 @@ BENCH_LIMIT=360
 [ "${COMPILE:-0}" = 1 ] && BENCH_ARGS+=(--compile) && BENCH_LIMIT=560
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT_DIR/gpu.txt" 2>&1 \
     || echo "no nvidia-smi" > "$OUT_DIR/gpu.txt"
-stage cuda-tests 150 "$PY" -m pytest -q -p no:cacheprovider tests/test_fastpath.py
+stage cuda-tests 150 "$PY" -m pytest -q -p no:cacheprovider tests/training/test_fastpath.py
 stage bench "$BENCH_LIMIT" "$PY" tools/benchmark.py --device "$DEVICE" --json "$OUT_DIR/bench.json" "${BENCH_ARGS[@]}"
 stage default-recipe 240 "$PY" tools/default_recipe.py --work "$OUT_DIR/default_recipe" \
     --device "$DEVICE" --workers "$WORKERS" "${RECIPE_ARGS[@]}"

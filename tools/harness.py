@@ -19,11 +19,11 @@ from pathlib import Path
 from shared_data import LABEL_SUFFIX, REAL_VOLUMES, RealVolume, link_bids
 
 from disclabel.cli import create_dataset, prepare_trainset
-from disclabel.evaluation import evaluate_volume
-from disclabel.inference import Labeler
-from disclabel.io import write_json
-from disclabel.metrics import aggregate
-from disclabel.recipe import PREPARE_ARGS
+from disclabel.data.io import write_json
+from disclabel.evaluation.metrics import aggregate
+from disclabel.evaluation.scoring import evaluate_volume
+from disclabel.labeling.labeler import Labeler
+from disclabel.training.recipe import PREPARE_ARGS
 
 REPO = Path(__file__).resolve().parents[1]
 MAIN = REPO / "src" / "main.py"
@@ -94,7 +94,7 @@ def run_trainings(jobs: Sequence[tuple[list[str], Path]], parallel: int = 2,
 def score_volumes(weights: Path, items: Sequence[tuple[str, Path, Path | dict]],
                   device: str = "cpu") -> list[dict]:
     """Label each ``(name, image, label file or {disc: world mm})`` with ``weights`` and score
-    it (:func:`disclabel.evaluation.evaluate_volume`); one dict per item, with ``name``."""
+    it (:func:`disclabel.evaluation.scoring.evaluate_volume`); one dict per item, with ``name``."""
     labeler = Labeler(weights, device)
     out = []
     for name, image, reference in items:
@@ -107,7 +107,7 @@ def score_volumes(weights: Path, items: Sequence[tuple[str, Path, Path | dict]],
 
 
 def summary(results: Sequence[dict]) -> dict:
-    """Aggregate metrics of per-volume results (:func:`disclabel.metrics.aggregate`)."""
+    """Aggregate metrics of per-volume results (:func:`disclabel.evaluation.metrics.aggregate`)."""
     return aggregate(list(results))
 
 

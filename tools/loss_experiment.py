@@ -14,10 +14,11 @@ import sys
 import torch
 from torch.utils.data import DataLoader
 
-from disclabel.augment import build_augmenter
-from disclabel.dataset import PreparedDataset
-from disclabel.engine import evaluate, train_one_epoch
-from disclabel.models import build_model
+from disclabel.data.augment import build_augmenter
+from disclabel.data.dataset import PreparedDataset
+from disclabel.evaluation.validate import evaluate
+from disclabel.model.hourglass import build_model
+from disclabel.training.step import train_one_epoch
 
 
 def run(datapath: str, foreground_weight: float, epochs: int, sigma: float) -> dict:

@@ -8,8 +8,8 @@
    Spinal Cord Toolbox volumes: sct_errsm_t2, sct_testing_data's crops and PAM50_small; never
    the TPTBox crop, whose image origin is undocumented) and gathers them;
 2. prepares every subject for training (1 mm pixels, whole fields of view);
-3. trains with the recipe of ``disclabel.recipe`` (real volumes + synthetic samples), on a GPU
-   when one is present (``--device auto``), else on the CPU;
+3. trains with the recipe of ``disclabel.training.recipe`` (real volumes + synthetic samples), on a
+   GPU when one is present (``--device auto``), else on the CPU;
 4. exports the last checkpoint in half precision with its model card data to
    ``WORK/disclabel_default.pt``, and that file's network to ONNX beside it
    (``disclabel_default.onnx``, run by ONNX Runtime where label.py works on the CPU); with
@@ -33,12 +33,13 @@ import scoring_sets
 import torch
 from shared_data import REAL_VOLUMES, available
 
-from disclabel.checkpoint import export_model
 from disclabel.cli.main import get_parser as main_parser
-from disclabel.engine import resolve_device
-from disclabel.recipe import flag_value, recipe_args
-from disclabel.runtime import default_weights, file_sha256, onnx_path
-from disclabel.torchnet import export_onnx
+from disclabel.data.io import file_sha256
+from disclabel.labeling.runtime import default_weights, onnx_path
+from disclabel.labeling.torchnet import export_onnx
+from disclabel.model.checkpoint import export_model
+from disclabel.model.device import resolve_device
+from disclabel.training.recipe import flag_value, recipe_args
 
 
 def training_recipe(epochs: int | None, extra: str = "") -> list[str]:

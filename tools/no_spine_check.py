@@ -15,7 +15,7 @@ import argparse
 import harness
 import scoring_sets
 
-from disclabel.inference import Labeler
+from disclabel.labeling.labeler import Labeler
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -29,9 +29,11 @@ import torch
 from benchmark import MODELS, TrainingRun
 from torch.profiler import ProfilerActivity, profile
 
-from disclabel.accel import AMP_CHOICES, choose_fast_path
-from disclabel.engine import eager_step, resolve_device
-from disclabel.graphstep import WARMUP_STEPS
+from disclabel.constants import AMP_CHOICES
+from disclabel.model.device import resolve_device
+from disclabel.training.cuda_graph import WARMUP_STEPS
+from disclabel.training.fastpath import choose_fast_path
+from disclabel.training.step import eager_step
 
 PROFILED_STEPS = 2
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -19,8 +19,8 @@ from pathlib import Path
 import harness
 from shared_data import REAL_VOLUMES, available
 
-from disclabel.recipe import MODEL_ARGS
 from disclabel.synthetic.styles import STYLES_2D
+from disclabel.training.recipe import MODEL_ARGS
 
 RECIPE = ["--solver", "adam", "--lr", "1e-3", "--train-batch", "8", "--synthetic-ratio", "1",
           "--real-repeat", "8", "--synthetic-pool", "2000", "--val-every", "1000", "--seed", "42"]

@@ -13,10 +13,10 @@ from nibabel.processing import resample_to_output
 from scipy import ndimage
 from shared_data import REAL_VOLUMES
 
-from disclabel.evaluation import reference_discs
-from disclabel.geometry import to_canonical
-from disclabel.inference import Labeler
-from disclabel.io import InputError, disc_voxels, load_nifti, read_data
+from disclabel.data.geometry import to_canonical
+from disclabel.data.io import InputError, disc_voxels, load_nifti, read_data
+from disclabel.evaluation.scoring import reference_discs
+from disclabel.labeling.labeler import Labeler
 from disclabel.synthetic import generate_subject
 
 SYNTHETIC_SEED = 900_000

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The disc spacing of the PAM50 template, as the decoder's spacing prior holds it
-(``disclabel.spacing.TEMPLATE_LINKS_MM``): the distance from each disc's posterior tip to the next
-one's, in mm, from ``PAM50_small_label_discPosterior`` in ../shared/data.
+(``disclabel.labeling.spacing.TEMPLATE_LINKS_MM``): the distance from each disc's posterior tip
+to the next one's, in mm, from ``PAM50_small_label_discPosterior`` in ../shared/data.
 
     python tools/template_spacing.py [--fit] [--synthetic N]
 
@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 from shared_data import REAL_VOLUMES, SHARED
 
-from disclabel import spacing
-from disclabel.evaluation import reference_discs
+from disclabel.evaluation.scoring import reference_discs
+from disclabel.labeling import spacing
 from disclabel.synthetic.anatomy import sample_anatomy
 from disclabel.synthetic.styles import DEFAULT_STYLE_2D, STYLES_2D
 

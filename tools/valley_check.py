@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The decoder's valley rule, measured: with the rule switched off, the deepest dip of the disc
-map between consecutive discs of each decoded chain (``disclabel.chain.link_valleys``), for the
-labelled real volumes (held-out and robustness) and the no-spine volumes of each
+map between consecutive discs of each decoded chain (``disclabel.labeling.chain.link_valleys``), for
+the labelled real volumes (held-out and robustness) and the no-spine volumes of each
 leave-one-subject-out fold model.
 
     python tools/valley_check.py [--report runs/report] [--parts loso loso-seed_7 loso-seed_123]
@@ -22,8 +22,8 @@ import numpy as np
 import scoring_sets
 from shared_data import REAL_VOLUMES, SHARED
 
-from disclabel import chain
-from disclabel.inference import Labeler
+from disclabel.labeling import chain
+from disclabel.labeling.labeler import Labeler
 
 FOLDS = ("sub-errsm11", "sub-errsm20", "sub-errsm22", "sub-sctexample")
 

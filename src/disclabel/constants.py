@@ -99,3 +99,14 @@ LABEL_SUFFIX_OUT: str = "labels-disc"
 MIN_SIGMA_OUTPUT_PX: float = 0.75
 """Floor of the target Gaussian's sigma in output pixels, so that coarse grids still give
 peaks that several output pixels see."""
+EVIDENCE_FLOOR: float = 0.005
+"""Added to every channel's evidence before normalising it into identity shares (the decoder's
+numbering vote, the identity loss), so that no share is ever 0 and no vote log(0)."""
+OUTSIDE_WEIGHT: float = 0.1
+"""Default loss weight of discs outside a sample's labelled range."""
+NEGATIVE_RATIO: float = 0.05
+"""Default share of training items replaced by a no-spine image (noise, smooth texture or a
+constant) whose every disc channel must stay empty: the network learns not to invent discs."""
+AMP_CHOICES: tuple[str, ...] = ("auto", "bf16", "fp16", "off")
+"""``main.py --amp``: autocast precision of the training fast path (auto: bf16 where the device
+has it, else fp16 with gradient scaling on a CUDA GPU, else fp32)."""

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from ..io import InputError
+from disclabel.data.io import InputError, missing_extra
 
 _TRUE = {"true", "yes", "1", "y", "t", "on"}
 _FALSE = {"false", "no", "0", "n", "f", "off"}
@@ -33,13 +33,20 @@ def str2bool(text: str) -> bool:
 
 def run_main(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
              body: Callable[[argparse.Namespace], int]) -> int:
-    """Parse ``argv`` and run ``body``; an :class:`InputError` becomes a one-line message on
-    stderr and exit code 1 (bad flags exit with code 2 from the parser)."""
+    """Parse ``argv`` and run ``body``; an :class:`InputError`, or a module of the ``train``
+    extra missing from a light install, becomes a one-line message on stderr and exit code 1
+    (bad flags exit with code 2 from the parser)."""
     args = parser.parse_args(argv)
     try:
         return body(args)
     except InputError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except ImportError as exc:  # a torch-only feature on the light install
+        error = missing_extra(exc, parser.prog)
+        if error is None:
+            raise
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
 
 

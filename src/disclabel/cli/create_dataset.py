@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..constants import CONTRASTS, DEFAULT_LABEL_SUFFIX, MANIFEST_NAME
-from ..io import InputError, write_json
-from ..manifest import gather, manifest_dict
-from .common import Parser, run_main
+from disclabel.cli.common import Parser, run_main
+from disclabel.constants import CONTRASTS, DEFAULT_LABEL_SUFFIX
+from disclabel.stages import create_dataset
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -36,47 +33,9 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _summary(manifest: dict) -> str:
-    per_contrast = Counter(e["contrast"] for e in manifest["entries"])
-    subjects = {e["subject"] for e in manifest["entries"]}
-    lines = [f"{len(manifest['entries'])} usable pairs from {len(subjects)} subjects: "
-             + ", ".join(f"{c} {per_contrast.get(c, 0)}" for c in manifest["contrasts"])]
-    if manifest["ignored_label_values"]:
-        lines.append("ignored label values (not discs): " + ", ".join(
-            f"{v} x{n}" for v, n in manifest["ignored_label_values"].items()))
-    for skip in manifest["skipped"]:
-        lines.append(f"skipped {skip['image']}: {skip['reason']}")
-    return "\n".join(lines)
-
-
 def _body(args: argparse.Namespace) -> int:
-    roots = list(args.bids or [])
-    if args.synthetic is not None:
-        if args.synthetic < 1:
-            raise InputError(f"--synthetic {args.synthetic}: need at least 1 subject")
-        from ..synthetic import write_bids_dataset
-
-        synth_root = args.out / "bids"
-        start = time.perf_counter()
-        write_bids_dataset(synth_root, args.synthetic, seed=args.seed, contrasts=args.contrasts,
-                           random_contrast_fraction=args.random_contrast,
-                           progress=not args.quiet)
-        print(f"generated {args.synthetic} synthetic subjects in {synth_root} "
-              f"({time.perf_counter() - start:.1f} s)")
-        roots.append(synth_root)
-    if not roots:
-        raise InputError("no input: give --bids ROOT [ROOT ...] or --synthetic N")
-    log = None if args.quiet else print
-    result = gather(roots, args.contrasts, args.label_suffix, log=log)
-    manifest = manifest_dict(result, roots, args.contrasts, args.label_suffix)
-    print(_summary(manifest))
-    if not result.entries:
-        raise InputError(f"{', '.join(str(r) for r in roots)}: no usable image/label pair "
-                         f"(contrasts {' '.join(args.contrasts)}, label suffix "
-                         f"{' '.join(args.label_suffix)})")
-    out = args.out / MANIFEST_NAME
-    write_json(out, manifest)
-    print(f"wrote {out}")
+    create_dataset(args.bids or (), args.out, args.contrasts, args.label_suffix, args.synthetic,
+                   args.seed, args.random_contrast, quiet=args.quiet)
     return 0
 
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..constants import CHECK_MARGIN_NATS, CONTRASTS, LABEL_SUFFIX_OUT
-from ..io import InputError, nifti_stem, write_json
-from ..runtime import BACKENDS
-from ..volumes import default_output, read_volume
-from .common import Parser, exit_now, run_main
+from disclabel.cli.common import Parser, exit_now, run_main
+from disclabel.constants import CHECK_MARGIN_NATS, CONTRASTS, LABEL_SUFFIX_OUT
+from disclabel.data.io import InputError, nifti_stem, write_json
+from disclabel.labeling.runtime import BACKENDS
+from disclabel.labeling.volumes import default_output, read_volume
 
 if TYPE_CHECKING:
-    from ..inference import Labeler
+    from disclabel.labeling.labeler import Labeler
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -137,42 +137,18 @@ def _jobs(args: argparse.Namespace) -> tuple[list[tuple[Path, Path]], Path | Non
     return [(p, args.out / default_output(p).name) for p in args.images], None
 
 
-def _sidecar_path(label_path: Path) -> Path:
-    return label_path.with_name(nifti_stem(label_path) + ".json")
-
-
-def _qc_title(result) -> str:
-    """The QC picture's title: file, slice, disc count and how sure the numbering is."""
-    chain = result.chain
-    if chain.offset is None:
-        certainty = "no spine found"
-    else:
-        certainty = (f"numbering margin {chain.margin:.1f} nats (p {chain.offset_probability:.2f})"
-                     if np.isfinite(chain.margin) else "numbering certain")
-        if chain.margin < CHECK_MARGIN_NATS:
-            certainty += ", check by eye"
-    return (f"{result.path.name}  slice {result.slice_index}  {len(result.discs)} discs  "
-            f"{certainty}")
-
-
-def _qc_picture(result) -> np.ndarray:
-    from ..viz import render_qc
-
-    return render_qc(result.image, result.coords, result.confidence, result.pixel_mm,
-                     _qc_title(result), result.heatmap)
-
-
 def _write_qc(rgb: np.ndarray, folder: Path, output: Path) -> Path:
-    from ..viz import save_png
+    from disclabel.viz.canvas import save_png
 
-    path = folder / f"{_sidecar_path(output).stem}_qc.png"
+    path = folder / f"{nifti_stem(output)}_qc.png"
     save_png(path, rgb)
     return path
 
 
 def _write_mosaic(folder: Path, pictures: list[np.ndarray], names: list[str],
                   shard: tuple[int, int]) -> Path:
-    from ..viz import render_mosaic, save_png
+    from disclabel.viz.canvas import save_png
+    from disclabel.viz.qc import render_mosaic
 
     suffix = "" if shard == (1, 1) else f"_shard-{shard[0]}-of-{shard[1]}"
     path = folder / f"qc_overview{suffix}.png"
@@ -190,7 +166,8 @@ def _body(args: argparse.Namespace) -> int:
     with ThreadPoolExecutor(max_workers=1) as pool:
         volumes = VolumeReader(pool, jobs)  # the first volume is being read from here on
         # imported only now, the network's library (torch or onnxruntime) overlaps that reading
-        from ..inference import Labeler, check_weights
+        from disclabel.labeling.labeler import Labeler
+        from disclabel.labeling.runtime import check_weights
 
         weights = check_weights(args.weights)
         try:
@@ -204,8 +181,6 @@ def _body(args: argparse.Namespace) -> int:
 def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: Path | None,
                labeler: Labeler, volumes: VolumeReader) -> int:
     """Label every job, writing its outputs; returns the exit code."""
-    from ..inference import label_image, save_nifti_atomic
-
     failures = 0
     qc_pictures: list[np.ndarray] = []
     qc_names: list[str] = []
@@ -219,8 +194,7 @@ def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: P
             print(f"label.py: error: {exc}", file=sys.stderr)
             continue
         try:
-            save_nifti_atomic(label_image(result, loaded.nii), output)
-            write_json(_sidecar_path(output), labeler.sidecar(result, output))
+            labeler.save(result, output)
         except InputError as exc:
             failures += 1
             print(f"label.py: error: {exc}", file=sys.stderr)
@@ -236,11 +210,13 @@ def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: P
                   f"{result.chain.margin:.1f} nats, below {CHECK_MARGIN_NATS:g}): check the "
                   "disc numbers by eye (--qc)", file=sys.stderr)
         if args.explain:
-            from ..explain import vote_lines
+            from disclabel.labeling.explain import vote_lines
 
             print("\n".join(vote_lines(result.chain, result.pixel_mm)))
         if args.qc is not None:
-            rgb = _qc_picture(result)
+            from disclabel.viz.qc import label_qc
+
+            rgb = label_qc(result)
             _write_qc(rgb, args.qc, output)
             if len(jobs) > 1:
                 qc_pictures.append(rgb)
@@ -248,7 +224,7 @@ def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: P
     if qc_pictures:
         print(f"QC overview: {_write_mosaic(args.qc, qc_pictures, qc_names, args.shard)}")
     if deriv is not None and not (deriv / "dataset_description.json").exists():
-        from .. import __version__
+        from disclabel.version import __version__
 
         write_json(deriv / "dataset_description.json", {
             "Name": "Intervertebral disc labels", "BIDSVersion": "1.9.0",

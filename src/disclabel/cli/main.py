@@ -9,21 +9,21 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
-from ..accel import AMP_CHOICES
-from ..constants import (
+from disclabel.cli.common import Parser, run_main, str2bool
+from disclabel.constants import (
+    AMP_CHOICES,
     AUTO_WORKERS_MAX,
     FOREGROUND_WEIGHT,
     FOV_CROP_P,
     INTENSITY_MAP_P,
+    NEGATIVE_RATIO,
+    OUTSIDE_WEIGHT,
     SIGMA_MM,
     WINDOW_SHAPE,
 )
-from ..dataset import NEGATIVE_RATIO, OUTSIDE_WEIGHT
-from ..io import InputError
-from ..synthetic.styles import DEFAULT_STYLE_2D, STYLES_2D
-from .common import Parser, run_main, str2bool
-
-RUNS_DIR = Path("runs")
+from disclabel.data.io import InputError
+from disclabel.stages import RUNS_DIR, evaluate_model, train
+from disclabel.synthetic.styles import DEFAULT_STYLE_2D, STYLES_2D
 
 
 def workers_arg(text: str) -> int | str:
@@ -139,36 +139,7 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _check(args: argparse.Namespace) -> None:
-    positive = {"epochs": args.epochs, "train-batch": args.train_batch,
-                "val-batch": args.val_batch, "stacks": args.stacks, "blocks": args.blocks,
-                "features": args.features, "real-repeat": args.real_repeat,
-                "val-every": args.val_every}
-    for name, value in positive.items():
-        if value < 1:
-            raise InputError(f"--{name} {value}: must be at least 1")
-    if args.synthetic_pool < 0:
-        raise InputError(f"--synthetic-pool {args.synthetic_pool}: must be >= 0")
-    if any(n < 64 or n % 64 for n in args.window):
-        raise InputError(f"--window {args.window[0]} {args.window[1]}: sizes must be "
-                         "multiples of 64")
-    if args.features % 4:
-        raise InputError(f"--features {args.features}: must be a multiple of 4")
-    if args.lr <= 0 or args.sigma <= 0:
-        raise InputError("--lr and --sigma must be positive")
-    if not 0 <= args.ema < 1:
-        raise InputError(f"--ema {args.ema}: must lie in [0, 1) (0 = off)")
-    for name in ("synthetic_ratio", "negative_ratio", "fov_crop_p", "fov_narrow_p",
-                 "intensity_map_p"):
-        value = getattr(args, name)
-        if not 0 <= value <= 1:
-            raise InputError(f"--{name.replace('_', '-')} {value}: must lie in [0, 1]")
-
-
 def _evaluate(args: argparse.Namespace) -> int:
-    from ..evaluation import evaluate_checkpoint
-    from ..inference import check_weights
-
     if args.checkpoint:
         ckpt = Path(args.checkpoint)
     elif args.resume and args.resume.lower() not in ("true", "yes", "1", "false", "no", "0"):
@@ -176,31 +147,31 @@ def _evaluate(args: argparse.Namespace) -> int:
     elif args.out:
         ckpt = Path(args.out) / "best.pt"
     else:
+        from disclabel.labeling.runtime import check_weights
+
         ckpt = check_weights(None)
         print(f"evaluating the shipped model {ckpt}")
     out = Path(args.out) if args.out else RUNS_DIR / "evaluate_shipped"
-    evaluate_checkpoint(ckpt, Path(args.datapath) / "val.npz", out / "evaluate",
-                        device=args.device, batch_size=args.val_batch, sigma=args.sigma,
-                        attention_dir=out / "attention" if args.attshow else None,
-                        title="validation")
+    evaluate_model(ckpt, args.datapath, "val", out / "evaluate", device=args.device,
+                   batch=args.val_batch, sigma=args.sigma,
+                   attention_out=out / "attention" if args.attshow else None,
+                   title="validation")
     return 0
 
 
 def _body(args: argparse.Namespace) -> int:
-    _check(args)
+    from disclabel.training.config import TrainConfig, check_config
+
+    options = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
+    check_config(TrainConfig(**options))
     if args.attshow and not args.evaluate:
         raise InputError("--attshow true needs --evaluate true")
     if args.evaluate:
         return _evaluate(args)
-    from ..interrupt import TrainingInterrupted
-    from ..training import TrainConfig, train
+    from disclabel.training.interrupt import TrainingInterrupted
 
-    names = {f.name for f in fields(TrainConfig)}
-    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
     try:
-        run_dir = train(config)
-    except ValueError as exc:  # e.g. a CUDA device on a machine without one
-        raise InputError(str(exc)) from exc
+        run_dir = train(**options)
     except TrainingInterrupted as exc:
         print("main.py: interrupted; the line above says how to resume", file=sys.stderr)
         return exc.exit_code

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..constants import PIXEL_MM, SPLIT_NAMES
-from ..io import InputError
-from ..prepare import prepare_dataset
-from .common import Parser, run_main
+from disclabel.cli.common import Parser, run_main
+from disclabel.constants import PIXEL_MM
+from disclabel.stages import prepare_trainset
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -37,23 +35,9 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def _body(args: argparse.Namespace) -> int:
-    if any(f < 0 for f in args.split) or sum(args.split) <= 0:
-        raise InputError(f"--split {' '.join(map(str, args.split))}: shares must be >= 0 "
-                         "with a positive sum")
-    if args.grid is not None and any(n < 64 or n % 64 for n in args.grid):
-        raise InputError(f"--grid {args.grid[0]} {args.grid[1]}: sizes must be multiples of 64")
-    if args.pixel_mm <= 0:
-        raise InputError(f"--pixel-mm {args.pixel_mm}: must be positive")
-    start = time.perf_counter()
-    meta = prepare_dataset(args.source, args.target, args.split, args.seed, args.contrasts,
-                           None if args.grid is None else tuple(args.grid), args.pixel_mm,
-                           progress=not args.no_progress)
-    for name in SPLIT_NAMES:
-        c = meta["counts"][name]
-        print(f"{name}: {c['samples']} samples from {c['subjects']} subjects "
-              f"-> {args.target / (name + '.npz')}")
-    print(f"prepared in {time.perf_counter() - start:.1f} s; split in "
-          f"{args.target / 'splits.json'}, metadata in {args.target / 'meta.json'}")
+    prepare_trainset(args.source, args.target, args.split, args.seed, args.contrasts,
+                     None if args.grid is None else tuple(args.grid), args.pixel_mm,
+                     progress=not args.no_progress)
     return 0
 
 

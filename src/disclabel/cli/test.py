@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from ..io import InputError
-from .common import Parser, run_main, str2bool
+from disclabel.cli.common import Parser, run_main, str2bool
+from disclabel.stages import evaluate_model
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -35,28 +34,9 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def _body(args: argparse.Namespace) -> int:
-    from ..evaluation import evaluate_checkpoint
-
-    if args.batch < 1:
-        raise InputError(f"--batch {args.batch}: must be at least 1")
-    if args.spacing_weight is not None and not args.spacing_weight >= 0:
-        raise InputError(f"--spacing-weight {args.spacing_weight:g}: must be 0 or more")
-    from ..inference import check_weights
-
-    ckpt = check_weights(args.checkpoint or None)
-    default_out = (ckpt.parent / args.split if args.checkpoint
-                   else Path("runs") / f"shipped_{args.split}")
-    out = Path(args.out) if args.out else default_out
-    from ..spacing import weight_set
-
-    try:
-        with weight_set(args.spacing_weight):  # in-process callers keep the decoder they had
-            evaluate_checkpoint(ckpt, Path(args.datapath) / f"{args.split}.npz", out,
-                                device=args.device, batch_size=args.batch,
-                                visualize_dir=out / "images" if args.visualize else None,
-                                title=args.split, progress=args.progress)
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    evaluate_model(args.checkpoint or None, args.datapath, args.split, args.out or None,
+                   device=args.device, batch=args.batch, visualize=args.visualize,
+                   spacing_weight=args.spacing_weight, progress=args.progress)
     return 0
 
 

@@ -13,11 +13,13 @@ Modules: :mod:`.tables` (every tunable number), :mod:`.anatomy` (random anatomy 
 :mod:`.layers` (left-right layered evaluation), :mod:`.appearance` (MR appearance),
 :mod:`.volume` (3-D grid, orientation, labels), :mod:`.writer` (NIfTI/BIDS),
 :mod:`.sample2d` (2-D samples).
+
+May import: :mod:`disclabel.data`, :mod:`disclabel.constants`, :mod:`disclabel.version`.
 """
 
-from .sample2d import sample_2d
-from .tables import Tissue
-from .volume import SyntheticVolume, generate_subject
-from .writer import write_bids_dataset
+from disclabel.synthetic.sample2d import sample_2d
+from disclabel.synthetic.tables import Tissue
+from disclabel.synthetic.volume import SyntheticVolume, generate_subject
+from disclabel.synthetic.writer import write_bids_dataset
 
 __all__ = ["SyntheticVolume", "Tissue", "generate_subject", "sample_2d", "write_bids_dataset"]

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import NUM_DISCS
-from . import tables as T
-from .geometry import SpineCurve, build_curve
-from .styles import CERVICAL_BODIES, CERVICAL_DISCS
+from disclabel.constants import NUM_DISCS
+from disclabel.synthetic import tables as T
+from disclabel.synthetic.geometry import SpineCurve, build_curve
+from disclabel.synthetic.styles import CERVICAL_BODIES, CERVICAL_DISCS
 
 NUM_VERTEBRAE: int = len(T.VERTEBRA_NAMES)
 NUM_BODIES: int = NUM_VERTEBRAE - 1 + T.SACRAL_SEGMENTS

@@ -10,10 +10,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..constants import INTENSITY_PERCENTILES
-from . import imaging
-from . import tables as T
-from .geometry import interp_matrix
+from disclabel.constants import INTENSITY_PERCENTILES
+from disclabel.synthetic import imaging
+from disclabel.synthetic import tables as T
+from disclabel.synthetic.geometry import interp_matrix
 
 F32 = np.float32
 MODES: tuple[str, ...] = ("preset", "random")

@@ -7,7 +7,7 @@ computed. Lengths are in mm; a ``(lo, hi)`` pair is a uniform range sampled per 
 
 from __future__ import annotations
 
-from .tables import Tissue
+from disclabel.synthetic.tables import Tissue
 
 # --------------------------------------------------------------------------------------------
 # Appearance

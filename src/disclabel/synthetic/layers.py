@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .tables import Tissue
+from disclabel.synthetic.tables import Tissue
 
 MAX_LAYERS: int = 10
 """Visible structures kept per pixel (more are dropped; the deepest anatomy needs about 7)."""

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .appearance import texture_2d
+from disclabel.synthetic.appearance import texture_2d
 
 F32 = np.float32
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import tables as T
-from .anatomy import Anatomy
-from .geometry import Plane, rigid_frame
+from disclabel.synthetic import tables as T
+from disclabel.synthetic.anatomy import Anatomy
+from disclabel.synthetic.geometry import Plane, rigid_frame
 
 Tissue = T.Tissue
 D = T.DETAIL

@@ -10,12 +10,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..constants import NUM_DISCS, PIXEL_MM, TRAIN_SLICE_HALF_WIDTH_MM, WINDOW_SHAPE
-from ..dataset import keypoints_in_window, window_origin
-from . import imaging
-from . import tables as T
-from .anatomy import sample_anatomy
-from .appearance import (
+from disclabel.constants import NUM_DISCS, PIXEL_MM, TRAIN_SLICE_HALF_WIDTH_MM, WINDOW_SHAPE
+from disclabel.data.windows import keypoints_in_window, window_origin
+from disclabel.synthetic import imaging
+from disclabel.synthetic import tables as T
+from disclabel.synthetic.anatomy import sample_anatomy
+from disclabel.synthetic.appearance import (
     blur,
     coil_log_gain,
     rician,
@@ -25,11 +25,11 @@ from .appearance import (
     smooth_log_field,
     texture_2d,
 )
-from .geometry import Plane
-from .negatives import head_fov_window, head_window_origin, shapes_image
-from .shapes import build_layers
-from .styles import DEFAULT_STYLE_2D, STYLES_2D, Style2D
-from .volume import sample_plane
+from disclabel.synthetic.geometry import Plane
+from disclabel.synthetic.negatives import head_fov_window, head_window_origin, shapes_image
+from disclabel.synthetic.shapes import build_layers
+from disclabel.synthetic.styles import DEFAULT_STYLE_2D, STYLES_2D, Style2D
+from disclabel.synthetic.volume import sample_plane
 
 F32 = np.float32
 NEGATIVE_HEAD_SHARE: float = 0.5
@@ -50,7 +50,7 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHA
     TRAIN_SLICE_HALF_WIDTH_MM of the mid-sagittal plane. A random acquisition field of view
     (FOV_2D_HEIGHT_MM x FOV_2D_WIDTH_MM) is imaged at ``pixel_mm`` (the one physical scale of
     every image the network sees) and a ``grid_shape`` window is cut from it as training
-    windows are cut from prepared data (:func:`~disclabel.dataset.window_origin`), 0 where the
+    windows are cut from prepared data (:func:`~disclabel.data.windows.window_origin`), 0 where the
     window reaches beyond the field of view.
 
     Returns ``image`` float32 (H, W) in [0, 1] (0.5/99.5 percentiles of the field of view's

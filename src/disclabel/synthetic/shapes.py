@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from .anatomy import Anatomy
-from .geometry import Plane, curvilinear
-from .layers import LayerBuilder, Layers
-from .primitives import ShapeContext
-from .softtissue import head, neck_and_trunk
-from .spine import posterior_elements, spinal_canal, upper_cervical, vertebral_column
+from disclabel.synthetic.anatomy import Anatomy
+from disclabel.synthetic.geometry import Plane, curvilinear
+from disclabel.synthetic.layers import LayerBuilder, Layers
+from disclabel.synthetic.primitives import ShapeContext
+from disclabel.synthetic.softtissue import head, neck_and_trunk
+from disclabel.synthetic.spine import (
+    posterior_elements,
+    spinal_canal,
+    upper_cervical,
+    vertebral_column,
+)
 
 
 def build_layers(anat: Anatomy, plane: Plane) -> Layers:

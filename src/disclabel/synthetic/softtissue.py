@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import tables as T
-from .layers import LayerBuilder
-from .primitives import PRIORITY, ShapeContext, ellipsoid_width
+from disclabel.synthetic import tables as T
+from disclabel.synthetic.layers import LayerBuilder
+from disclabel.synthetic.primitives import PRIORITY, ShapeContext, ellipsoid_width
 
 Tissue = T.Tissue
 D = T.DETAIL

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import tables as T
-from .anatomy import NUM_BODIES
-from .layers import LayerBuilder
-from .primitives import (
+from disclabel.synthetic import tables as T
+from disclabel.synthetic.anatomy import NUM_BODIES
+from disclabel.synthetic.layers import LayerBuilder
+from disclabel.synthetic.primitives import (
     BODY_BOX_DEPTH_MM,
     BODY_BOX_POSTERIOR_MM,
     CORTEX_FRACTION_MIN,

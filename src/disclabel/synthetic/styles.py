@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .imaging import COIL_FALLOFF_RANGE, PRESET_JITTER_SD
+from disclabel.synthetic.imaging import COIL_FALLOFF_RANGE, PRESET_JITTER_SD
 
 CONTRAST_2D_PROBABILITIES: dict[str, float] = {"T1w": 0.4, "T2w": 0.4, "random": 0.2}
 """sample_2d (style "v1") with contrast=None draws its contrast from this table."""

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import NUM_DISCS
-from . import imaging
-from . import tables as T
-from .anatomy import Anatomy, sample_anatomy, vertebra_index
-from .appearance import (
+from disclabel.constants import NUM_DISCS
+from disclabel.synthetic import imaging
+from disclabel.synthetic import tables as T
+from disclabel.synthetic.anatomy import Anatomy, sample_anatomy, vertebra_index
+from disclabel.synthetic.appearance import (
     blur,
     coil_log_gain,
     rician,
@@ -27,10 +27,10 @@ from .appearance import (
     smooth_log_field,
     texture_2d,
 )
-from .geometry import Plane
-from .layers import Layers
-from .shapes import build_layers
-from .styles import REAL_CERVICAL_SCALE
+from disclabel.synthetic.geometry import Plane
+from disclabel.synthetic.layers import Layers
+from disclabel.synthetic.shapes import build_layers
+from disclabel.synthetic.styles import REAL_CERVICAL_SCALE
 
 F32 = np.float32
 ANATOMY_STREAM: int = 0

@@ -15,9 +15,9 @@ import nibabel as nib
 import numpy as np
 from tqdm import tqdm
 
-from .. import __version__
-from ..constants import DEFAULT_LABEL_SUFFIX
-from .volume import SyntheticVolume, generate_subject
+from disclabel.constants import DEFAULT_LABEL_SUFFIX
+from disclabel.synthetic.volume import SyntheticVolume, generate_subject
+from disclabel.version import __version__
 
 GZIP_LEVEL: int = 1
 NIFTI_XYZ_UNITS: str = "mm"

@@ -1,0 +1,390 @@
+"""Decode predicted heatmaps into one numbered chain of discs.
+
+Finding a disc and naming it are separate steps here, because a network localises discs far
+better than it tells them apart:
+
+1. **Detections** are the peaks of the *disc map*, the sum over the channels of discs 3..25 of
+   what exceeds ``CHANNEL_FLOOR`` (a disc whose identity the network splits between two channels
+   is still one strong peak; a low haze spread over many channels adds up to nothing).
+2. **The chain**: among the detections, the ordered subset (top to bottom, consecutive discs at
+   least ``MIN_SPACING_MM`` and at most ``MAX_LINK_MM`` apart, at most ``MAX_TILT_DEG`` off the
+   superior-inferior axis) with the largest total strength is kept, by dynamic programming.
+   A detection much closer to its neighbour than the local disc spacing is a duplicate or an
+   insertion (a peak on a vertebral body), and the weaker of the pair is dropped.
+3. **Gaps**: consecutive discs are numbered consecutively, except where the distance between two
+   detections is about twice the local spacing (``GAP_RATIO``): there one disc (or more) was
+   missed, and the numbering skips it. A gap is never filled with an invented disc.
+4. **One offset for the whole chain**: every detection votes, for each candidate number of the
+   top disc, with the log of the share of its channel evidence that this numbering gives it,
+   weighted by how sure the detection is of its identity: its largest share relative to the
+   chain's mean, to the power ``ANCHOR_POWER`` (weights scaled to sum to the number of
+   detections). The anchors (C2/C3 below the dens, the cervical discs near it, the sacrum),
+   which the network names best, thus decide the offset, and a run of unsure discs far from
+   them, whose identities lean one level off together, cannot outvote them. The best offset
+   wins, and the decoder reports the margin (in weighted nats) to the second best and the
+   offset's probability. Each offset's score also carries the **spacing prior**
+   (:mod:`.spacing`, ``SPACING_WEIGHT`` times the log-likelihood): the lengths of the
+   chain's links against the disc spacing of the PAM50 template at the levels that offset gives
+   them, so that an offset that puts the chain's spacing profile one level off pays for it.
+   The top of the chain may be numbered 1 or 2: a detection above C2/C3
+   (the dens base, the atlas) is then not a disc and is dropped, instead of pushing every name
+   one level down.
+5. **Discs 1 and 2** (top of C1, C1/C2) are landmarks of the atlas, not discs; they are placed
+   from their own channels above a chain that starts at C2/C3.
+
+A chain needs at least ``MIN_CHAIN_DISCS`` detections, a mean identity share of at least
+``MIN_CHAIN_IDENTITY``, and at least one link along which the disc map dips below
+``VALLEY_RATIO`` of its ends: a lone peak, a row of blobs that no channel recognises (evidence
+spread evenly over every disc number, as along a bright line in a knee), or peaks strung along
+one unbroken ridge of disc evidence (a curved band of the skull) is never reported as a spine.
+
+Coordinates are ``(row, col)``; detections and results are in INPUT pixels (the 2-D grid the
+network sees), heatmaps are ``stride`` times coarser (see :mod:`disclabel.data.heatmaps`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from skimage.feature import peak_local_max
+
+from disclabel.constants import CONFIDENCE_THRESHOLD, EVIDENCE_FLOOR, NUM_DISCS, OUTPUT_STRIDE
+from disclabel.data.heatmaps import as_numpy, find_candidates, output_to_input, refine_peaks
+from disclabel.labeling import spacing
+
+if TYPE_CHECKING:
+    import torch
+
+FIRST_CHAIN_DISC: int = 3
+"""The chain holds real intervertebral discs, C2/C3 (3) to L5/S1 (25)."""
+MIN_CHAIN_DISCS: int = 2
+"""Fewer detections in a chain than this is reported as no spine at all."""
+MIN_CHAIN_IDENTITY: float = 0.12
+"""A chain whose discs' mean identity share (evidence on their assigned numbers) is below this
+is reported as no spine: the network sees disc-like blobs but cannot tell which discs they are
+(about 3 times the share of evidence spread evenly over the channels). Measured with the
+shipped and the leave-one-subject-out models: 0.18 or more on every real spine, 0.14 or more on
+the synthetic test volumes, 0.08 on a knee's fat plane (README, "Model", decoding step 6)."""
+VALLEY_RATIO: float = 0.3
+"""A chain is a spine only if the disc map somewhere between two consecutive discs falls below
+this fraction of the weaker one's peak; discs are separate blobs, a band is one ridge. Measured
+with the leave-one-subject-out models of three seeds (the rule off): every real volume, changed
+or not, has a link at 0.11 or less; 13 of the 20 false chains along the skull of brain-only
+slabs stay at 0.33 to 0.70 on all their links (``tools/valley_check.py``; README, "Model",
+decoding step 7)."""
+MIN_SPACING_MM: float = 7.0
+"""Two discs of a chain are at least this far apart superior-inferiorly."""
+MAX_LINK_MM: float = 90.0
+"""Two consecutive detections of a chain are at most this far apart (a missed lumbar disc)."""
+MAX_TILT_DEG: float = 60.0
+"""The line between consecutive detections is at most this far from the superior-inferior axis."""
+GAP_RATIO: float = 1.6
+"""A link this many times longer than the local spacing skips ``round(ratio) - 1`` discs."""
+SHORT_RATIO: float = 0.6
+"""A link this many times shorter than the local spacing joins a duplicate or an insertion."""
+SPACING_WINDOW: int = 2
+"""The local spacing of a link is the median of up to this many links on each side of it."""
+CHANNEL_FLOOR: float = 0.1
+"""Each channel contributes to the disc map only where it exceeds this value."""
+ANCHOR_POWER: float = 3.0
+"""Exponent of a detection's vote weight, (its largest identity share / the chain's mean) **
+this; 0 gives every detection the same weight."""
+LANDMARK_MAX_MM: float = 60.0
+"""Discs 1 and 2 are searched at most this far above the disc below them."""
+
+
+@dataclass
+class VoteDetail:
+    """How the numbering vote of one chain went (for :mod:`.explain`), every member of
+    the chain in order top to bottom, before members numbered 1 or 2 are dropped.
+
+    ``rel``: int (K,) relative numbers; ``coords``: (K, 2) ``(row, col)`` in input pixels;
+    ``shares``: (K, D) each member's identity shares (channel ``c`` = disc ``c + 1``);
+    ``evidence``: ``{offset: weighted log-shares}``; ``spacing``: ``{offset: spacing
+    log-likelihood}`` (empty when the prior is off), added to ``evidence`` with
+    ``disclabel.labeling.spacing.SPACING_WEIGHT`` to give the offset's score.
+    """
+
+    rel: np.ndarray
+    coords: np.ndarray
+    shares: np.ndarray
+    evidence: dict[int, float]
+    spacing: dict[int, float]
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(K,) the members' vote weights (:func:`anchor_weights` of their shares)."""
+        return anchor_weights(self.shares)
+
+    def scores(self) -> dict[int, float]:
+        """``{offset: score}``: evidence plus the weighted spacing term (what is ranked)."""
+        weight = spacing.SPACING_WEIGHT
+        return {o: e + weight * self.spacing.get(o, 0.0) for o, e in self.evidence.items()}
+
+    def member_terms(self, offset: int) -> np.ndarray:
+        """(K,) each member's weighted log-share if the top member is numbered ``offset``."""
+        rows = np.arange(len(self.rel))
+        return self.weights * np.log(self.shares[rows, offset + self.rel - 1])
+
+
+@dataclass
+class ChainResult:
+    """The numbered discs of one image.
+
+    ``coords``: float32 (D, 2) ``(row, col)`` in input pixels, NaN for an absent disc;
+    ``confidence``: float32 (D,), how much disc the network sees there: the sum of every disc
+    channel's value at the detection, capped at 1 (0 when absent);
+    ``identity``: float32 (D,), the share of the detection's channel evidence on its assigned
+    number (0 when absent);
+    ``offset``: number of the top disc of the chain (3 or more), None when no spine was found;
+    ``margin``: log-evidence of the best offset minus that of the second best (nats; ``inf``
+    when only one offset is possible, ``nan`` without a chain);
+    ``offset_probability``: the best offset's share of ``exp(score)`` over all offsets;
+    ``offset_scores``: ``{number of the chain's top detection: total log-evidence}`` (a top
+    detection numbered 1 or 2 is dropped from the discs); ``gaps``: disc numbers
+    skipped inside the chain; ``vote``: the vote in detail (:class:`VoteDetail`), None when
+    no chain was voted on.
+    """
+
+    coords: np.ndarray
+    confidence: np.ndarray
+    identity: np.ndarray
+    offset: int | None = None
+    margin: float = math.nan
+    offset_probability: float = math.nan
+    offset_scores: dict[int, float] = field(default_factory=dict)
+    gaps: list[int] = field(default_factory=list)
+    vote: VoteDetail | None = None
+
+    @property
+    def numbers(self) -> list[int]:
+        """Disc numbers found, top to bottom."""
+        return [int(d) + 1 for d in np.nonzero(np.isfinite(self.coords[:, 0]))[0]]
+
+
+def empty_result(num_channels: int = NUM_DISCS) -> ChainResult:
+    """A result without any disc."""
+    return ChainResult(np.full((num_channels, 2), np.nan, np.float32),
+                       np.zeros(num_channels, np.float32), np.zeros(num_channels, np.float32))
+
+
+def detect(disc_map: np.ndarray, threshold: float, stride: int = OUTPUT_STRIDE) -> np.ndarray:
+    """Peaks of a (h, w) disc map: (N, 5) float64 rows of (row, col) in input pixels, strength,
+    and the integer output-pixel peak (row, col); strongest first."""
+    peaks = peak_local_max(disc_map, min_distance=1, threshold_abs=threshold,
+                           exclude_border=False)
+    if len(peaks) == 0:
+        return np.zeros((0, 5))
+    rows, cols = peaks[:, 0], peaks[:, 1]
+    u_row, u_col = refine_peaks(disc_map[None], np.zeros(len(peaks), np.intp), rows, cols)
+    return np.stack([output_to_input(u_row, stride), output_to_input(u_col, stride),
+                     disc_map[rows, cols], rows, cols], axis=1)
+
+
+def best_chain(points: np.ndarray, strength: np.ndarray, pixel_mm: float) -> list[int]:
+    """Indices (top to bottom) of the ordered chain of largest total strength.
+
+    ``points`` (N, 2) ``(row, col)`` input pixels, ``strength`` (N,). Consecutive chain members
+    go down by at least ``MIN_SPACING_MM``, lie at most ``MAX_LINK_MM`` apart and at most
+    ``MAX_TILT_DEG`` off vertical. ``O(N^2)``.
+    """
+    if len(points) == 0:
+        return []
+    order = np.lexsort((points[:, 1], points[:, 0]))
+    pts, score = points[order] * pixel_mm, strength[order]
+    best = score.astype(np.float64).copy()
+    previous = np.full(len(pts), -1)
+    tan_max = math.tan(math.radians(MAX_TILT_DEG))
+    for i in range(1, len(pts)):
+        d_row = pts[i, 0] - pts[:i, 0]
+        d_col = np.abs(pts[i, 1] - pts[:i, 1])
+        ok = ((d_row >= MIN_SPACING_MM) & (np.hypot(d_row, d_col) <= MAX_LINK_MM)
+              & (d_col <= d_row * tan_max))
+        if ok.any():
+            j = int(np.argmax(np.where(ok, best[:i], -np.inf)))
+            best[i] += best[j]
+            previous[i] = j
+    i = int(np.argmax(best))
+    chain = []
+    while i >= 0:
+        chain.append(int(order[i]))
+        i = int(previous[i])
+    return chain[::-1]
+
+
+def local_spacing(links: np.ndarray, k: int) -> float:
+    """Median length of the links near link ``k`` (itself excluded); NaN when it is alone."""
+    lo, hi = max(0, k - SPACING_WINDOW), min(len(links), k + SPACING_WINDOW + 1)
+    near = np.r_[links[lo:k], links[k + 1:hi]]
+    return float(np.median(near)) if len(near) else math.nan
+
+
+def drop_short_links(points: np.ndarray, strength: np.ndarray, chain: list[int],
+                     pixel_mm: float) -> list[int]:
+    """Remove, one at a time, the weaker end of the link that is shortest relative to the local
+    spacing while it is below ``SHORT_RATIO`` of it (duplicates and insertions)."""
+    chain = list(chain)
+    while len(chain) >= 3:
+        links = np.linalg.norm(np.diff(points[chain], axis=0), axis=1) * pixel_mm
+        ratios = np.array([links[k] / local_spacing(links, k) for k in range(len(links))])
+        k = int(np.nanargmin(ratios))
+        if not ratios[k] < SHORT_RATIO:
+            break
+        a, b = chain[k], chain[k + 1]
+        chain.remove(a if strength[a] < strength[b] else b)
+    return chain
+
+
+def relative_numbers(points: np.ndarray, pixel_mm: float) -> np.ndarray:
+    """Number of each chain member relative to the top one (0, 1, 2, ...), skipping
+    ``round(ratio) - 1`` numbers at a link ``GAP_RATIO`` or more times the local spacing.
+    ``points`` (K, 2) in chain order."""
+    rel = np.zeros(len(points), np.int64)
+    if len(points) < 2:
+        return rel
+    links = np.linalg.norm(np.diff(points, axis=0), axis=1) * pixel_mm
+    for k, length in enumerate(links):
+        ratio = length / local_spacing(links, k)
+        skipped = max(int(round(ratio)) - 1, 1) if ratio >= GAP_RATIO else 0
+        rel[k + 1] = rel[k] + 1 + skipped
+    return rel
+
+
+def link_valleys(disc_map: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """(K - 1,) lowest value of the (h, w) disc map on the straight line between consecutive
+    chain members, over the weaker end's value; ``peaks`` (K, 2) integer output-pixel
+    ``(row, col)`` in chain order (nearest-pixel samples every half pixel)."""
+    out = np.zeros(max(len(peaks) - 1, 0))
+    h, w = disc_map.shape
+    for k, (a, b) in enumerate(zip(peaks[:-1], peaks[1:], strict=True)):
+        t = np.linspace(0.0, 1.0, int(np.ceil(2 * np.hypot(*(b - a)))) + 2)
+        rows = np.clip(np.round(a[0] + t * (b[0] - a[0])).astype(int), 0, h - 1)
+        cols = np.clip(np.round(a[1] + t * (b[1] - a[1])).astype(int), 0, w - 1)
+        ends = min(disc_map[int(a[0]), int(a[1])], disc_map[int(b[0]), int(b[1])])
+        out[k] = disc_map[rows, cols].min() / max(float(ends), 1e-12)
+    return out
+
+
+def channel_evidence(maps: np.ndarray, out_rows: np.ndarray, out_cols: np.ndarray
+                     ) -> np.ndarray:
+    """(K, D) largest value of every channel within one output pixel of each detection."""
+    d, h, w = maps.shape
+    evidence = np.zeros((len(out_rows), d))
+    for k, (r, c) in enumerate(zip(out_rows.astype(int), out_cols.astype(int), strict=True)):
+        patch = maps[:, max(r - 1, 0):min(r + 2, h), max(c - 1, 0):min(c + 2, w)]
+        evidence[k] = patch.reshape(d, -1).max(axis=1)
+    return evidence
+
+
+def vote_offsets(evidence: np.ndarray, rel: np.ndarray, first: int = FIRST_CHAIN_DISC,
+                 last: int = NUM_DISCS) -> tuple[dict[int, float], np.ndarray]:
+    """Total weighted log-evidence of every possible number of the top disc.
+
+    ``evidence`` (K, D) channel values at each chain member (channel ``c`` = disc ``c + 1``),
+    ``rel`` (K,) relative numbers. Each member's evidence over all D channels is normalised to
+    shares (after adding ``EVIDENCE_FLOOR``). Offset ``o`` scores the sum of the log-shares of
+    discs ``o + rel``, each weighted by :func:`anchor_weights`; ``o`` runs from 1, as long as
+    the chain keeps at least one member numbered ``first`` or more and none above ``last``.
+    (:func:`decode_chain` adds the spacing prior, :func:`.spacing.spacing_scores`; see
+    :meth:`VoteDetail.scores`.) Returns ``({o: score}, shares (K, D))``.
+    """
+    raw = np.clip(evidence[:, :last], 0.0, None) + EVIDENCE_FLOOR
+    shares = raw / raw.sum(axis=1, keepdims=True)
+    weights = anchor_weights(shares)
+    scores = {}
+    for o in range(max(1, first - int(rel[-1])), last - int(rel[-1]) + 1):
+        scores[o] = float((weights * np.log(shares[np.arange(len(rel)), o + rel - 1])).sum())
+    return scores, shares
+
+
+def anchor_weights(shares: np.ndarray, power: float | None = None) -> np.ndarray:
+    """(K,) vote weight of each chain member from its identity shares (K, D): its largest share
+    to ``power`` (default ``ANCHOR_POWER``), scaled so that the weights sum to K."""
+    if len(shares) == 0:
+        return np.zeros(0)
+    peak = shares.max(axis=1) ** (ANCHOR_POWER if power is None else power)
+    return peak * (len(peak) / peak.sum())
+
+
+def offset_certainty(scores: dict[int, float]) -> tuple[int, float, float]:
+    """(best offset, margin to the second best in nats, probability of the best)."""
+    ranked = sorted(scores, key=lambda o: (-scores[o], o))
+    best = ranked[0]
+    margin = scores[best] - scores[ranked[1]] if len(ranked) > 1 else math.inf
+    values = np.array([scores[o] for o in ranked])
+    probability = float(1.0 / np.exp(values - values[0]).sum())
+    return best, float(margin), probability
+
+
+def place_landmarks(maps: np.ndarray, result: ChainResult, pixel_mm: float, threshold: float,
+                    stride: int) -> None:
+    """Add disc 2 (C1/C2) then disc 1 (top of C1) above a chain that starts at disc 3, each
+    from its own channel: the strongest peak above the disc below it, within
+    ``LANDMARK_MAX_MM`` of it and at least ``MIN_SPACING_MM`` higher."""
+    below = result.coords[FIRST_CHAIN_DISC - 1]
+    for disc in range(FIRST_CHAIN_DISC - 1, 0, -1):
+        for row, col, score in find_candidates(maps[disc - 1], threshold, stride=stride):
+            up = (below[0] - row) * pixel_mm
+            if up >= MIN_SPACING_MM and math.hypot(up, (col - below[1]) * pixel_mm) \
+                    <= LANDMARK_MAX_MM:
+                result.coords[disc - 1] = (row, col)
+                result.confidence[disc - 1] = min(score, 1.0)
+                result.identity[disc - 1] = 1.0
+                below = result.coords[disc - 1]
+                break
+
+
+def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
+                 threshold: float = CONFIDENCE_THRESHOLD,
+                 stride: int = OUTPUT_STRIDE) -> ChainResult:
+    """Decode one image's heatmaps (D, h, w) (channel ``c`` = disc ``c + 1``) into numbered
+    discs; ``pixel_mm`` is the size of an input pixel. See the module docstring."""
+    maps = as_numpy(heatmaps)
+    if maps.ndim != 3 or maps.shape[0] < FIRST_CHAIN_DISC:
+        raise ValueError(f"heatmaps must have shape (D >= {FIRST_CHAIN_DISC}, h, w), "
+                         f"got {maps.shape}")
+    if not pixel_mm > 0:
+        raise ValueError(f"pixel_mm must be positive, got {pixel_mm}")
+    num = maps.shape[0]
+    result = empty_result(num)
+    disc_map = np.clip(maps[FIRST_CHAIN_DISC - 1:] - CHANNEL_FLOOR, 0.0, None).sum(axis=0)
+    found = detect(disc_map, threshold, stride)
+    chain = best_chain(found[:, :2], found[:, 2], pixel_mm)
+    chain = drop_short_links(found[:, :2], found[:, 2], chain, pixel_mm)
+    if len(chain) < MIN_CHAIN_DISCS:
+        return result
+    members = found[chain]
+    rel = relative_numbers(members[:, :2], pixel_mm)
+    keep = rel <= num - FIRST_CHAIN_DISC  # a chain longer than the spine: keep its top
+    members, rel = members[keep], rel[keep]
+    evidence = channel_evidence(maps, members[:, 3], members[:, 4])
+    votes, shares = vote_offsets(evidence, rel, FIRST_CHAIN_DISC, num)
+    prior = (spacing.spacing_scores(members[:, :2] * pixel_mm, rel, list(votes))
+             if spacing.SPACING_WEIGHT else {})
+    result.vote = VoteDetail(rel, members[:, :2].copy(), shares, votes, prior)
+    scores = result.vote.scores()
+    best, margin, probability = offset_certainty(scores)
+    numbers = best + rel
+    kept = numbers >= FIRST_CHAIN_DISC  # numbered above C2/C3: not a disc
+    if kept.sum() < MIN_CHAIN_DISCS:
+        return result
+    members, numbers, rel, evidence = members[kept], numbers[kept], rel[kept], evidence[kept]
+    shares = shares[kept]
+    identity = shares[np.arange(len(rel)), numbers - 1]
+    if identity.mean() < MIN_CHAIN_IDENTITY:
+        return result
+    if link_valleys(disc_map, members[:, 3:5]).min() >= VALLEY_RATIO:  # one ridge, no blobs
+        return result
+    result.coords[numbers - 1] = members[:, :2]
+    result.confidence[numbers - 1] = np.minimum(
+        np.clip(evidence[:, FIRST_CHAIN_DISC - 1:], 0.0, None).sum(axis=1), 1.0)
+    result.identity[numbers - 1] = identity
+    result.offset, result.margin, result.offset_probability = int(numbers[0]), margin, probability
+    result.offset_scores = scores
+    result.gaps = sorted(set(range(int(numbers[0]), int(numbers[-1]) + 1)) - set(numbers.tolist()))
+    if numbers[0] == FIRST_CHAIN_DISC:
+        place_landmarks(maps, result, pixel_mm, threshold, stride)
+    return result

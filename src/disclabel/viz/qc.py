@@ -1,0 +1,150 @@
+"""Quality-control pictures of ``label.py``: one per labelled volume (the chosen sagittal slice
+cropped to the spine, every disc named, the numbering margin in the title, the summed disc
+heatmaps beside it) and a mosaic of several.
+
+Images are ``(H, W)`` in [0, 1] (row 0 superior, column 0 anterior); disc coordinates are
+``(25, 2)`` ``(row, col)`` with NaN for an absent disc (row ``n - 1`` = disc ``n``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from disclabel.constants import CHECK_MARGIN_NATS, DISC_NAMES
+from disclabel.viz.canvas import (
+    DPI,
+    PAD_VALUE,
+    captioned,
+    check_image,
+    check_points,
+    figure_rgb,
+    new_figure,
+    show_image,
+)
+
+if TYPE_CHECKING:
+    from disclabel.labeling.labeler import LabelResult
+
+QC_PX_PER_MM = 2.5
+"""QC pictures draw the spine at this many screen pixels per mm (at least 2)."""
+QC_MARGIN_MM = 35.0
+"""QC pictures show the discs' bounding box plus this margin."""
+QC_MIN_SIDE_MM = 120.0
+QC_FONT_SIZE = 8
+QC_TITLE_SIZE = 9
+MOSAIC_TILE_PX = 420
+"""Height of each picture in a QC mosaic."""
+MOSAIC_COLUMNS = 4
+
+
+def qc_crop(shape: tuple[int, int], coords: np.ndarray, pixel_mm: float
+            ) -> tuple[slice, slice]:
+    """Rows and columns of a QC picture: the detected discs' bounding box with a margin of
+    ``QC_MARGIN_MM`` (at least ``QC_MIN_SIDE_MM`` square), inside the image; the whole image
+    when no disc was found."""
+    ok = np.isfinite(coords).all(axis=1)
+    if not ok.any():
+        return slice(0, shape[0]), slice(0, shape[1])
+    margin, half = QC_MARGIN_MM / pixel_mm, 0.5 * QC_MIN_SIDE_MM / pixel_mm
+    lo, hi = coords[ok].min(axis=0) - margin, coords[ok].max(axis=0) + margin
+    centre = 0.5 * (lo + hi)
+    lo, hi = np.minimum(lo, centre - half), np.maximum(hi, centre + half)
+    r0, c0 = (max(0, int(np.floor(v))) for v in lo)
+    r1, c1 = (min(n, int(np.ceil(v)) + 1) for v, n in zip(hi, shape, strict=True))
+    return slice(r0, r1), slice(c0, c1)
+
+
+def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pixel_mm: float,
+              title: str, heatmap: np.ndarray | None = None) -> np.ndarray:
+    """The QC picture of one labelled volume: the chosen sagittal slice cropped to the spine,
+    drawn at ``QC_PX_PER_MM`` pixels per mm, every disc marked and named ("C2/C3 (3) 0.98",
+    the last number its confidence); with ``heatmap`` (h, w) a second panel shows the sum of
+    the network's disc heatmaps over the same crop.
+
+    ``image`` (H, W) in [0, 1] (row 0 superior, column 0 anterior); ``coords`` (25, 2) (row,
+    col), NaN when absent; ``confidence`` (25,). Returns RGB uint8 whose size depends only on
+    the crop, so the same inputs give the same picture on every machine.
+    """
+    image = check_image(image)
+    coords = check_points(coords, "coords")
+    rows, cols = qc_crop(image.shape, coords, pixel_mm)
+    crop = image[rows, cols]
+    shifted = coords - np.array([rows.start, cols.start])
+    panels = 2 if heatmap is not None else 1
+    scale = QC_PX_PER_MM * pixel_mm / DPI  # inches per image pixel
+    title_in = 0.5
+    width_in = panels * crop.shape[1] * scale
+    fig = new_figure(width_in, crop.shape[0] * scale + title_in)
+    height_frac = crop.shape[0] * scale / (crop.shape[0] * scale + title_in)
+    ax = fig.add_axes((0.0, 0.0, 1.0 / panels, height_frac))
+    show_image(ax, crop)
+    ok = np.isfinite(shifted).all(axis=1)
+    ax.plot(shifted[ok, 1], shifted[ok, 0], "o", mfc="none", mec="red", ms=6, mew=1.5)
+    for index in np.flatnonzero(ok):
+        ax.text(shifted[index, 1] + 3.0 / pixel_mm, shifted[index, 0],
+                f"{DISC_NAMES[index]} ({index + 1}) {float(confidence[index]):.2f}",
+                color="yellow", fontsize=QC_FONT_SIZE, va="center", ha="left",
+                bbox={"facecolor": "black", "alpha": 0.55, "pad": 1.0, "lw": 0})
+    if heatmap is not None:
+        hmap = np.asarray(heatmap, np.float32)
+        ax2 = fig.add_axes((1.0 / panels, 0.0, 1.0 / panels, height_frac))
+        show_image(ax2, crop)
+        h, w = image.shape
+        ax2.imshow(hmap, cmap="magma", alpha=0.6, vmin=0.0, vmax=max(1.0, float(hmap.max())),
+                   interpolation="bilinear", extent=(-0.5 - cols.start, w - 0.5 - cols.start,
+                                                     h - 0.5 - rows.start, -0.5 - rows.start))
+        ax2.set_xlim(-0.5, crop.shape[1] - 0.5)
+        ax2.set_ylim(crop.shape[0] - 0.5, -0.5)
+        ax2.text(2, 2, "sum of disc heatmaps", color="white", fontsize=QC_FONT_SIZE, va="top")
+    fig.text(0.5, 1.0 - 0.5 * (1 - height_frac), title, ha="center", va="center",
+             fontsize=QC_TITLE_SIZE, wrap=True)
+    return figure_rgb(fig)
+
+
+def render_mosaic(pictures: Sequence[np.ndarray], captions: Sequence[str]) -> np.ndarray:
+    """An overview of several QC pictures: each scaled to ``MOSAIC_TILE_PX`` high, captioned,
+    ``MOSAIC_COLUMNS`` per row on white. Returns RGB uint8."""
+    from PIL import Image
+
+    if not pictures or len(pictures) != len(captions):
+        raise ValueError("need one caption per picture and at least one picture")
+    tiles = []
+    for picture, caption in zip(pictures, captions, strict=True):
+        img = Image.fromarray(np.asarray(picture, np.uint8))
+        width = max(1, round(img.width * MOSAIC_TILE_PX / img.height))
+        tiles.append(captioned(np.asarray(img.resize((width, MOSAIC_TILE_PX),
+                                                      Image.Resampling.LANCZOS)), caption))
+    rows = [tiles[i:i + MOSAIC_COLUMNS] for i in range(0, len(tiles), MOSAIC_COLUMNS)]
+    tile_w = max(t.shape[1] for t in tiles)
+    tile_h = max(t.shape[0] for t in tiles)
+    out = np.full((len(rows) * tile_h, MOSAIC_COLUMNS * tile_w if len(rows) > 1
+                   else len(rows[0]) * tile_w, 3), PAD_VALUE, np.uint8)
+    for r, row in enumerate(rows):
+        for c, tile in enumerate(row):
+            out[r * tile_h:r * tile_h + tile.shape[0],
+                c * tile_w:c * tile_w + tile.shape[1]] = tile
+    return out
+
+
+def qc_title(result: LabelResult) -> str:
+    """The QC picture's title: file, slice, disc count and how sure the numbering is."""
+    chain = result.chain
+    if chain.offset is None:
+        certainty = "no spine found"
+    else:
+        certainty = (f"numbering margin {chain.margin:.1f} nats (p {chain.offset_probability:.2f})"
+                     if np.isfinite(chain.margin) else "numbering certain")
+        if chain.margin < CHECK_MARGIN_NATS:
+            certainty += ", check by eye"
+    return (f"{result.path.name}  slice {result.slice_index}  {len(result.discs)} discs  "
+            f"{certainty}")
+
+
+def label_qc(result: LabelResult) -> np.ndarray:
+    """The QC picture of a labelled volume (:func:`render_qc` titled by :func:`qc_title`):
+    RGB uint8."""
+    return render_qc(result.image, result.coords, result.confidence, result.pixel_mm,
+                     qc_title(result), result.heatmap)
