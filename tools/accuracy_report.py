@@ -8,7 +8,9 @@
   everything else that the shipped model trains on, then label.py's pipeline on the held-out
   subject's volumes, scored by disc number in world mm (label-aware and original-compatible
   metrics); plus the robustness variants of the held-out volume (top two discs cropped,
-  1.5 mm, inverted contrast, noise, 10 degree rotation).
+  1.5 mm, inverted contrast, noise, 10 degree rotation) and its 3-D changes
+  (``tools/make_3d_sets.py``: tilted 5, 10 and 20 degrees in the coronal plane, an S-shaped
+  lateral curve, clinical slices, a 10 degree sagittal rotation about the discs, all at once).
 * ``ablation``: two folds (errsm11 + sctexample | errsm20 + errsm22 held out), the same data
   and a shorter budget for every variant: the recipe, without attention, 1 stack, without
   synthetic data, with the first generator's settings.
@@ -28,6 +30,7 @@ import sys
 from pathlib import Path
 
 import harness
+import make_3d_sets
 import scoring_sets
 from shared_data import LOSO_SUBJECTS, REAL_VOLUMES, available
 
@@ -78,6 +81,9 @@ LOSO_VARIANTS = {
     "96 features seed 7": ["--features", "96", "--seed", "7"],
     "128 features": ["--features", "128"],
     "128 features seed 7": ["--features", "128", "--seed", "7"],
+    "2-D training": ["--synthetic-style", "v6", "--oblique-ratio", "0", "--real-repeat", "8"],
+    "2-D training seed 7": ["--synthetic-style", "v6", "--oblique-ratio", "0",
+                            "--real-repeat", "8", "--seed", "7"],
 }
 """Recipe changes that ``--loso-variant`` can run through leave-one-subject-out: the ablation's;
 the previous recipe (the v4 generator in fp32), v4 with the bf16 fast path, v5 (v4 with the
@@ -147,6 +153,8 @@ def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped re
         main = next(v for v in TRAINABLE if v.subject == subject and not v.session)
         image, label = main.bids_paths(work / "bids")
         variants = scoring_sets.robustness_set(image, label, work / "robustness", subject)
+        variants += make_3d_sets.changed_volumes(image, label, work / "3d_sets" / subject,
+                                                 subject)
         scored = harness.score_volumes(run / weights_file,
                                        [(f"{subject} {v}", p, r) for v, p, r in variants],
                                        DEVICE["device"])
@@ -189,9 +197,9 @@ def ablation(work: Path, parallel: int, lines: list[str], folds: list[str]) -> d
     held_text = " | ".join(" + ".join(held) for held in chosen.values())
     lines += [f"### Ablation (held out: {held_text}; {ABLATION_EPOCHS} epochs each, same data)",
               "",
-              "| variant | identified | rate | median error | false positives | | | "
-              "DTT (orig.) | FN (orig.) | FP (orig.) |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| variant | identified | rate | median error | median 3-D error | false positives "
+              "| | | DTT (orig.) | FN (orig.) | FP (orig.) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for variant in ABLATION_VARIANTS:
         results = []
         for fold, held in chosen.items():

@@ -5,6 +5,11 @@ seconds that label.py prints for each volume, reading, labelling and writing, vo
 
     python tools/bench_label.py [--image IMAGE] [--weights W] [--device cpu]
                                 [--backend onnx torch]
+    python tools/bench_label.py --against REV [--rounds 5]
+
+``--against REV`` times label.py of this tree and of commit REV (checked out in a temporary git
+worktree) side by side with the same weights: one volume as a whole process and per volume in a
+batch of 8, the two trees alternating for ``--rounds`` rounds; the medians are printed.
 
 IMAGE defaults to sub-errsm11_T2w (384 x 216 x 52) in ../shared/data; without --weights, the
 shipped model is used (when it is installed; else an untrained model of the default
@@ -15,6 +20,7 @@ does not depend on its weights).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -89,6 +95,52 @@ def report(figures: dict) -> str:
             f"{figures['batch_started_seconds_per_volume']:.2f} s per volume once started")
 
 
+def process_seconds(tree: Path, image: Path, weights: Path, device: str, backend: str,
+                    tmp: Path) -> tuple[float, float]:
+    """(one volume as a whole process, per volume in a batch of ``BATCH``) seconds of the
+    label.py of source tree ``tree``."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    cmd = [sys.executable, str(tree / "src" / "label.py"), "--weights", str(weights),
+           "--device", device, "--backend", backend, "-o"]
+    tic = time.perf_counter()
+    subprocess.run([*cmd, str(tmp / "one.nii.gz"), str(image)], check=True,
+                   capture_output=True, env=env)
+    whole = time.perf_counter() - tic
+    copies = []
+    for i in range(BATCH):
+        link = tmp / f"copy{i}.nii.gz"
+        if not link.exists():
+            link.symlink_to(image.resolve())
+        copies.append(str(link))
+    tic = time.perf_counter()
+    subprocess.run([*cmd, str(tmp / "batch"), *copies], check=True, capture_output=True,
+                   env=env)
+    return whole, (time.perf_counter() - tic) / BATCH
+
+
+def against(revision: str, image: Path, weights: Path, device: str, backend: str,
+            rounds: int) -> dict:
+    """Median label.py seconds of this tree and of ``revision``, alternating."""
+    seconds: dict[str, list[tuple[float, float]]] = {"this tree": [], revision: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Path(tmp) / "other"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q",
+                        str(other), revision], check=True)
+        try:
+            for _ in range(rounds):
+                for name, tree in (("this tree", REPO), (revision, other)):
+                    work = Path(tmp) / name.replace("/", "_")
+                    work.mkdir(exist_ok=True)
+                    seconds[name].append(process_seconds(tree, image, weights, device,
+                                                         backend, work))
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force",
+                            str(other)], check=False)
+    return {name: {"whole_process_seconds": float(np.median([s[0] for s in runs])),
+                   "batch_seconds_per_volume": float(np.median([s[1] for s in runs])),
+                   "rounds": rounds} for name, runs in seconds.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
@@ -97,8 +149,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", nargs="+", default=None, choices=BACKENDS,
                         help="label.py's runtimes to time, one after the other (default: onnx "
                              "and torch where the weights have an ONNX export, else torch)")
+    parser.add_argument("--against", metavar="REV", default=None,
+                        help="time this tree's label.py side by side with commit REV's")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --against")
     args = parser.parse_args(argv)
     weights = args.weights or default_weights()
+    if args.against:
+        backend = (args.backend or ["auto"])[0]
+        figures = against(args.against, args.image, weights, args.device, backend,
+                          args.rounds)
+        for name, values in figures.items():
+            print(f"{name}: one volume, whole process {values['whole_process_seconds']:.2f} s; "
+                  f"batch of {BATCH}: {values['batch_seconds_per_volume']:.2f} s per volume "
+                  f"(medians of {values['rounds']} rounds, alternating)")
+        return 0
     exported = weights.is_file() and onnx_path(weights).is_file()
     print(f"torch threads {torch.get_num_threads()}")
     for backend in args.backend or (["onnx", "torch"] if exported else ["torch"]):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from shared_data import LABEL_SUFFIX, REAL_VOLUMES, RealVolume, link_bids
 
 from disclabel.cli import create_dataset, prepare_trainset
@@ -123,27 +124,31 @@ def result_row(name: str, result: dict) -> str:
     """One markdown table row: volume, identified, rate, median error, false positives,
     predicted numbers, offset margin, original-compatible DTT/FN/FP."""
     errors = result.get("errors_mm") or []
+    errors_3d = result.get("errors_3d_mm") or []
     dtt = result.get("dtt_mm") or []
     med = sorted(errors)[len(errors) // 2] if errors else None
+    med_3d = float(np.median(errors_3d)) if errors_3d else None
     med_dtt = sorted(dtt)[len(dtt) // 2] if dtt else None
     rate = result["n_identified"] / result["n_ref"] if result["n_ref"] else None
     margin = result.get("offset_margin_nats")
     return (f"| {name} | {result['n_identified']}/{result['n_ref']} | {percent(rate)} | "
-            f"{mm(med)} | {result['false_positives']} | "
+            f"{mm(med)} | {mm(med_3d)} | {result['false_positives']} | "
             f"{' '.join(map(str, result.get('predicted', [])))} | "
             f"{'n/a' if margin is None else f'{margin:.1f}'} | {mm(med_dtt)} | "
             f"{result['orig_fn']} | {result['orig_fp']} |")
 
 
-TABLE_HEADER = ("| volume | identified | rate | median error | false positives | numbers found | "
-                "offset margin (nats) | DTT (orig.) | FN (orig.) | FP (orig.) |\n"
-                "|---|---|---|---|---|---|---|---|---|---|")
+TABLE_HEADER = ("| volume | identified | rate | median error | median 3-D error | "
+                "false positives | numbers found | offset margin (nats) | DTT (orig.) | "
+                "FN (orig.) | FP (orig.) |\n"
+                "|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def summary_row(name: str, agg: dict) -> str:
     """A markdown row of aggregate metrics (same columns as :func:`result_row`)."""
     return (f"| **{name}** | {agg['n_identified']}/{agg['n_ref']} | "
             f"{percent(agg['identification_rate'])} | {mm(agg['median_error_mm'])} | "
+            f"{mm(agg.get('median_error_3d_mm'))} | "
             f"{agg['false_positives']} | | | {mm(agg['dtt_median_mm'])} | "
             f"{pct(agg['fnr_percent'])} | {pct(agg['fpr_percent'])} |")
 

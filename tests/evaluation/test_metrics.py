@@ -15,7 +15,13 @@ from disclabel.constants import (
     ORIGINAL_FN_PX,
     ORIGINAL_FP_PX,
 )
-from disclabel.evaluation.metrics import aggregate, format_table, image_metrics, per_disc_table
+from disclabel.evaluation.metrics import (
+    aggregate,
+    format_table,
+    image_metrics,
+    per_disc_table,
+    volume_metrics,
+)
 
 DISC_SPACING_PX = 20.0  # rows between consecutive discs of the synthetic spine
 TOP_ROW_PX = 30.0
@@ -323,3 +329,18 @@ def test_all_outputs_json_serialisable():
     json_roundtrip(per_disc_table(results))
     for result in results:  # no numpy scalar types sneak in
         assert all(type(v) in (int, float, bool, list) for v in result.values())
+
+
+def test_volume_metrics_score_in_the_sagittal_plane_and_report_the_3d_error():
+    """Left-right offsets do not change identification (the plane is superior-inferior x
+    anterior-posterior) but do show in the 3-D error of each identified disc."""
+    axes = np.array([[0.0, 0.0, -1.0], [0.0, -1.0, 0.0]])  # RAS world: inferior, posterior
+    ref = {3: (0.0, 0.0, 100.0), 4: (0.0, 0.0, 80.0), 5: (0.0, 0.0, 60.0)}
+    pred = {3: (4.0, 3.0, 100.0), 4: (-12.0, 0.0, 80.0), 5: (0.0, 0.0, 66.0)}
+    metrics = volume_metrics(pred, ref, axes)
+    assert metrics["n_identified"] == 2 and metrics["false_positives"] == 1
+    assert metrics["errors_mm"] == pytest.approx([3.0, 0.0])
+    assert metrics["errors_3d_mm"] == pytest.approx([5.0, 12.0])
+    summary = aggregate([metrics, image_metrics(np.full((NUM_DISCS, 2), np.nan),
+                                                np.full((NUM_DISCS, 2), np.nan), 1.0)])
+    assert summary["median_error_3d_mm"] == pytest.approx(8.5)

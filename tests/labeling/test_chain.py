@@ -230,10 +230,10 @@ def test_two_discs_are_enough_for_a_chain():
 
 def test_relative_numbers_skip_only_at_long_links():
     pts = np.array([[0, 0], [16, 0], [32, 0], [64, 0], [80, 0], [96, 0], [144, 0]], float)
-    assert relative_numbers(pts, 1.0).tolist() == [0, 1, 2, 4, 5, 6, 9]
+    assert relative_numbers(pts).tolist() == [0, 1, 2, 4, 5, 6, 9]
     # a gradual growth of the spacing (cervical to thoracic) is no gap
     pts = np.cumsum([[0, 0], [15, 0], [17, 0], [19, 0], [22, 0], [25, 0]], axis=0).astype(float)
-    assert relative_numbers(pts, 1.0).tolist() == [0, 1, 2, 3, 4, 5]
+    assert relative_numbers(pts).tolist() == [0, 1, 2, 3, 4, 5]
 
 
 def test_vote_and_certainty_by_hand():

@@ -22,7 +22,7 @@ from conftest import ERRSM, make_bids_subject, needs_shared
 from disclabel.cli import label as label_cli
 from disclabel.labeling import labeler as labeler_module
 from disclabel.labeling import runtime, torchnet
-from disclabel.labeling.labeler import Labeler, candidate_offsets
+from disclabel.labeling.labeler import Labeler, sweep_positions
 from disclabel.labeling.runtime import default_weights
 from disclabel.model.checkpoint import save_checkpoint
 from disclabel.model.hourglass import build_model
@@ -360,11 +360,15 @@ def test_several_inputs_to_a_folder(weights, tmp_path):
         "a_labels-disc.nii.gz", "b_labels-disc.nii.gz"}
 
 
-def test_candidate_offsets():
-    assert candidate_offsets(52, 1.0, 10.0, 4.0) == [-8, -4, 0, 4, 8]
-    assert candidate_offsets(3, 2.0, 10.0, 4.0) == [0]
-    assert candidate_offsets(3, 2.0, 2.0, 2.0) == [-1, 0, 1]
-    assert candidate_offsets(1, 1.0, 10.0, 4.0) == [0]
+def test_sweep_positions():
+    """Every step from the middle slice outwards, over the whole extent or within a band (mm);
+    slices thicker than the step are all taken."""
+    assert sweep_positions(13, 1.0, 4.0) == [2, 6, 10]
+    assert sweep_positions(52, 1.0, 4.0)[:3] == [1, 5, 9] and 25 in sweep_positions(52, 1.0, 4.0)
+    assert sweep_positions(52, 1.0, 2.0, (20.0, 30.0)) == [21, 23, 25, 27, 29]
+    assert sweep_positions(15, 3.5, 4.0) == list(range(15))
+    assert sweep_positions(15, 3.5, 2.0, (10.0, 20.0)) == [3, 4, 5]
+    assert sweep_positions(1, 1.0, 4.0) == [0]
 
 
 def test_missing_shipped_model_message(tmp_path, capsys, monkeypatch):

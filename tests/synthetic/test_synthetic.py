@@ -399,3 +399,38 @@ def test_sacrum_share_ends_windows_below_the_sacrum() -> None:
     assert sum(n == NUM_DISCS for n in lowest) >= 13
     v6 = [sample_2d(np.random.default_rng([11, i]), style="v6")[1] for i in range(16)]
     assert sum(bool(np.isfinite(kp[NUM_DISCS - 1, 0])) for kp in v6) <= 6
+
+
+def test_a_lateral_surface_labels_only_the_discs_near_it():
+    """Style v10's tilted or scoliotic windows: the surface's left-right distance from the
+    spine's midline per row, and only the discs within PRESENT_MM of it keep their keypoints;
+    the disc it is drawn through is one of them."""
+    from disclabel.data.oblique import PRESENT_MM
+    from disclabel.synthetic.sample2d import _field_of_view, lateral_surface
+
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        _, fov, _, kp_fov = _field_of_view(rng, 1.0)
+        x_of_row, keypoints = lateral_surface(rng, fov, kp_fov)
+        shown = np.isfinite(kp_fov[:, 0])
+        kept = np.isfinite(keypoints[:, 0])
+        rows_mm = fov.row0 + kp_fov[shown, 0] * fov.drow
+        assert np.array_equal(kept[shown], np.abs(x_of_row(rows_mm)) <= PRESENT_MM)
+        assert kept.any() and not (kept & ~shown).any()
+
+
+def test_style_v10_without_its_lateral_windows_draws_v6_exactly():
+    """The lateral option takes no random draw when it is off, so that v6 (the previous
+    recipe's style) draws the same samples as before it existed."""
+    from dataclasses import replace
+
+    from disclabel.synthetic.styles import STYLES_2D
+
+    STYLES_2D["v10-off"] = replace(STYLES_2D["v10"], lateral_share=0.0)
+    try:
+        for seed in range(4):
+            a = sample_2d(np.random.default_rng(seed), style="v6")
+            b = sample_2d(np.random.default_rng(seed), style="v10-off")
+            assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1], equal_nan=True)
+    finally:
+        del STYLES_2D["v10-off"]

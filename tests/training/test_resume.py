@@ -1,6 +1,7 @@
 """Crash-safe training: a run killed (SIGKILL) at any moment, or stopped by SIGTERM/SIGINT, and
 resumed with ``--resume true`` ends with weights bit-identical to an uninterrupted run (CPU),
-the moving average of the weights (``--ema``, ``ema.pt``) included."""
+the moving average of the weights (``--ema``, ``ema.pt``) and the slices of changed training
+volumes (``--oblique-ratio``) included."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ EPOCHS = 4
 ARGS = ["--epochs", str(EPOCHS), "--features", "16", "--stacks", "1", "--train-batch", "2",
         "--window", "64", "64", "--device", "cpu", "--progress", "false",
         "--synthetic-ratio", "0.5", "--synthetic-pool", "10", "--real-repeat", "2",
-        "--val-every", "2", "--ema", "0.9"]
+        "--val-every", "2", "--ema", "0.9", "--oblique-ratio", "0.5"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 

@@ -65,6 +65,16 @@ def test_attention_checkpoint_refuses_model_without_attention(prepared, run_dir,
     assert "attention=True in the checkpoint but False here" in err and "\n" not in err
 
 
+def test_oblique_ratio_adds_slices_of_the_training_volumes_changed_in_3d(prepared, tmp_path):
+    """--oblique-ratio 0.5: as many items as the real ones come from the training volumes
+    (found through the prepared folder's manifest and split) turned and bent in 3-D."""
+    out = tmp_path / "oblique"
+    assert main_cli.main(["--datapath", str(prepared), "--out", str(out), "--epochs", "1",
+                          "--oblique-ratio", "0.5", *TINY]) == 0
+    plain = int(json.loads((prepared / "meta.json").read_text())["counts"]["train"]["samples"])
+    assert f"{2 * plain} training" in (out / "train.log").read_text()
+
+
 def test_att_false_builds_a_model_without_attention(prepared, tmp_path):
     out = tmp_path / "noatt"
     assert main_cli.main(["--datapath", str(prepared), "--out", str(out), "--epochs", "1",
@@ -132,6 +142,7 @@ def test_make_res_gif_on_run_folder(run_dir):
     (["--ema", "1"], "--ema"),
     (["--ema", "-0.5"], "--ema"),
     (["--intensity-map-p", "1.5"], "--intensity-map-p"),
+    (["--oblique-ratio", "1"], "--oblique-ratio"),
     (["--device", "cuda:7"] if not torch.cuda.is_available() else ["--epochs", "-1"], "--"),
 ])
 def test_bad_arguments(prepared, tmp_path, capsys, argv, needle):

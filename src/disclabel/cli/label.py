@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from disclabel.cli.common import Parser, exit_now, run_main
-from disclabel.constants import CHECK_MARGIN_NATS, CONTRASTS, LABEL_SUFFIX_OUT
+from disclabel.constants import CONTRASTS, LABEL_SUFFIX_OUT
 from disclabel.data.io import InputError, nifti_stem, write_json
+from disclabel.labeling.acquisition import RefusedVolume
+from disclabel.labeling.labeler import NO_SPINE_WARNING
 from disclabel.labeling.runtime import BACKENDS
 from disclabel.labeling.volumes import default_output, read_volume
 
@@ -181,7 +183,7 @@ def _body(args: argparse.Namespace) -> int:
 def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: Path | None,
                labeler: Labeler, volumes: VolumeReader) -> int:
     """Label every job, writing its outputs; returns the exit code."""
-    failures = 0
+    failures = refused = warned = 0
     qc_pictures: list[np.ndarray] = []
     qc_names: list[str] = []
     for image_path, output, loading in volumes:
@@ -189,6 +191,10 @@ def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: P
         try:
             loaded = loading.result()
             result = labeler.label_volume(loaded)
+        except RefusedVolume as exc:
+            refused += 1
+            print(f"label.py: error: {exc}", file=sys.stderr)
+            continue
         except InputError as exc:
             failures += 1
             print(f"label.py: error: {exc}", file=sys.stderr)
@@ -202,13 +208,10 @@ def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: P
         names = " ".join(str(d.number) for d in result.discs)
         print(f"{image_path}: {len(result.discs)} discs [{names}] -> {output} "
               f"({time.perf_counter() - tic:.2f} s)")
-        if not result.discs:
-            print(f"label.py: warning: {image_path}: no disc found (is there a spine in the "
-                  "image?); wrote an empty label file", file=sys.stderr)
-        elif result.chain.margin < CHECK_MARGIN_NATS:
-            print(f"label.py: warning: {image_path}: numbering uncertain (margin "
-                  f"{result.chain.margin:.1f} nats, below {CHECK_MARGIN_NATS:g}): check the "
-                  "disc numbers by eye (--qc)", file=sys.stderr)
+        for warning in result.warnings:
+            written = "; wrote an empty label file" if warning == NO_SPINE_WARNING else ""
+            print(f"label.py: warning: {image_path}: {warning}{written}", file=sys.stderr)
+        warned += bool(result.warnings)
         if args.explain:
             from disclabel.labeling.explain import vote_lines
 
@@ -230,8 +233,11 @@ def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: P
             "Name": "Intervertebral disc labels", "BIDSVersion": "1.9.0",
             "DatasetType": "derivative",
             "GeneratedBy": [{"Name": "disclabel", "Version": __version__}]})
-    if failures:
-        print(f"label.py: {failures} of {len(jobs)} images failed", file=sys.stderr)
+    if len(jobs) > 1:
+        print(f"label.py: {len(jobs) - failures - refused} of {len(jobs)} images labelled "
+              f"({warned} with warnings), {refused} refused, {failures} failed", file=sys.stderr)
+    if failures or refused:
+        print(f"label.py: {failures + refused} of {len(jobs)} images failed", file=sys.stderr)
         return 1
     return 0
 

@@ -89,6 +89,11 @@ def get_parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_STYLE_2D}; v1 = the first generator)")
     p.add_argument("--real-repeat", "--real_repeat", dest="real_repeat", type=int, default=1,
                    help="each real training sample appears this often per epoch")
+    p.add_argument("--oblique-ratio", "--oblique_ratio", dest="oblique_ratio", type=float,
+                   default=0.0,
+                   help="share of the real training items that are sagittal slices of the real "
+                        "training volumes changed in 3-D (tilted, rotated, bent into a lateral "
+                        "curve), with the discs that lie in each slice (0: none)")
     p.add_argument("--window", type=int, nargs=2, default=list(WINDOW_SHAPE),
                    metavar=("ROWS", "COLS"),
                    help="training window cut from each sample, multiples of 64 (default: "

@@ -142,10 +142,13 @@ class PreparedDataset(Dataset):
 
 
 class SyntheticDataset(Dataset):
-    """Synthetic samples drawn on the fly (fully labelled: every disc in view is labelled, so
-    absent discs are truly absent and weigh fully).
+    """Samples drawn on the fly: synthetic ones (fully labelled: every disc in view is
+    labelled, so absent discs are truly absent and weigh fully), or real volumes changed in 3-D
+    (:func:`disclabel.data.oblique.oblique_sample`).
 
-    ``sampler(rng)`` returns ``(image (H, W), keypoints (D, 2))``. With ``pool`` 0, item ``i``
+    ``sampler(rng)`` returns ``(image (H, W), keypoints (D, 2))``, or ``(image, keypoints,
+    label_range)`` for a sample labelled over a range of discs only (those outside it weigh
+    ``outside_weight``, as in :class:`PreparedDataset`). With ``pool`` 0, item ``i``
     of epoch ``e`` is a fresh sample drawn from a generator seeded by ``(seed, e, i)``. With
     ``pool`` P > 0, the epochs cycle through P samples seeded by ``(seed, k)``, each drawn once
     and kept in memory (float16), so that drawing does not slow training down; every use gets a
@@ -154,8 +157,9 @@ class SyntheticDataset(Dataset):
 
     def __init__(self, length: int, sampler: Callable[[np.random.Generator], tuple],
                  pixel_mm: float, sigma_mm: float = SIGMA_MM, augment: Compose | None = None,
-                 seed: int = 0, pool: int = 0) -> None:
+                 seed: int = 0, pool: int = 0, outside_weight: float = OUTSIDE_WEIGHT) -> None:
         self.length = length
+        self.outside_weight = outside_weight
         self.sampler = sampler
         self.pixel_mm = pixel_mm
         self.sigma_mm = sigma_mm
@@ -174,26 +178,29 @@ class SyntheticDataset(Dataset):
     def __len__(self) -> int:
         return self.length
 
-    def draw(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """The un-augmented sample of item ``index`` in the current epoch."""
+    def draw(self, index: int) -> tuple:
+        """The un-augmented sample of item ``index`` in the current epoch: ``(image,
+        keypoints[, label_range])`` as the sampler returns it."""
         if self.pool <= 0:
             return self.sampler(np.random.default_rng([self.seed, self.epoch, index]))
-        image, keypoints = self._pooled((index + self.epoch * self.length) % self.pool)
-        return image.astype(np.float32), keypoints.copy()
+        image, keypoints, *rest = self._pooled((index + self.epoch * self.length) % self.pool)
+        return (image.astype(np.float32), keypoints.copy(), *rest)
 
-    def _pooled(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Pool sample ``k`` (float16 image, keypoints), drawn on first use."""
+    def _pooled(self, k: int) -> tuple:
+        """Pool sample ``k`` (float16 image, keypoints[, label_range]), drawn on first use."""
         if k not in self.cache:
-            image, keypoints = self.sampler(np.random.default_rng([self.seed, k]))
-            self.cache[k] = (image.astype(np.float16), keypoints)
+            image, *rest = self.sampler(np.random.default_rng([self.seed, k]))
+            self.cache[k] = (image.astype(np.float16), *rest)
         return self.cache[k]
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        image, keypoints = self.draw(index)
+        image, keypoints, *rest = self.draw(index)
         if self.augment is not None:
             image, keypoints = self.augment(image, keypoints)
-        return make_item(image, keypoints, (1, NUM_DISCS), self.pixel_mm, -1 - index,
-                         self.sigma_mm, 1.0, self.targets)
+        label_range, weight = ((tuple(rest[0]), self.outside_weight) if rest
+                               else ((1, NUM_DISCS), 1.0))
+        return make_item(image, keypoints, label_range, self.pixel_mm, -1 - index,
+                         self.sigma_mm, weight, self.targets)
 
     def fill(self, processes: int = 0) -> None:
         """Draw the whole pool now, with ``processes`` worker processes (0: here), before the
@@ -216,10 +223,10 @@ class SyntheticDataset(Dataset):
 _FILL_SAMPLER: Callable[[np.random.Generator], tuple] | None = None
 
 
-def _draw_pooled(seed_and_k: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def _draw_pooled(seed_and_k: tuple[int, int]) -> tuple:
     """Pool sample ``k`` of :meth:`SyntheticDataset.fill` (in a forked process)."""
-    image, keypoints = _FILL_SAMPLER(np.random.default_rng(list(seed_and_k)))
-    return image.astype(np.float16), keypoints
+    image, *rest = _FILL_SAMPLER(np.random.default_rng(list(seed_and_k)))
+    return (image.astype(np.float16), *rest)
 
 
 def worker_init(worker_id: int) -> None:

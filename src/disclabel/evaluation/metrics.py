@@ -208,7 +208,8 @@ def volume_metrics(pred_world: dict[int, Sequence[float]], ref_world: dict[int, 
     """:func:`image_metrics` of discs given in world mm (``{disc number: (x, y, z)}``), compared
     in the sagittal plane of a volume: ``axes`` (2, 3) are its superior->inferior and
     anterior->posterior unit vectors (left-right is ignored). Pixel units are mm, so the
-    original-compatible thresholds read as mm."""
+    original-compatible thresholds read as mm. Adds ``errors_3d_mm``: the 3-D distance (mm) of
+    each identified disc, in disc order (whether each disc sits in its own left-right place)."""
     def project(points: dict[int, Sequence[float]]) -> np.ndarray:
         out = np.full((NUM_DISCS, 2), np.nan)
         for number, xyz in points.items():
@@ -216,7 +217,12 @@ def volume_metrics(pred_world: dict[int, Sequence[float]], ref_world: dict[int, 
                 out[int(number) - 1] = np.asarray(axes, np.float64) @ np.asarray(xyz, np.float64)
         return out
 
-    return image_metrics(project(pred_world), project(ref_world), 1.0, radius_mm)
+    metrics = image_metrics(project(pred_world), project(ref_world), 1.0, radius_mm)
+    identified = [e["disc"] for e in metrics["per_disc"] if e["identified"]]
+    metrics["errors_3d_mm"] = [
+        float(np.linalg.norm(np.subtract(pred_world[n], ref_world[n], dtype=np.float64)))
+        for n in identified]
+    return metrics
 
 
 def aggregate(results: Sequence[dict]) -> dict:
@@ -227,7 +233,9 @@ def aggregate(results: Sequence[dict]) -> dict:
     Returns:
         JSON-safe dict: ``n_images``, ``n_ref``, ``n_pred``, ``n_identified``,
         ``identification_rate`` (identified / reference discs, fraction in [0, 1]),
-        ``median_error_mm``, ``mean_error_mm`` (over identified discs), ``false_positives``
+        ``median_error_mm``, ``mean_error_mm`` (over identified discs), ``median_error_3d_mm``
+        (over the identified discs of volumes scored in 3-D, :func:`volume_metrics`),
+        ``false_positives``
         (total), ``fp_per_image``, ``all_correct_rate`` (fraction of images), and
         original-compatible ``dtt_median_mm``, ``orig_fn``, ``orig_fp`` (totals),
         ``fnr_percent`` (orig_fn / n_ref * 100) and ``fpr_percent`` (orig_fp / n_ref * 100: as in
@@ -240,6 +248,7 @@ def aggregate(results: Sequence[dict]) -> dict:
     n_pred = sum(int(r["n_pred"]) for r in results)
     n_identified = sum(int(r["n_identified"]) for r in results)
     errors = [float(e) for r in results for e in r["errors_mm"]]
+    errors_3d = [float(e) for r in results for e in r.get("errors_3d_mm", [])]
     dtt = [float(d) for r in results for d in r["dtt_mm"]]
     false_positives = sum(int(r["false_positives"]) for r in results)
     n_all_correct = sum(bool(r["all_correct"]) for r in results)
@@ -254,6 +263,7 @@ def aggregate(results: Sequence[dict]) -> dict:
         "identification_rate": _ratio(n_identified, n_ref),
         "median_error_mm": _median(errors),
         "mean_error_mm": _mean(errors),
+        "median_error_3d_mm": _median(errors_3d),
         "false_positives": false_positives,
         "fp_per_image": _ratio(false_positives, n_images),
         "all_correct_rate": _ratio(n_all_correct, n_images),

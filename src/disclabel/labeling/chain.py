@@ -40,6 +40,14 @@ one unbroken ridge of disc evidence (a curved band of the skull) is never report
 
 Coordinates are ``(row, col)``; detections and results are in INPUT pixels (the 2-D grid the
 network sees), heatmaps are ``stride`` times coarser (see :mod:`disclabel.data.heatmaps`).
+
+**In 3-D** (``depth_mm``): the heatmaps are a projection of the evidence of every sagittal
+slice of a volume (each pixel from the slice where the disc map is largest, see
+:mod:`.volume3d`), and ``depth_mm`` gives the left-right position (mm) that each pixel's evidence
+comes from. The chain is then built along the 3-D curve of the discs: every distance (the
+spacing rules, the gaps, the spacing prior) is measured in 3-D between ``(row mm, col mm, x
+mm)`` points, and each disc keeps its own left-right position (``ChainResult.lateral_mm``).
+Without ``depth_mm`` every detection lies at x = 0 and the decoder is the 2-D one.
 """
 
 from __future__ import annotations
@@ -80,7 +88,8 @@ MIN_SPACING_MM: float = 7.0
 MAX_LINK_MM: float = 90.0
 """Two consecutive detections of a chain are at most this far apart (a missed lumbar disc)."""
 MAX_TILT_DEG: float = 60.0
-"""The line between consecutive detections is at most this far from the superior-inferior axis."""
+"""The line between consecutive detections is at most this far from the superior-inferior axis
+(its sideways part measured front-to-back and, in 3-D, left-right together)."""
 GAP_RATIO: float = 1.6
 """A link this many times longer than the local spacing skips ``round(ratio) - 1`` discs."""
 SHORT_RATIO: float = 0.6
@@ -102,6 +111,8 @@ class VoteDetail:
     the chain in order top to bottom, before members numbered 1 or 2 are dropped.
 
     ``rel``: int (K,) relative numbers; ``coords``: (K, 2) ``(row, col)`` in input pixels;
+    ``points_mm``: (K, 3) ``(row, col, x)`` in mm, the positions every distance is measured
+    between (x = 0 in 2-D);
     ``shares``: (K, D) each member's identity shares (channel ``c`` = disc ``c + 1``);
     ``evidence``: ``{offset: weighted log-shares}``; ``spacing``: ``{offset: spacing
     log-likelihood}`` (empty when the prior is off), added to ``evidence`` with
@@ -113,6 +124,7 @@ class VoteDetail:
     shares: np.ndarray
     evidence: dict[int, float]
     spacing: dict[int, float]
+    points_mm: np.ndarray | None = None
 
     @property
     def weights(self) -> np.ndarray:
@@ -139,6 +151,8 @@ class ChainResult:
     channel's value at the detection, capped at 1 (0 when absent);
     ``identity``: float32 (D,), the share of the detection's channel evidence on its assigned
     number (0 when absent);
+    ``lateral_mm``: float32 (D,), each disc's left-right position in mm (the ``depth_mm`` of
+    its pixel; 0 in 2-D, NaN when absent);
     ``offset``: number of the top disc of the chain (3 or more), None when no spine was found;
     ``margin``: log-evidence of the best offset minus that of the second best (nats; ``inf``
     when only one offset is possible, ``nan`` without a chain);
@@ -152,6 +166,7 @@ class ChainResult:
     coords: np.ndarray
     confidence: np.ndarray
     identity: np.ndarray
+    lateral_mm: np.ndarray | None = None
     offset: int | None = None
     margin: float = math.nan
     offset_probability: float = math.nan
@@ -168,7 +183,8 @@ class ChainResult:
 def empty_result(num_channels: int = NUM_DISCS) -> ChainResult:
     """A result without any disc."""
     return ChainResult(np.full((num_channels, 2), np.nan, np.float32),
-                       np.zeros(num_channels, np.float32), np.zeros(num_channels, np.float32))
+                       np.zeros(num_channels, np.float32), np.zeros(num_channels, np.float32),
+                       np.full(num_channels, np.nan, np.float32))
 
 
 def detect(disc_map: np.ndarray, threshold: float, stride: int = OUTPUT_STRIDE) -> np.ndarray:
@@ -184,25 +200,25 @@ def detect(disc_map: np.ndarray, threshold: float, stride: int = OUTPUT_STRIDE) 
                      disc_map[rows, cols], rows, cols], axis=1)
 
 
-def best_chain(points: np.ndarray, strength: np.ndarray, pixel_mm: float) -> list[int]:
+def best_chain(points_mm: np.ndarray, strength: np.ndarray) -> list[int]:
     """Indices (top to bottom) of the ordered chain of largest total strength.
 
-    ``points`` (N, 2) ``(row, col)`` input pixels, ``strength`` (N,). Consecutive chain members
-    go down by at least ``MIN_SPACING_MM``, lie at most ``MAX_LINK_MM`` apart and at most
-    ``MAX_TILT_DEG`` off vertical. ``O(N^2)``.
+    ``points_mm`` (N, 2 or 3) ``(row, col[, x])`` in mm, ``strength`` (N,). Consecutive chain
+    members go down by at least ``MIN_SPACING_MM``, lie at most ``MAX_LINK_MM`` apart and at
+    most ``MAX_TILT_DEG`` off vertical. ``O(N^2)``.
     """
-    if len(points) == 0:
+    if len(points_mm) == 0:
         return []
-    order = np.lexsort((points[:, 1], points[:, 0]))
-    pts, score = points[order] * pixel_mm, strength[order]
+    order = np.lexsort((points_mm[:, 1], points_mm[:, 0]))
+    pts, score = points_mm[order], strength[order]
     best = score.astype(np.float64).copy()
     previous = np.full(len(pts), -1)
     tan_max = math.tan(math.radians(MAX_TILT_DEG))
     for i in range(1, len(pts)):
         d_row = pts[i, 0] - pts[:i, 0]
-        d_col = np.abs(pts[i, 1] - pts[:i, 1])
-        ok = ((d_row >= MIN_SPACING_MM) & (np.hypot(d_row, d_col) <= MAX_LINK_MM)
-              & (d_col <= d_row * tan_max))
+        d_side = np.linalg.norm(pts[i, 1:] - pts[:i, 1:], axis=1)  # front-back (, left-right)
+        ok = ((d_row >= MIN_SPACING_MM) & (np.hypot(d_row, d_side) <= MAX_LINK_MM)
+              & (d_side <= d_row * tan_max))
         if ok.any():
             j = int(np.argmax(np.where(ok, best[:i], -np.inf)))
             best[i] += best[j]
@@ -222,13 +238,14 @@ def local_spacing(links: np.ndarray, k: int) -> float:
     return float(np.median(near)) if len(near) else math.nan
 
 
-def drop_short_links(points: np.ndarray, strength: np.ndarray, chain: list[int],
-                     pixel_mm: float) -> list[int]:
+def drop_short_links(points_mm: np.ndarray, strength: np.ndarray, chain: list[int]
+                     ) -> list[int]:
     """Remove, one at a time, the weaker end of the link that is shortest relative to the local
-    spacing while it is below ``SHORT_RATIO`` of it (duplicates and insertions)."""
+    spacing while it is below ``SHORT_RATIO`` of it (duplicates and insertions); ``points_mm``
+    (N, 2 or 3) in mm."""
     chain = list(chain)
     while len(chain) >= 3:
-        links = np.linalg.norm(np.diff(points[chain], axis=0), axis=1) * pixel_mm
+        links = np.linalg.norm(np.diff(points_mm[chain], axis=0), axis=1)
         ratios = np.array([links[k] / local_spacing(links, k) for k in range(len(links))])
         k = int(np.nanargmin(ratios))
         if not ratios[k] < SHORT_RATIO:
@@ -238,14 +255,14 @@ def drop_short_links(points: np.ndarray, strength: np.ndarray, chain: list[int],
     return chain
 
 
-def relative_numbers(points: np.ndarray, pixel_mm: float) -> np.ndarray:
+def relative_numbers(points_mm: np.ndarray) -> np.ndarray:
     """Number of each chain member relative to the top one (0, 1, 2, ...), skipping
     ``round(ratio) - 1`` numbers at a link ``GAP_RATIO`` or more times the local spacing.
-    ``points`` (K, 2) in chain order."""
-    rel = np.zeros(len(points), np.int64)
-    if len(points) < 2:
+    ``points_mm`` (K, 2 or 3) in mm, in chain order."""
+    rel = np.zeros(len(points_mm), np.int64)
+    if len(points_mm) < 2:
         return rel
-    links = np.linalg.norm(np.diff(points, axis=0), axis=1) * pixel_mm
+    links = np.linalg.norm(np.diff(points_mm, axis=0), axis=1)
     for k, length in enumerate(links):
         ratio = length / local_spacing(links, k)
         skipped = max(int(round(ratio)) - 1, 1) if ratio >= GAP_RATIO else 0
@@ -320,10 +337,11 @@ def offset_certainty(scores: dict[int, float]) -> tuple[int, float, float]:
 
 
 def place_landmarks(maps: np.ndarray, result: ChainResult, pixel_mm: float, threshold: float,
-                    stride: int) -> None:
+                    stride: int, depth_mm: np.ndarray | None = None) -> None:
     """Add disc 2 (C1/C2) then disc 1 (top of C1) above a chain that starts at disc 3, each
     from its own channel: the strongest peak above the disc below it, within
-    ``LANDMARK_MAX_MM`` of it and at least ``MIN_SPACING_MM`` higher."""
+    ``LANDMARK_MAX_MM`` of it and at least ``MIN_SPACING_MM`` higher. ``depth_mm``
+    (2, h, w): the left-right position of each landmark channel's pixels (None: 0)."""
     below = result.coords[FIRST_CHAIN_DISC - 1]
     for disc in range(FIRST_CHAIN_DISC - 1, 0, -1):
         for row, col, score in find_candidates(maps[disc - 1], threshold, stride=stride):
@@ -333,15 +351,30 @@ def place_landmarks(maps: np.ndarray, result: ChainResult, pixel_mm: float, thre
                 result.coords[disc - 1] = (row, col)
                 result.confidence[disc - 1] = min(score, 1.0)
                 result.identity[disc - 1] = 1.0
+                result.lateral_mm[disc - 1] = _depth_at(
+                    None if depth_mm is None else depth_mm[disc - 1], row, col, stride)
                 below = result.coords[disc - 1]
                 break
 
 
+def _depth_at(depth_mm: np.ndarray | None, row: float, col: float, stride: int) -> float:
+    """The left-right position (mm) of the output pixel nearest input pixel (row, col)."""
+    if depth_mm is None:
+        return 0.0
+    h, w = depth_mm.shape
+    r = int(np.clip(np.rint((row - (stride - 1) / 2) / stride), 0, h - 1))
+    c = int(np.clip(np.rint((col - (stride - 1) / 2) / stride), 0, w - 1))
+    return float(depth_mm[r, c])
+
+
 def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
                  threshold: float = CONFIDENCE_THRESHOLD,
-                 stride: int = OUTPUT_STRIDE) -> ChainResult:
+                 stride: int = OUTPUT_STRIDE, depth_mm: np.ndarray | None = None,
+                 landmark_depth_mm: np.ndarray | None = None) -> ChainResult:
     """Decode one image's heatmaps (D, h, w) (channel ``c`` = disc ``c + 1``) into numbered
-    discs; ``pixel_mm`` is the size of an input pixel. See the module docstring."""
+    discs; ``pixel_mm`` is the size of an input pixel. In 3-D, ``depth_mm`` (h, w) is the
+    left-right position (mm) of every output pixel's disc evidence and ``landmark_depth_mm``
+    (2, h, w) that of the channels of discs 1 and 2. See the module docstring."""
     maps = as_numpy(heatmaps)
     if maps.ndim != 3 or maps.shape[0] < FIRST_CHAIN_DISC:
         raise ValueError(f"heatmaps must have shape (D >= {FIRST_CHAIN_DISC}, h, w), "
@@ -352,19 +385,22 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     result = empty_result(num)
     disc_map = np.clip(maps[FIRST_CHAIN_DISC - 1:] - CHANNEL_FLOOR, 0.0, None).sum(axis=0)
     found = detect(disc_map, threshold, stride)
-    chain = best_chain(found[:, :2], found[:, 2], pixel_mm)
-    chain = drop_short_links(found[:, :2], found[:, 2], chain, pixel_mm)
+    lateral = (np.zeros(len(found)) if depth_mm is None
+               else depth_mm[found[:, 3].astype(int), found[:, 4].astype(int)])
+    points = np.c_[found[:, :2] * pixel_mm, lateral]  # (row, col, x) in mm
+    chain = best_chain(points, found[:, 2])
+    chain = drop_short_links(points, found[:, 2], chain)
     if len(chain) < MIN_CHAIN_DISCS:
         return result
-    members = found[chain]
-    rel = relative_numbers(members[:, :2], pixel_mm)
+    members, points = found[chain], points[chain]
+    rel = relative_numbers(points)
     keep = rel <= num - FIRST_CHAIN_DISC  # a chain longer than the spine: keep its top
-    members, rel = members[keep], rel[keep]
+    members, points, rel = members[keep], points[keep], rel[keep]
     evidence = channel_evidence(maps, members[:, 3], members[:, 4])
     votes, shares = vote_offsets(evidence, rel, FIRST_CHAIN_DISC, num)
-    prior = (spacing.spacing_scores(members[:, :2] * pixel_mm, rel, list(votes))
+    prior = (spacing.spacing_scores(points, rel, list(votes))
              if spacing.SPACING_WEIGHT else {})
-    result.vote = VoteDetail(rel, members[:, :2].copy(), shares, votes, prior)
+    result.vote = VoteDetail(rel, members[:, :2].copy(), shares, votes, prior, points.copy())
     scores = result.vote.scores()
     best, margin, probability = offset_certainty(scores)
     numbers = best + rel
@@ -372,7 +408,7 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     if kept.sum() < MIN_CHAIN_DISCS:
         return result
     members, numbers, rel, evidence = members[kept], numbers[kept], rel[kept], evidence[kept]
-    shares = shares[kept]
+    shares, points = shares[kept], points[kept]
     identity = shares[np.arange(len(rel)), numbers - 1]
     if identity.mean() < MIN_CHAIN_IDENTITY:
         return result
@@ -382,9 +418,10 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     result.confidence[numbers - 1] = np.minimum(
         np.clip(evidence[:, FIRST_CHAIN_DISC - 1:], 0.0, None).sum(axis=1), 1.0)
     result.identity[numbers - 1] = identity
+    result.lateral_mm[numbers - 1] = points[:, 2]
     result.offset, result.margin, result.offset_probability = int(numbers[0]), margin, probability
     result.offset_scores = scores
     result.gaps = sorted(set(range(int(numbers[0]), int(numbers[-1]) + 1)) - set(numbers.tolist()))
     if numbers[0] == FIRST_CHAIN_DISC:
-        place_landmarks(maps, result, pixel_mm, threshold, stride)
+        place_landmarks(maps, result, pixel_mm, threshold, stride, landmark_depth_mm)
     return result

@@ -1,12 +1,15 @@
-"""Label any NIfTI volume: find and number its discs and place them in the image's own space.
+"""Label any NIfTI volume: find and number its discs and place each in the image's own space,
+where it really is.
 
-Nothing but the image is used: each sagittal slice is seen whole at the model's pixel size (the
-grid grows with the field of view and is at least a training window, as in prepared data); the
-slice is chosen by running the network over the central slices (a coarse pass, then a fine one
-around the best) and keeping the slice whose chain decoding (:mod:`disclabel.labeling.chain`) is the
-most confident; the heatmaps of that slice and its neighbours are averaged and decoded, and each
-disc found is placed in 3-D on that slice, at its posterior tip, and mapped back through the
-image's own affine.
+Nothing but the image is used. Every sagittal slice is seen whole at the model's pixel size (the
+grid grows with the field of view and is at least a training window, as in prepared data). The
+network runs over the volume's whole left-right extent in a coarse sweep (every
+``COARSE_STEP_MM``); a first decoding of that evidence (:mod:`.volume3d`, :mod:`.chain`) finds
+the spine's left-right course, and the network then runs on every ``FINE_STEP_MM`` within
+``BAND_HALF_WIDTH_MM`` of it. All the slices' evidence, limited on every row to that band, is
+decoded as one chain along the spine's 3-D curve, and each disc is placed at its own left-right
+position, row and column (its posterior tip on its own slice), mapped back through the image's
+own affine.
 """
 
 from __future__ import annotations
@@ -18,22 +21,35 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from disclabel.constants import CONFIDENCE_THRESHOLD, DISC_NAMES
+from disclabel.constants import CHECK_MARGIN_NATS, CONFIDENCE_THRESHOLD, DISC_NAMES, OUTPUT_STRIDE
+from disclabel.data.geometry import CanonicalVolume
 from disclabel.data.io import file_sha256, nifti_stem, write_json
 from disclabel.data.prepare import slice_sample
+from disclabel.labeling import volume3d
+from disclabel.labeling.acquisition import Acquisition, RefusedVolume, check_acquisition
 from disclabel.labeling.chain import ChainResult, decode_chain
 from disclabel.labeling.output import label_image, save_nifti_atomic
 from disclabel.labeling.runtime import load_network
 from disclabel.labeling.volumes import LoadedVolume, read_volume, volume_from_nifti
 from disclabel.version import __version__
 
-SEARCH_HALF_WIDTH_MM: float = 6.0
-"""The coarse slice search covers the central +-6 mm (left-right) of the volume."""
-COARSE_STEP_MM: float = 6.0
-"""Step of the coarse slice search; the fine search then tries the neighbours of the best."""
+COARSE_STEP_MM: float = 10.0
+"""The first sweep runs the network on a sagittal slice every this many mm across the whole
+left-right extent of the volume (every slice when they are thicker)."""
 FINE_STEP_MM: float = 2.0
-SLAB_HALF_WIDTH_MM: float = 2.0
-"""Heatmaps of the slices within this distance of the best one are averaged before decoding."""
+"""The second sweep fills in a slice every this many mm near the spine."""
+BAND_HALF_WIDTH_MM: float = 8.0
+"""The second sweep and its decoding keep, on every row, the slices within this distance of the
+spine's left-right course found by the first."""
+FINAL_BAND_HALF_WIDTH_MM: float = 8.0
+"""The final decoding keeps, on every row, the slices within this distance of the course found
+by the second, so that every disc's evidence is taken near the spine's midline."""
+FINE_WIDTH_PX: int = 256
+"""The second sweep shows the network at most this many columns of each slice (front to back),
+placed around the discs of the first (the posterior tips at ``FINE_TIP_AT`` of the width): a
+training window's width, and a third less work on a 384 mm field of view."""
+FINE_TIP_AT: float = 0.6
+NO_SPINE_WARNING = "no disc found (is there a spine in the image?)"
 NUMBERING_NOTE = ("the chain of discs is numbered with one offset voted by every disc's channel "
                   "evidence, each vote weighted by how sure that disc is of its identity, plus "
                   "how well the chain's disc spacing fits the PAM50 template's at those levels; "
@@ -44,7 +60,8 @@ NUMBERING_NOTE = ("the chain of discs is numbered with one offset voted by every
 @dataclass
 class Disc:
     """One detected disc: number, name, source voxel index (i, j, k), world mm, confidence
-    (how much disc the network sees there) and identity (its evidence share on this number)."""
+    (how much disc the network sees there), identity (its evidence share on this number) and
+    the canonical sagittal slice it lies on (``slice``, left to right)."""
 
     number: int
     name: str
@@ -52,17 +69,25 @@ class Disc:
     world_mm: tuple[float, float, float]
     confidence: float
     identity: float
+    slice: int = -1
 
 
 @dataclass
 class LabelResult:
-    """Discs found in one volume, with the 2-D evidence used (for QC pictures).
+    """Discs found in one volume, with the evidence used (for QC pictures).
 
-    ``image`` (H, W) is the chosen slice on its grid; ``coords`` (D, 2) the decoded (row, col),
-    NaN when absent; ``confidence`` (D,); ``slice_index`` the canonical sagittal slice;
-    ``chain`` the decoding (offset and its margin); ``heatmap`` (h, w) the sum of the averaged
-    disc heatmaps; ``pixel_mm`` the grid's pixel size; ``reference`` the input image (its grid
-    is the label image's).
+    ``coords`` (D, 2) the decoded (row, col) on the sagittal grid, NaN when absent;
+    ``confidence`` (D,); ``chain`` the decoding (offset, margin, each disc's left-right
+    position ``chain.lateral_mm`` in mm from canonical slice 0); ``slice_index`` the canonical
+    sagittal slice nearest the middle of the spine; ``image`` (H, W) that slice on the grid;
+    ``heatmap`` (h, w) the sum of the projected disc heatmaps; ``pixel_mm`` the grid's pixel
+    size; ``slices_tried`` the canonical slices the network ran on; ``spine_mm`` (H,) the
+    spine's left-right position (mm) on every grid row (NaN without a spine); ``volume`` the
+    canonical volume and ``grid_to_slice`` (3, 3) the grid -> slice voxel map, from which the
+    QC picture resamples the spine's curved sagittal and coronal views; ``reference`` the input
+    image (its grid is the label image's); ``acquisition`` what its geometry lets the network
+    see; ``warnings`` every warning about the volume and its labels (acquisition, no spine,
+    uncertain numbering), as label.py prints them.
     """
 
     path: Path
@@ -77,6 +102,11 @@ class LabelResult:
     pixel_mm: float
     slices_tried: list[int] = field(default_factory=list)
     reference: nib.Nifti1Image | None = field(default=None, repr=False)
+    spine_mm: np.ndarray | None = field(default=None, repr=False)
+    volume: CanonicalVolume | None = field(default=None, repr=False)
+    grid_to_slice: np.ndarray | None = field(default=None, repr=False)
+    acquisition: Acquisition | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def numbering(self) -> dict:
@@ -93,12 +123,16 @@ class LabelResult:
         return label_image(self, self.reference)
 
 
-def candidate_offsets(n_slices: int, zoom_mm: float, half_width_mm: float, step_mm: float
-                      ) -> list[int]:
-    """Slice offsets from the middle within +-``half_width_mm``, every ``step_mm`` (>= 1 slice)."""
+def sweep_positions(n_slices: int, zoom_mm: float, step_mm: float,
+                    within: tuple[float, float] | None = None) -> list[int]:
+    """Canonical slices every ``step_mm`` (at least every slice) from the middle one outwards,
+    over the whole volume or only those whose position (mm) lies ``within`` (low, high)."""
     step = max(1, int(round(step_mm / zoom_mm)))
-    reach = min(int(half_width_mm / zoom_mm), (n_slices - 1) // 2)
-    return sorted({0, *range(step, reach + 1, step), *range(-step, -reach - 1, -step)})
+    middle = (n_slices - 1) // 2
+    slices = sorted({*range(middle, n_slices, step), *range(middle, -1, -step)})
+    if within is not None:
+        slices = [x for x in slices if within[0] - 1e-6 <= x * zoom_mm <= within[1] + 1e-6]
+    return slices
 
 
 class Labeler:
@@ -114,17 +148,40 @@ class Labeler:
         self.threshold = threshold
         self.model_seconds = 0.0  # time spent in the network, accumulated over calls
 
-    def _score_slices(self, volume, affine, xs: list[int], cache: dict) -> None:
+    def _run_slices(self, volume: CanonicalVolume, affine: np.ndarray, xs: list[int],
+                    cache: dict, columns: tuple[int, int] | None = None) -> None:
+        """Add the sample and heatmaps of every slice of ``xs`` not in ``cache`` yet; with
+        ``columns`` (first, end) the network sees only those columns of each slice (multiples
+        of ``OUTPUT_STRIDE``), and its heatmaps are 0 elsewhere."""
         todo = [x for x in xs if x not in cache]
         if not todo:
             return
         samples = [slice_sample(volume, x, affine, None, self.pixel_mm) for x in todo]
+        first, end = columns or (0, samples[0][0].shape[1])
         tic = time.perf_counter()
-        heatmaps = self.network(np.stack([s[0] for s in samples])[:, None])
+        heatmaps = self.network(np.stack([s[0][:, first:end] for s in samples])[:, None])
         self.model_seconds += time.perf_counter() - tic
+        if columns is not None:
+            full = np.zeros(heatmaps.shape[:3] + (samples[0][0].shape[1] // OUTPUT_STRIDE,),
+                            heatmaps.dtype)
+            full[..., first // OUTPUT_STRIDE:end // OUTPUT_STRIDE] = heatmaps
+            heatmaps = full
         for x, sample, maps in zip(todo, samples, heatmaps, strict=True):
-            chain = decode_chain(maps, sample[3], threshold=self.threshold)
-            cache[x] = (float(chain.confidence.sum()), sample, maps)
+            cache[x] = (sample, maps)
+
+    def _decode(self, cache: dict, zoom: float, pixel: float, path: np.ndarray | None,
+                band_mm: float = BAND_HALF_WIDTH_MM) -> tuple[ChainResult, np.ndarray]:
+        """The chain of every slice's evidence in ``cache`` (limited to ``band_mm`` around the
+        output-row course ``path`` (h,) when given); returns it with the projected heatmaps."""
+        xs = sorted(cache)
+        x_mm = np.array(xs, np.float64) * zoom
+        maps = np.stack([cache[x][1] for x in xs])
+        allowed = None if path is None else volume3d.band_of_rows(x_mm, path, band_mm)
+        projected, depth, landmark_depth = volume3d.project(maps, x_mm, allowed)
+        chain = decode_chain(projected, pixel, threshold=self.threshold, depth_mm=depth,
+                             landmark_depth_mm=landmark_depth)
+        volume3d.place_on_own_slices(chain, maps, x_mm)
+        return chain, projected
 
     def label(self, image: str | Path | nib.Nifti1Image) -> LabelResult:
         """Find the discs of one NIfTI volume, given by its path or as a nibabel image (raises
@@ -136,26 +193,42 @@ class Labeler:
     def label_volume(self, loaded: LoadedVolume) -> LabelResult:
         """Find the discs of a volume read by :func:`disclabel.labeling.volumes.read_volume`."""
         path, nii, volume = loaded.path, loaded.nii, loaded.volume
+        acquisition = check_acquisition(volume)
+        if acquisition.refusal is not None:
+            raise RefusedVolume(f"{path}: refused: {acquisition.refusal}")
         nx, zoom = volume.data.shape[0], float(volume.zooms[0])
-        middle = (nx - 1) // 2
         cache: dict[int, tuple] = {}
-        coarse = [middle + o for o in candidate_offsets(nx, zoom, SEARCH_HALF_WIDTH_MM,
-                                                         COARSE_STEP_MM)]
-        self._score_slices(volume, nii.affine, coarse, cache)
-        best = max(cache, key=lambda x: (cache[x][0], -abs(x - middle)))
-        fine = [best + o for o in candidate_offsets(nx, zoom, FINE_STEP_MM, FINE_STEP_MM)
-                if 0 <= best + o < nx]
-        self._score_slices(volume, nii.affine, fine, cache)
-        best = max(cache, key=lambda x: (cache[x][0], -abs(x - middle)))
-        _, (image, _, pix2vox, pixel), _ = cache[best]
-        # decode the mean heatmap of the slab around the best slice: a disc is a 3-D object
-        # seen on neighbouring slices too, while spurious peaks of single slices average out
-        slab = [x for x in cache if abs(x - best) * zoom <= SLAB_HALF_WIDTH_MM]
-        mean_maps = np.mean([cache[x][2] for x in slab], axis=0)
-        chain = decode_chain(mean_maps, pixel, threshold=self.threshold)
+        coarse = sweep_positions(nx, zoom, COARSE_STEP_MM)
+        middle = coarse[len(coarse) // 2]
+        self._run_slices(volume, nii.affine, [middle], cache)  # whole, to find the spine
+        image, g2s, pix2vox, pixel = cache[middle][0]
+        height = image.shape[0] // OUTPUT_STRIDE
+        seen, _ = self._decode(cache, zoom, pixel, None)
+        self._run_slices(volume, nii.affine, coarse, cache, _columns(seen, image.shape[1]))
+        first, projected = self._decode(cache, zoom, pixel, None)
+        course = _course(first, height)
+        if course is None:  # no chain yet: refine around the slice with the most evidence
+            strongest = max(cache, key=lambda x: float(
+                volume3d.disc_maps(cache[x][1][None]).max()))
+            course = np.full(height, strongest * zoom)
+        columns = _columns(first, image.shape[1])
+        self._run_slices(volume, nii.affine, _fine_sweep(nx, zoom, course), cache, columns)
+        chain, projected = self._decode(cache, zoom, pixel, course)
+        refined = _course(chain, height)
+        if refined is not None:  # the course moved: fill in the fine sweep around it
+            course = refined
+            self._run_slices(volume, nii.affine, _fine_sweep(nx, zoom, course), cache,
+                             columns or _columns(chain, image.shape[1]))
+            chain, projected = self._decode(cache, zoom, pixel, course,
+                                            FINAL_BAND_HALF_WIDTH_MM)
+        found = np.flatnonzero(np.isfinite(chain.coords[:, 0]))
+        middle = (float(np.median(chain.lateral_mm[found])) / zoom if len(found)
+                  else float(np.mean(course)) / zoom)
+        centre = min(cache, key=lambda x: abs(x - middle))
         discs = []
-        for d in np.nonzero(np.isfinite(chain.coords[:, 0]))[0]:
-            voxel = pix2vox @ np.r_[chain.coords[d], 0.0, 1.0]
+        for d in found:
+            offset = float(chain.lateral_mm[d]) / zoom - centre
+            voxel = cache[centre][0][2] @ np.r_[chain.coords[d], offset, 1.0]
             index = tuple(int(v) for v in np.rint(voxel[:3]))
             if not all(0 <= v < n for v, n in zip(index, nii.shape[:3], strict=True)):
                 continue  # decoded in the padding around the field of view
@@ -163,10 +236,18 @@ class Labeler:
             discs.append(Disc(int(d + 1), DISC_NAMES[d], index,
                               tuple(round(float(w), 3) for w in world[:3]),
                               round(float(chain.confidence[d]), 4),
-                              round(float(chain.identity[d]), 4)))
-        return LabelResult(path, tuple(nii.shape[:3]), discs, int(best), image, chain.coords,
-                           chain.confidence, chain, np.clip(mean_maps, 0, None).sum(axis=0),
-                           float(pixel), sorted(cache), nii)
+                              round(float(chain.identity[d]), 4),
+                              int(np.clip(np.rint(chain.lateral_mm[d] / zoom), 0, nx - 1))))
+        spine = _course(chain, height)
+        rows = np.arange(image.shape[0])
+        spine_mm = (np.full(len(rows), np.nan) if spine is None
+                    else np.interp((rows - (OUTPUT_STRIDE - 1) / 2) / OUTPUT_STRIDE,
+                                   np.arange(height), spine))
+        return LabelResult(path, tuple(nii.shape[:3]), discs, int(centre),
+                           cache[centre][0][0], chain.coords, chain.confidence, chain,
+                           np.clip(projected, 0, None).sum(axis=0), float(pixel),
+                           sorted(cache), nii, spine_mm, volume, g2s, acquisition,
+                           [*acquisition.warnings, *outcome_warnings(discs, chain)])
 
     def save(self, result: LabelResult, output: str | Path) -> tuple[Path, Path]:
         """Write ``result``'s label file at ``output`` (``.nii.gz`` or ``.nii``) and its JSON
@@ -186,16 +267,58 @@ class Labeler:
             "source_image": str(result.path),
             "label_file": str(output),
             "discs": [{"number": d.number, "name": d.name, "world_mm": list(d.world_mm),
-                       "voxel": list(d.voxel), "confidence": d.confidence,
-                       "identity": d.identity}
+                       "voxel": list(d.voxel), "sagittal_slice_canonical": d.slice,
+                       "confidence": d.confidence, "identity": d.identity}
                       for d in result.discs],
             "numbering": {**numbering_summary(result.chain), "explanation": NUMBERING_NOTE},
+            "warnings": list(result.warnings),
+            "acquisition": None if result.acquisition is None else result.acquisition.summary(),
             "sagittal_slice_canonical": result.slice_index,
             "model": {"path": str(self.weights), "sha256": self.sha256,
                       "confidence_threshold": self.threshold,
                       "runtime": self.network.runtime, "device": self.network.device},
             "software": {"name": "disclabel", "version": __version__},
         }
+
+
+def _course(chain: ChainResult, height: int) -> np.ndarray | None:
+    """(height,) the spine's left-right position (mm) on every output row, through the discs
+    of ``chain`` (None without a chain)."""
+    found = np.flatnonzero(np.isfinite(chain.coords[:, 0]))
+    if not len(found):
+        return None
+    rows = (chain.coords[found, 0] - (OUTPUT_STRIDE - 1) / 2) / OUTPUT_STRIDE
+    return volume3d.spine_path(rows, chain.lateral_mm[found].astype(np.float64), height)
+
+
+def _fine_sweep(n_slices: int, zoom: float, course: np.ndarray) -> list[int]:
+    """The slices of the fine sweep: every ``FINE_STEP_MM`` within ``BAND_HALF_WIDTH_MM`` of
+    the spine's course (mm per output row)."""
+    band = (float(course.min()) - BAND_HALF_WIDTH_MM, float(course.max()) + BAND_HALF_WIDTH_MM)
+    return sweep_positions(n_slices, zoom, FINE_STEP_MM, band)
+
+
+def _columns(chain: ChainResult, width: int) -> tuple[int, int] | None:
+    """The columns (first, end) of the second sweep: ``FINE_WIDTH_PX`` around the posterior
+    tips of ``chain``'s discs; None (every column) without a chain or on a narrow grid."""
+    found = np.isfinite(chain.coords[:, 1])
+    if not found.any() or width <= FINE_WIDTH_PX:
+        return None
+    tip = float(np.median(chain.coords[found, 1]))
+    first = int(round((tip - FINE_TIP_AT * FINE_WIDTH_PX) / OUTPUT_STRIDE)) * OUTPUT_STRIDE
+    first = min(max(first, 0), width - FINE_WIDTH_PX)
+    return first, first + FINE_WIDTH_PX
+
+
+def outcome_warnings(discs: list[Disc], chain: ChainResult) -> list[str]:
+    """The warnings about a labelling's outcome: no disc found, or a numbering margin below
+    ``CHECK_MARGIN_NATS``."""
+    if not discs:
+        return [NO_SPINE_WARNING]
+    if chain.margin < CHECK_MARGIN_NATS:
+        return [f"numbering uncertain (margin {chain.margin:.1f} nats, below "
+                f"{CHECK_MARGIN_NATS:g}): check the disc numbers by eye"]
+    return []
 
 
 def sidecar_path(label_path: Path) -> Path:

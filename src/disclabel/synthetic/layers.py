@@ -89,6 +89,15 @@ class Layers:
             idx += ax >= thr
         return idx
 
+    def index_map(self, abs_x: np.ndarray) -> np.ndarray:
+        """Layer index (H, W) uint8 on a surface whose |x| varies per pixel, ``abs_x`` (H, W)
+        or broadcastable to it (a sagittal plane that a curved spine enters and leaves)."""
+        ax = np.asarray(abs_x, np.float32)
+        idx = np.zeros(self.threshold.shape[1:], np.uint8)
+        for thr in self.threshold:
+            idx += ax >= thr
+        return idx
+
     def index_at(self, abs_x: float) -> np.ndarray:
         """Layer index (H, W) uint8 on the single sagittal plane at |x| = ``abs_x``."""
         return self.index(np.array([abs_x]))[0]

@@ -7,10 +7,19 @@ plane of the prepared grid (head up, anterior at column 0), then the same appear
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
 from disclabel.constants import NUM_DISCS, PIXEL_MM, TRAIN_SLICE_HALF_WIDTH_MM, WINDOW_SHAPE
+from disclabel.data.oblique import (
+    CURVE_MM,
+    CURVE_PROBABILITY,
+    CURVE_WAVELENGTH_MM,
+    PRESENT_MM,
+    TILT_DEG,
+)
 from disclabel.data.windows import keypoints_in_window, window_origin
 from disclabel.synthetic import imaging
 from disclabel.synthetic import tables as T
@@ -70,12 +79,43 @@ def sample_2d(rng: np.random.Generator, grid_shape: tuple[int, int] = WINDOW_SHA
         return negative_sample(rng, grid_shape, pixel_mm, contrast, mode, settings)
     sacrum = settings.sacrum_share > 0 and rng.random() < settings.sacrum_share
     anat, fov, fov_shape, kp_fov = _field_of_view(rng, pixel_mm, settings.cervical_scale, sacrum)
+    lateral = None
+    if settings.lateral_share > 0 and rng.random() < settings.lateral_share:
+        lateral, kp_fov = lateral_surface(rng, fov, kp_fov)
     top, left = window_origin(rng, kp_fov, (0, fov_shape[0] - 1), fov_shape, tuple(grid_shape))
     if sacrum and fov_shape[0] > grid_shape[0]:
         past = int(round(rng.uniform(*imaging.SACRUM_WINDOW_PAST_MM) / pixel_mm))
         top = fov_shape[0] - grid_shape[0] + past
-    out = render_window(rng, anat, fov, (top, left), grid_shape, contrast, mode, settings)
+    out = render_window(rng, anat, fov, (top, left), grid_shape, contrast, mode, settings,
+                        lateral)
     return out, keypoints_in_window(kp_fov, (top, left), tuple(grid_shape))
+
+
+def lateral_surface(rng: np.random.Generator, fov: Plane, kp_fov: np.ndarray
+                    ) -> tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]:
+    """A sagittal surface that a tilted or scoliotic spine leaves and re-enters: its
+    left-right distance from the spine's midline as a function of the anatomy row (mm), a
+    tilt of up to ``TILT_DEG`` plus (in ``CURVE_PROBABILITY`` of the draws) a lateral curve,
+    passing within ``PRESENT_MM`` of one random disc in view. Returns ``(x_of_row,
+    keypoints)``: the keypoints (NUM_DISCS, 2) of the discs farther than ``PRESENT_MM`` from
+    the surface set to NaN."""
+    present = np.flatnonzero(np.isfinite(kp_fov[:, 0]))
+    centre = (kp_fov[rng.choice(present), 0] if len(present) else 0.5 * fov.shape[0])
+    ref = fov.row0 + float(centre) * fov.drow
+    slope = np.tan(np.radians(rng.uniform(-TILT_DEG, TILT_DEG)))
+    offset = rng.uniform(-PRESENT_MM, PRESENT_MM)
+    amplitude = rng.uniform(*CURVE_MM) if rng.random() < CURVE_PROBABILITY else 0.0
+    wavelength, phase = rng.uniform(*CURVE_WAVELENGTH_MM), rng.uniform(0.0, 2 * np.pi)
+
+    def x_of_row(rows_mm: np.ndarray) -> np.ndarray:
+        u = np.asarray(rows_mm, np.float64) - ref
+        return (offset + slope * u
+                + amplitude * (np.sin(2 * np.pi * u / wavelength + phase) - np.sin(phase)))
+
+    keypoints = np.array(kp_fov, np.float32)
+    far = np.abs(x_of_row(fov.row0 + keypoints[:, 0] * fov.drow)) > PRESENT_MM
+    keypoints[far] = np.nan
+    return x_of_row, keypoints
 
 
 def _field_of_view(rng: np.random.Generator, pixel_mm: float, cervical_scale: float = 1.0,
@@ -98,11 +138,12 @@ def _field_of_view(rng: np.random.Generator, pixel_mm: float, cervical_scale: fl
 
 
 def render_window(rng: np.random.Generator, anat, fov: Plane, origin: tuple[int, int],
-                  grid_shape: tuple[int, int], contrast: str, mode: str, style: Style2D
-                  ) -> np.ndarray:
+                  grid_shape: tuple[int, int], contrast: str, mode: str, style: Style2D,
+                  lateral: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """The ``grid_shape`` window at ``origin`` (top row, left column, in field-of-view pixels)
     of field of view ``fov``: MR-like intensities where it overlaps the field of view, 0
-    elsewhere. (H, W) float32."""
+    elsewhere; ``lateral``: the surface's left-right position per anatomy row (mm) instead of
+    one sagittal plane near the midline. (H, W) float32."""
     top, left = origin
     pixel_mm = fov.drow
     r0, r1 = max(top, 0), min(top + grid_shape[0], fov.shape[0])
@@ -112,7 +153,7 @@ def render_window(rng: np.random.Generator, anat, fov: Plane, origin: tuple[int,
         plane = Plane(fov.row0 + r0 * pixel_mm, fov.col0 + c0 * pixel_mm, pixel_mm, pixel_mm,
                       (r1 - r0, c1 - c0))
         out[r0 - top:r1 - top, c0 - left:c1 - left] = _render_plane(rng, anat, plane, contrast,
-                                                                    mode, style)
+                                                                    mode, style, lateral)
     return out
 
 
@@ -144,12 +185,17 @@ def negative_sample(rng: np.random.Generator, grid_shape: tuple[int, int], pixel
 
 
 def _render_plane(rng: np.random.Generator, anat, plane: Plane, contrast: str, mode: str,
-                  style: Style2D) -> np.ndarray:
-    """MR-like intensities in [0, 1] of one near-mid-sagittal plane: (H, W) float32."""
+                  style: Style2D, lateral: Callable[[np.ndarray], np.ndarray] | None = None
+                  ) -> np.ndarray:
+    """MR-like intensities in [0, 1] of one near-mid-sagittal plane, or of the surface
+    ``lateral`` (left-right position per anatomy row, mm): (H, W) float32."""
     pixel = plane.drow
     layers = build_layers(anat, plane)
-    x = rng.uniform(0.0, TRAIN_SLICE_HALF_WIDTH_MM)
-    idx = layers.index_at(x)
+    if lateral is None:
+        idx = layers.index_at(rng.uniform(0.0, TRAIN_SLICE_HALF_WIDTH_MM))
+    else:
+        rows_mm = plane.row0 + np.arange(plane.shape[0]) * plane.drow
+        idx = layers.index_map(np.abs(lateral(rows_mm)).astype(np.float32)[:, None])
     lut = sample_intensities(rng, contrast, mode, style.preset_jitter_sd)
     amp = sample_texture_amplitudes(rng) * rng.uniform(*style.tissue_texture_range,
                                                        T.NUM_TISSUES).astype(F32)

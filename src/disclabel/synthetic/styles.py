@@ -56,6 +56,10 @@ class Style2D:
     of view (it ends below S1, the window at its bottom): with v6, L5/S1 is in about one
     synthetic window in nine and the shipped model's synthetic failures are mostly
     lumbosacral views numbered one off. "v9" is the same with a share of 0.1 (an experiment).
+    "v10" is v6 with a share ``lateral_share`` of the spine windows cut along a sagittal surface
+    that the spine leaves and re-enters (a tilted or scoliotic spine seen on one sagittal
+    slice, :mod:`disclabel.synthetic.sample2d`): only the discs within
+    ``LATERAL_PRESENT_MM`` of the surface are labelled.
     """
 
     contrast_probabilities: dict[str, float]
@@ -74,6 +78,7 @@ class Style2D:
     head_fov_share: float = 0.0
     arc_groups: tuple[int, int] = (0, 0)
     sacrum_share: float = 0.0
+    lateral_share: float = 0.0
 
 
 STYLES_2D: dict[str, Style2D] = {
@@ -112,4 +117,5 @@ STYLES_2D["v6"] = replace(STYLES_2D["v5"], negative_probability=0.2)
 STYLES_2D["v7"] = replace(STYLES_2D["v6"], head_fov_share=0.5, arc_groups=(0, 3))
 STYLES_2D["v8"] = replace(STYLES_2D["v6"], sacrum_share=0.25)
 STYLES_2D["v9"] = replace(STYLES_2D["v6"], sacrum_share=0.1)
+STYLES_2D["v10"] = replace(STYLES_2D["v6"], lateral_share=0.3)
 DEFAULT_STYLE_2D: str = "v6"

@@ -27,12 +27,16 @@ from disclabel.constants import (
 from disclabel.data.augment import AugmentConfig, build_augmenter
 from disclabel.data.dataset import PreparedDataset, SyntheticDataset
 from disclabel.data.io import InputError
+from disclabel.data.oblique import oblique_sample, training_volumes
 from disclabel.model.hourglass import StackedHourglass
 from disclabel.synthetic.styles import DEFAULT_STYLE_2D, STYLES_2D
 from disclabel.training.fastpath import FastPath
 
 SYNTHETIC_EPOCH_SIZE = 64
 """Synthetic samples per epoch when there is no real training data (``--synthetic-ratio 1``)."""
+OBLIQUE_SEED_OFFSET = 7919
+"""Seeds of the changed real volumes' slices: ``(seed + this, epoch, index)``, a stream apart
+from the synthetic samples' ``(seed, epoch, index)``."""
 RANK_SEED_STRIDE = 1000
 """Process ``r`` of a multi-process training seeds its data streams with ``seed + r * this``."""
 
@@ -68,6 +72,7 @@ class TrainConfig:
     synthetic_pool: int = 0          # 0: fresh synthetic samples every epoch; P: cycle through P
     synthetic_style: str = DEFAULT_STYLE_2D  # generator appearance (synthetic.styles.STYLES_2D)
     real_repeat: int = 1             # each real training sample appears this often per epoch
+    oblique_ratio: float = 0.0       # share of the real items drawn from volumes changed in 3-D
     window: list[int] = field(default_factory=lambda: list(WINDOW_SHAPE))
     val_every: int = 1               # validate (and pick best.pt) every N epochs and at the end
     fast: bool = True                # mixed precision, channels-last, cuDNN autotuning
@@ -116,6 +121,8 @@ def check_config(config: TrainConfig) -> None:
         value = getattr(config, name)
         if not 0 <= value <= 1:
             raise InputError(f"--{name.replace('_', '-')} {value}: must lie in [0, 1]")
+    if not 0 <= config.oblique_ratio < 1:
+        raise InputError(f"--oblique-ratio {config.oblique_ratio}: must lie in [0, 1)")
     choices = {"solver": (config.solver, SOLVERS), "amp": (config.amp, AMP_CHOICES),
                "synthetic-style": (config.synthetic_style, tuple(sorted(STYLES_2D)))}
     for name, (value, allowed) in choices.items():
@@ -166,9 +173,12 @@ def augment_config(config: TrainConfig, pixel_mm: float) -> AugmentConfig:
 
 def training_set(config: TrainConfig, meta: dict, rank: int = 0
                  ) -> tuple[torch.utils.data.Dataset, SyntheticDataset | None]:
-    """The real prepared training samples, mixed with on-the-fly synthetic ones when
+    """The real prepared training samples, mixed with sagittal slices of the real training
+    volumes changed in 3-D when ``oblique_ratio`` > 0 (that share of the real items,
+    :func:`~disclabel.data.oblique.oblique_sample`) and with on-the-fly synthetic samples when
     ``synthetic_ratio`` > 0 (the share of synthetic samples in each epoch). Process ``rank`` of
-    a multi-process training draws its own windows and augmentations."""
+    a multi-process training draws its own windows and augmentations. Returns the dataset and
+    its synthetic part (None without one)."""
     seed = config.seed + RANK_SEED_STRIDE * rank
     pixel = float(meta["pixel_mm"])
     augmentation = augment_config(config, pixel)
@@ -177,23 +187,32 @@ def training_set(config: TrainConfig, meta: dict, rank: int = 0
     real = PreparedDataset(Path(config.datapath) / "train.npz", config.sigma, augment,
                            config.outside_weight, config.negative_ratio, seed,
                            window=window, repeat=config.real_repeat)
+    parts: list[torch.utils.data.Dataset] = [real] if len(real) else []
+    if config.oblique_ratio > 0 and len(real):
+        volumes = training_volumes(config.datapath)
+        count = max(1, round(len(real) * config.oblique_ratio / (1 - config.oblique_ratio)))
+        parts.append(SyntheticDataset(
+            count, lambda rng: oblique_sample(rng, volumes, window, pixel), pixel,
+            config.sigma, build_augmenter(augmentation, seed + 2) if config.augment else None,
+            config.seed + OBLIQUE_SEED_OFFSET, outside_weight=config.outside_weight))
+    real_items = sum(len(part) for part in parts)
     if config.synthetic_ratio <= 0:
-        if len(real) == 0:
+        if not parts:
             raise InputError(f"{real.path}: no training sample (use --synthetic-ratio to train "
                              "on synthetic data)")
-        return real, None
+        return (parts[0] if len(parts) == 1 else ConcatDataset(parts)), None
     from disclabel.synthetic import sample_2d
 
     ratio = min(config.synthetic_ratio, 1.0)
-    n_synth = (SYNTHETIC_EPOCH_SIZE * config.real_repeat if ratio >= 1 or len(real) == 0
-               else max(1, round(len(real) * ratio / (1 - ratio))))
+    n_synth = (SYNTHETIC_EPOCH_SIZE * config.real_repeat if ratio >= 1 or not parts
+               else max(1, round(real_items * ratio / (1 - ratio))))
     synth_augment = build_augmenter(augmentation, seed + 1) if config.augment else None
     style = config.synthetic_style
     synth = SyntheticDataset(n_synth, lambda rng: sample_2d(rng, window, pixel, style=style), pixel,
                              config.sigma, synth_augment, config.seed, config.synthetic_pool)
-    if ratio >= 1 or len(real) == 0:
+    if ratio >= 1 or not parts:
         return synth, synth
-    return ConcatDataset([real, synth]), synth
+    return ConcatDataset([*parts, synth]), synth
 
 
 def make_ema(config: TrainConfig, model: StackedHourglass) -> AveragedModel | None:

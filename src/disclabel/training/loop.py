@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
-from disclabel.data.dataset import PreparedDataset, worker_init
+from disclabel.data.dataset import PreparedDataset, SyntheticDataset, worker_init
 from disclabel.data.io import InputError, atomic_path, read_json, write_json
 from disclabel.evaluation.validate import Evaluation, evaluate
 from disclabel.model.checkpoint import load_weights, read_checkpoint, save_checkpoint
@@ -221,8 +221,9 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
     with StopRequests() as stop:
         for epoch in range(start_epoch + 1, config.epochs + 1):
             tic = time.perf_counter()
-            if synth is not None:
-                synth.epoch = epoch
+            for part in parts:  # drawn datasets seed their items by (seed, epoch, index)
+                if isinstance(part, SyntheticDataset):
+                    part.epoch = epoch
             if isinstance(loader.sampler, DistributedSampler):
                 loader.sampler.set_epoch(epoch)
             lr = optimizer.param_groups[0]["lr"]

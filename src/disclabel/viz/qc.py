@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from disclabel.constants import CHECK_MARGIN_NATS, DISC_NAMES
+from disclabel.data.geometry import coronal_band, curved_sagittal
 from disclabel.viz.canvas import (
     DPI,
     PAD_VALUE,
@@ -38,6 +39,13 @@ QC_TITLE_SIZE = 9
 MOSAIC_TILE_PX = 420
 """Height of each picture in a QC mosaic."""
 MOSAIC_COLUMNS = 4
+TITLE_LINE_IN = 0.2
+"""Height of each line of a QC picture's title, in inches."""
+CORONAL_FRONT_MM = 25.0
+"""The coronal view averages the volume from this far in front of the discs' posterior tips
+(the vertebral bodies and discs)..."""
+CORONAL_BACK_MM = 8.0
+"""... to this far behind them (the spinal canal)."""
 
 
 def qc_crop(shape: tuple[int, int], coords: np.ndarray, pixel_mm: float
@@ -58,11 +66,15 @@ def qc_crop(shape: tuple[int, int], coords: np.ndarray, pixel_mm: float
 
 
 def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pixel_mm: float,
-              title: str, heatmap: np.ndarray | None = None) -> np.ndarray:
-    """The QC picture of one labelled volume: the chosen sagittal slice cropped to the spine,
-    drawn at ``QC_PX_PER_MM`` pixels per mm, every disc marked and named ("C2/C3 (3) 0.98",
-    the last number its confidence); with ``heatmap`` (h, w) a second panel shows the sum of
-    the network's disc heatmaps over the same crop.
+              title: str, heatmap: np.ndarray | None = None,
+              coronal: np.ndarray | None = None,
+              coronal_cols: np.ndarray | None = None) -> np.ndarray:
+    """The QC picture of one labelled volume: the sagittal view cropped to the spine, drawn at
+    ``QC_PX_PER_MM`` pixels per mm, every disc marked and named ("C2/C3 (3) 0.98", the last
+    number its confidence); with ``heatmap`` (h, w) a panel of the sum of the network's disc
+    heatmaps over the same crop; with ``coronal`` (H, X) a coronal view of the spine on the
+    same rows (column ``c`` at ``c * pixel_mm`` mm from left to right), every disc marked at
+    its column ``coronal_cols`` (25,), so that a person sees whether the discs follow the spine.
 
     ``image`` (H, W) in [0, 1] (row 0 superior, column 0 anterior); ``coords`` (25, 2) (row,
     col), NaN when absent; ``confidence`` (25,). Returns RGB uint8 whose size depends only on
@@ -73,13 +85,17 @@ def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pix
     rows, cols = qc_crop(image.shape, coords, pixel_mm)
     crop = image[rows, cols]
     shifted = coords - np.array([rows.start, cols.start])
-    panels = 2 if heatmap is not None else 1
+    widths = [crop.shape[1]] * (2 if heatmap is not None else 1)
+    if coronal is not None:
+        coronal = check_image(coronal)[rows]
+        widths.append(coronal.shape[1])
     scale = QC_PX_PER_MM * pixel_mm / DPI  # inches per image pixel
-    title_in = 0.5
-    width_in = panels * crop.shape[1] * scale
-    fig = new_figure(width_in, crop.shape[0] * scale + title_in)
+    title_in = TITLE_LINE_IN * (title.count("\n") + 1) + 0.2
+    total = float(sum(widths))
+    fig = new_figure(total * scale, crop.shape[0] * scale + title_in)
     height_frac = crop.shape[0] * scale / (crop.shape[0] * scale + title_in)
-    ax = fig.add_axes((0.0, 0.0, 1.0 / panels, height_frac))
+    lefts = np.cumsum([0, *widths[:-1]]) / total
+    ax = fig.add_axes((0.0, 0.0, widths[0] / total, height_frac))
     show_image(ax, crop)
     ok = np.isfinite(shifted).all(axis=1)
     ax.plot(shifted[ok, 1], shifted[ok, 0], "o", mfc="none", mec="red", ms=6, mew=1.5)
@@ -90,7 +106,7 @@ def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pix
                 bbox={"facecolor": "black", "alpha": 0.55, "pad": 1.0, "lw": 0})
     if heatmap is not None:
         hmap = np.asarray(heatmap, np.float32)
-        ax2 = fig.add_axes((1.0 / panels, 0.0, 1.0 / panels, height_frac))
+        ax2 = fig.add_axes((lefts[1], 0.0, widths[1] / total, height_frac))
         show_image(ax2, crop)
         h, w = image.shape
         ax2.imshow(hmap, cmap="magma", alpha=0.6, vmin=0.0, vmax=max(1.0, float(hmap.max())),
@@ -99,8 +115,20 @@ def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pix
         ax2.set_xlim(-0.5, crop.shape[1] - 0.5)
         ax2.set_ylim(crop.shape[0] - 0.5, -0.5)
         ax2.text(2, 2, "sum of disc heatmaps", color="white", fontsize=QC_FONT_SIZE, va="top")
+    if coronal is not None:
+        ax3 = fig.add_axes((lefts[-1], 0.0, widths[-1] / total, height_frac))
+        show_image(ax3, coronal)
+        across = (np.full(len(coords), np.nan) if coronal_cols is None
+                  else np.asarray(coronal_cols, np.float64))
+        marked = ok & np.isfinite(across)
+        ax3.plot(across[marked], shifted[marked, 0], "o", mfc="none", mec="red", ms=6, mew=1.5)
+        for index in np.flatnonzero(marked):
+            ax3.text(across[index] + 3.0 / pixel_mm, shifted[index, 0], f"{index + 1}",
+                     color="yellow", fontsize=QC_FONT_SIZE, va="center", ha="left")
+        ax3.text(2, 2, "coronal, patient left on the left", color="white",
+                 fontsize=QC_FONT_SIZE, va="top")
     fig.text(0.5, 1.0 - 0.5 * (1 - height_frac), title, ha="center", va="center",
-             fontsize=QC_TITLE_SIZE, wrap=True)
+             fontsize=QC_TITLE_SIZE)
     return figure_rgb(fig)
 
 
@@ -130,7 +158,8 @@ def render_mosaic(pictures: Sequence[np.ndarray], captions: Sequence[str]) -> np
 
 
 def qc_title(result: LabelResult) -> str:
-    """The QC picture's title: file, slice, disc count and how sure the numbering is."""
+    """The QC picture's title: file, slice, disc count and how sure the numbering is, then one
+    line per acquisition warning."""
     chain = result.chain
     if chain.offset is None:
         certainty = "no spine found"
@@ -139,12 +168,41 @@ def qc_title(result: LabelResult) -> str:
                      if np.isfinite(chain.margin) else "numbering certain")
         if chain.margin < CHECK_MARGIN_NATS:
             certainty += ", check by eye"
-    return (f"{result.path.name}  slice {result.slice_index}  {len(result.discs)} discs  "
-            f"{certainty}")
+    outcome = {w for w in result.warnings if w.startswith(("no disc found", "numbering uncert"))}
+    lines = [f"{result.path.name}  slice {result.slice_index}  {len(result.discs)} discs  "
+             f"{certainty}"]
+    lines += [f"warning: {w}" for w in result.warnings if w not in outcome]
+    return "\n".join(lines)
 
 
 def label_qc(result: LabelResult) -> np.ndarray:
     """The QC picture of a labelled volume (:func:`render_qc` titled by :func:`qc_title`):
-    RGB uint8."""
-    return render_qc(result.image, result.coords, result.confidence, result.pixel_mm,
-                     qc_title(result), result.heatmap)
+    the sagittal view along the spine's course (a curved reformat through each disc's own
+    slice), the disc heatmaps, and the coronal view of the spine. RGB uint8."""
+    views = spine_views(result)
+    if views is None:
+        return render_qc(result.image, result.coords, result.confidence, result.pixel_mm,
+                         qc_title(result), result.heatmap)
+    sagittal, coronal, across = views
+    return render_qc(sagittal, result.coords, result.confidence, result.pixel_mm,
+                     qc_title(result), result.heatmap, coronal, across)
+
+
+def spine_views(result: LabelResult) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(sagittal (H, W), coronal (H, X), coronal column of each disc (25,))`` of a result
+    with a spine, resampled from its volume: the sagittal view on every row at the spine's
+    left-right position, the coronal view the mean over a band from ``CORONAL_FRONT_MM`` in
+    front of the discs' posterior tips to ``CORONAL_BACK_MM`` behind them; None without a
+    spine or a volume."""
+    if result.volume is None or result.spine_mm is None or not np.isfinite(result.spine_mm).all():
+        return None
+    found = np.flatnonzero(np.isfinite(result.coords[:, 0]))
+    shape = result.image.shape
+    sagittal = curved_sagittal(result.volume, result.grid_to_slice, shape, result.spine_mm)
+    order = found[np.argsort(result.coords[found, 0])]
+    tips = np.interp(np.arange(shape[0]), result.coords[order, 0], result.coords[order, 1])
+    offsets = np.arange(-CORONAL_FRONT_MM, CORONAL_BACK_MM + 1e-6, result.pixel_mm)
+    band = tips[:, None] + offsets[None, :] / result.pixel_mm
+    coronal = coronal_band(result.volume, result.grid_to_slice, shape[0], band, result.pixel_mm)
+    across = result.chain.lateral_mm.astype(np.float64) / result.pixel_mm
+    return sagittal, coronal, across
