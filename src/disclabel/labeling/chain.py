@@ -13,7 +13,9 @@ better than it tells them apart:
    insertion (a peak on a vertebral body), and the weaker of the pair is dropped.
 3. **Gaps**: consecutive discs are numbered consecutively, except where the distance between two
    detections is about twice the local spacing (``GAP_RATIO``): there one disc (or more) was
-   missed, and the numbering skips it. A gap is never filled with an invented disc.
+   missed, and the numbering skips it. A gap is never filled with an invented disc. A member at
+   the top or bottom end beyond two or more missed discs (``MAX_END_SKIP``) is a stray peak
+   (in the head, the pelvis, beside the spine) and is dropped.
 4. **One offset for the whole chain**: every detection votes, for each candidate number of the
    top disc, with the log of the share of its channel evidence that this numbering gives it,
    weighted by how sure the detection is of its identity: its largest share relative to the
@@ -90,6 +92,9 @@ MAX_LINK_MM: float = 90.0
 MAX_TILT_DEG: float = 60.0
 """The line between consecutive detections is at most this far from the superior-inferior axis
 (its sideways part measured front-to-back and, in 3-D, left-right together)."""
+MAX_END_SKIP: int = 2
+"""A chain's top or bottom member beyond a gap of more than this many discs minus one (two or
+more missed discs in a row at the chain's very end) is a stray peak, not a disc: dropped."""
 GAP_RATIO: float = 1.6
 """A link this many times longer than the local spacing skips ``round(ratio) - 1`` discs."""
 SHORT_RATIO: float = 0.6
@@ -101,6 +106,9 @@ CHANNEL_FLOOR: float = 0.1
 ANCHOR_POWER: float = 3.0
 """Exponent of a detection's vote weight, (its largest identity share / the chain's mean) **
 this; 0 gives every detection the same weight."""
+COURSE_WINDOW: int = 5
+"""The spine's course between passes of the 3-D labeller follows the robust line through this
+many chain members around each (:func:`steady_lateral`)."""
 LANDMARK_MAX_MM: float = 60.0
 """Discs 1 and 2 are searched at most this far above the disc below them."""
 
@@ -229,6 +237,27 @@ def best_chain(points_mm: np.ndarray, strength: np.ndarray) -> list[int]:
         chain.append(int(order[i]))
         i = int(previous[i])
     return chain[::-1]
+
+
+def steady_lateral(rows: np.ndarray, lateral: np.ndarray, window: int = COURSE_WINDOW
+                   ) -> np.ndarray:
+    """(K,) the left-right positions ``lateral`` (K,) of points at ``rows`` (K,), sorted by
+    row, each replaced by the value at its row of the robust line (Theil-Sen: the median of
+    the pairwise slopes, then of the intercepts) through the ``window`` points around it: one
+    position taken from a wrong slice does not bend the course, while a tilt or a curve is
+    followed to the ends."""
+    out = np.array(lateral, np.float64)
+    for k in range(len(rows)):
+        low = min(max(0, k - window // 2), max(0, len(rows) - window))
+        r, v = rows[low:low + window], lateral[low:low + window]
+        if len(r) < 2:
+            continue
+        i, j = np.triu_indices(len(r), 1)
+        spread = r[j] - r[i]
+        slopes = (v[j] - v[i])[spread > 0] / spread[spread > 0]
+        slope = float(np.median(slopes)) if len(slopes) else 0.0
+        out[k] = float(np.median(v - slope * r) + slope * rows[k])
+    return out
 
 
 def local_spacing(links: np.ndarray, k: int) -> float:
@@ -394,6 +423,11 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
         return result
     members, points = found[chain], points[chain]
     rel = relative_numbers(points)
+    while len(rel) > MIN_CHAIN_DISCS and (rel[1] - rel[0] > MAX_END_SKIP
+                                          or rel[-1] - rel[-2] > MAX_END_SKIP):
+        end = slice(1, None) if rel[1] - rel[0] > MAX_END_SKIP else slice(None, -1)
+        members, points = members[end], points[end]
+        rel = relative_numbers(points)
     keep = rel <= num - FIRST_CHAIN_DISC  # a chain longer than the spine: keep its top
     members, points, rel = members[keep], points[keep], rel[keep]
     evidence = channel_evidence(maps, members[:, 3], members[:, 4])

@@ -204,14 +204,11 @@ class Labeler:
         image, g2s, pix2vox, pixel = cache[middle][0]
         height = image.shape[0] // OUTPUT_STRIDE
         seen, _ = self._decode(cache, zoom, pixel, None)
-        self._run_slices(volume, nii.affine, coarse, cache, _columns(seen, image.shape[1]))
-        first, projected = self._decode(cache, zoom, pixel, None)
-        course = _course(first, height)
-        if course is None:  # no chain yet: refine around the slice with the most evidence
-            strongest = max(cache, key=lambda x: float(
-                volume3d.disc_maps(cache[x][1][None]).max()))
-            course = np.full(height, strongest * zoom)
-        columns = _columns(first, image.shape[1])
+        columns = _columns(seen, image.shape[1])
+        self._run_slices(volume, nii.affine, coarse, cache, columns)
+        xs = sorted(cache)
+        course = volume3d.course_through(np.stack([cache[x][1] for x in xs]),
+                                         np.array(xs, np.float64) * zoom)
         self._run_slices(volume, nii.affine, _fine_sweep(nx, zoom, course), cache, columns)
         chain, projected = self._decode(cache, zoom, pixel, course)
         refined = _course(chain, height)

@@ -34,12 +34,22 @@ import numpy as np
 
 from disclabel.constants import OUTPUT_STRIDE
 from disclabel.data.heatmaps import input_to_output, output_to_input, refine_peaks
-from disclabel.labeling.chain import CHANNEL_FLOOR, FIRST_CHAIN_DISC, ChainResult
+from disclabel.labeling.chain import (
+    CHANNEL_FLOOR,
+    COURSE_WINDOW,
+    FIRST_CHAIN_DISC,
+    ChainResult,
+    steady_lateral,
+)
 
+COURSE_PENALTY_PER_MM: float = 0.05
+"""The course before decoding (:func:`course_through`) pays this much disc evidence per mm it
+moves left or right from one output row to the next: a spine tilted 20 degrees pays about 0.07
+per row of 4 mm, a detour of 17 mm to a blob beside the spine and back 1.7."""
+COURSE_MIN_EVIDENCE: float = 0.3
+"""Rows where the course sees less disc evidence than this take it from the rows around."""
 SLAB_HALF_WIDTH_MM: float = 2.0
 """Heatmaps of the slices within this distance of each other are averaged before projection."""
-COURSE_WINDOW: int = 5
-"""The spine's left-right course follows the robust line through this many discs around each."""
 WIDTH_CAP: float = 1.5
 """A slice stands for at most this many times the finest slice spacing (:func:`centre_depth`)."""
 CENTRE_FRACTION: float = 0.5
@@ -50,8 +60,12 @@ fraction of its largest value."""
 def smooth_across_slices(maps: np.ndarray, x_mm: np.ndarray,
                          half_width_mm: float = SLAB_HALF_WIDTH_MM) -> np.ndarray:
     """(S, D, h, w) each slice's heatmaps averaged with those of every slice within
-    ``half_width_mm`` of it (itself included)."""
+    ``half_width_mm`` of it (itself included), or within the finest spacing of the slices
+    when that is wider: every slice is averaged with its nearest neighbours, so that a peak
+    that one slice alone shows (not a disc, which is a 3-D object) averages out."""
     x_mm = np.asarray(x_mm, np.float64)
+    spacing = np.diff(x_mm)
+    half_width_mm = max(half_width_mm, float(spacing.min()) if len(spacing) else 0.0)
     near = np.abs(x_mm[:, None] - x_mm[None, :]) <= half_width_mm + 1e-6  # (S, S)
     weights = near / near.sum(axis=1, keepdims=True)
     return np.tensordot(weights.astype(np.float32), maps, axes=(1, 0))
@@ -178,28 +192,49 @@ def band_of_rows(x_mm: np.ndarray, path_mm: np.ndarray, half_width_mm: float) ->
     return np.abs(np.asarray(x_mm, np.float64)[:, None] - path_mm[None, :]) <= half_width_mm
 
 
+def course_through(maps: np.ndarray, x_mm: np.ndarray,
+                   penalty_per_mm: float = COURSE_PENALTY_PER_MM) -> np.ndarray:
+    """(h,) the spine's left-right course (mm per output row) through the evidence ``maps``
+    (S, D, h, w) of slices at ``x_mm``, before any disc is decoded: the path down the rows that
+    collects the most disc evidence (on each row, the strongest disc map value of the slice it
+    is on), paying ``penalty_per_mm`` for every mm it moves left or right from one row to the
+    next (dynamic programming, ``O(h S^2)``), then on each row the middle of the evidence
+    around it (:func:`centre_depth`), interpolated over rows where the path sees less than
+    ``COURSE_MIN_EVIDENCE``. A spine is one continuous column of discs; the disc-like blobs of
+    a parasagittal slice (the facet joints, ribs) sit beside it at a few levels only, and a path
+    that jumps to them and back pays more than it gains."""
+    x_mm = np.asarray(x_mm, np.float64)
+    strength = disc_maps(maps).max(axis=2)  # (S, h)
+    count, height = strength.shape
+    moves = penalty_per_mm * np.abs(x_mm[:, None] - x_mm[None, :])  # (to, from)
+    score = strength[:, 0].astype(np.float64)
+    back = np.zeros((height, count), np.intp)
+    for row in range(1, height):
+        options = score[None, :] - moves
+        back[row] = options.argmax(axis=1)
+        score = strength[:, row] + options.max(axis=1)
+    path = np.zeros(height, np.intp)
+    path[-1] = int(score.argmax())
+    for row in range(height - 1, 0, -1):
+        path[row - 1] = back[row, path[row]]
+    # the middle of the evidence around the path on each row, not the path's edge of a plateau
+    depth, _ = centre_depth(strength[:, :, None], x_mm,
+                            np.arange(count)[:, None] == path[None, :])
+    depth = depth[:, 0]
+    seen = strength[path, np.arange(height)] > COURSE_MIN_EVIDENCE
+    if not seen.any():
+        return x_mm[path]
+    return np.interp(np.arange(height), np.flatnonzero(seen), depth[seen])
+
+
 def spine_path(rows_out: np.ndarray, lateral_mm: np.ndarray, height: int,
                window: int = COURSE_WINDOW) -> np.ndarray:
     """(height,) the spine's left-right position (mm) on every output row: the discs found at
     output rows ``rows_out`` (K,) with positions ``lateral_mm`` (K,), each replaced by the
-    value at its row of the robust line (Theil-Sen: the median of the pairwise slopes, then of
-    the intercepts) through the ``window`` discs around it, so that one disc placed on a wrong
-    slice does not bend the course while a tilt or a curve is followed to the chain's ends;
-    interpolated between them and held constant beyond the first and last."""
+    value at its row of the robust line through the ``window`` discs around it
+    (:func:`.chain.steady_lateral`), interpolated between them and held constant beyond the
+    first and last."""
     order = np.argsort(rows_out)
-    rows, lateral = np.asarray(rows_out, np.float64)[order], np.asarray(lateral_mm)[order]
-    steady = np.array([_theil_sen(rows, lateral, k, window) for k in range(len(rows))])
+    rows = np.asarray(rows_out, np.float64)[order]
+    steady = steady_lateral(rows, np.asarray(lateral_mm, np.float64)[order], window)
     return np.interp(np.arange(height, dtype=np.float64), rows, steady)
-
-
-def _theil_sen(rows: np.ndarray, values: np.ndarray, k: int, window: int) -> float:
-    """The robust line through the ``window`` points nearest ``k`` in order, at ``rows[k]``."""
-    low = min(max(0, k - window // 2), max(0, len(rows) - window))
-    r, v = rows[low:low + window], values[low:low + window]
-    if len(r) < 2:
-        return float(values[k])
-    i, j = np.triu_indices(len(r), 1)
-    spread = r[j] - r[i]
-    slopes = (v[j] - v[i])[spread > 0] / spread[spread > 0]
-    slope = float(np.median(slopes)) if len(slopes) else 0.0
-    return float(np.median(v - slope * r) + slope * rows[k])
