@@ -124,3 +124,29 @@ def test_the_spine_course_ignores_one_disc_on_a_wrong_slice():
     course = volume3d.spine_path(rows, lateral, 60)
     assert np.allclose(course, 20.0)
     assert course.shape == (60,) and SHAPE[0] * OUTPUT_STRIDE == 384
+
+
+def test_the_course_before_decoding_follows_the_spine_not_blobs_beside_it():
+    """The coarse sweep's course: a tilted column of discs, plus two blobs half as strong
+    again as a disc, 25 mm to the side at two levels (facet joints on a parasagittal slice):
+    the path stays on the spine and follows its tilt, at the middle of each disc's
+    evidence."""
+    discs = chain_of(lambda i: 30.0 + 1.5 * i)
+    x_mm = np.arange(0.0, 100.0, 10.0)
+    maps = evidence(discs, x_mm, width_mm=6.0)
+    for row in (40.0 + 18.0 * 3, 40.0 + 18.0 * 4):
+        maps += evidence({5: (row + 4.0, 140.0, 58.0)}, x_mm, width_mm=3.0) * 1.5
+    course = volume3d.course_through(maps, x_mm)
+    for i in range(10):
+        row = int(round((40.0 + 18.0 * i - 1.5) / OUTPUT_STRIDE))
+        assert abs(course[row] - (30.0 + 1.5 * i)) < 4.0, i
+
+
+def test_a_stray_peak_beyond_two_missed_discs_ends_no_chain():
+    """A strong peak 80 mm above a clean chain (in the head) is not its top disc: the chain
+    keeps its own numbering instead of skipping four discs to reach it."""
+    discs = chain_of(lambda i: 30.0)
+    x_mm = np.arange(0.0, 60.0, 2.0)
+    maps = evidence(discs, x_mm, extra=(40.0 - 80.0 + 60.0, 118.0, 30.0, 3, 1.0))
+    result = decode(maps, x_mm)
+    assert result.numbers == sorted(discs)

@@ -42,10 +42,11 @@ from disclabel.labeling.chain import (
     steady_lateral,
 )
 
-COURSE_PENALTY_PER_MM: float = 0.05
+COURSE_PENALTY_PER_MM: float = 0.1
 """The course before decoding (:func:`course_through`) pays this much disc evidence per mm it
-moves left or right from one output row to the next: a spine tilted 20 degrees pays about 0.07
-per row of 4 mm, a detour of 17 mm to a blob beside the spine and back 1.7."""
+moves left or right from one output row to the next: a spine tilted 20 degrees pays about 0.15
+per row of 4 mm (a disc gives about 1 on each of its rows), a detour of 17 mm to a blob beside
+the spine and back 3.4."""
 COURSE_MIN_EVIDENCE: float = 0.3
 """Rows where the course sees less disc evidence than this take it from the rows around."""
 SLAB_HALF_WIDTH_MM: float = 2.0
