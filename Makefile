@@ -24,8 +24,10 @@ lint: $(STAMP)
 	$(PY) -m ruff check src tests tools
 	$(VENV)/bin/lint-imports --no-logo
 
+# label.py's speed is also timed side by side with that of the last 2-D slab search
+SLAB_SEARCH_REV ?= 2836330
 bench: $(STAMP)
-	$(PY) tools/benchmark.py
+	$(PY) tools/benchmark.py --against $(SLAB_SEARCH_REV)
 
 # everything that needs a GPU, in one command (under 8 minutes on one H100/H200)
 gpu-check: $(STAMP)

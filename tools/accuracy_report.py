@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The accuracy report of the README: every figure in it comes from this script.
+"""The accuracy report (docs/accuracy.md): every figure in it comes from this script.
 
     python tools/accuracy_report.py --parts loso ablation shipped [--work runs/report]
 
@@ -15,7 +15,9 @@
   and a shorter budget for every variant: the recipe, without attention, 1 stack, without
   synthetic data, with the first generator's settings.
 * ``shipped``: the installed model on the synthetic test sets, the TPTBox crop and volumes
-  without a spine.
+  without a spine; and on the four full real volumes and their 3-D changes, which are its own
+  training volumes (a check of the 3-D labelling's geometry, not of how the model generalises:
+  ``loso`` measures that).
 
 Trainings run ``--parallel`` at a time with one CPU thread each; finished runs are reused.
 Each part's table goes to ``WORK/<part>.md``; ``WORK/report.json`` keeps every part run so
@@ -222,7 +224,32 @@ def shipped(work: Path, lines: list[str]) -> dict:
                                     scores["TPTBox crop"]["volumes"][0]))
     lines += ["", "Volumes without a spine: " + scoring_sets.no_spine_text(scores["no spine"]),
               ""]
+    scores["3-D changes"] = changed_training_volumes(work, lines)
     return scores
+
+
+def changed_training_volumes(work: Path, lines: list[str]) -> dict:
+    """The installed model on the four full real volumes (its training volumes) unchanged and
+    with every change of ``make_3d_sets``."""
+    rows: dict[str, list[dict]] = {}
+    for volume in TRAINABLE:
+        if volume.subject not in LOSO_SUBJECTS or volume.session:
+            continue
+        image, label = volume.bids_paths(work / "bids")
+        items = [(f"{volume.subject} unchanged", image, label)]
+        items += [(f"{volume.subject} {change}", path, reference) for change, path, reference
+                  in make_3d_sets.changed_volumes(image, label, work / "3d_sets" / volume.subject,
+                                                  volume.subject)]
+        for (name, _, _), result in zip(items, harness.score_volumes(default_weights(), items),
+                                        strict=True):
+            rows.setdefault(name.split(" ", 1)[1], []).append(result)
+    lines += ["### The shipped model on its own training volumes changed in 3-D", "",
+              harness.TABLE_HEADER]
+    lines += [harness.summary_row(change, harness.summary(results))
+              for change, results in rows.items()]
+    lines.append("")
+    return {change: {"summary": harness.summary(results), "volumes": results}
+            for change, results in rows.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave-one-subject-out with this change to the recipe")
     parser.add_argument("--loso-epochs", type=int, default=None,
                         help="leave-one-subject-out with this many epochs instead of the "
-                             "recipe's (quick checks; not the README's figures)")
+                             "recipe's (quick checks; not the report's figures)")
     parser.add_argument("--loso-subjects", nargs="+", choices=LOSO_SUBJECTS,
                         default=list(LOSO_SUBJECTS),
                         help="held-out subjects of the leave-one-subject-out folds to run")

@@ -141,6 +141,14 @@ def against(revision: str, image: Path, weights: Path, device: str, backend: str
                    "rounds": rounds} for name, runs in seconds.items()}
 
 
+def against_line(name: str, values: dict) -> str:
+    """One tree's figures of :func:`against` as a printed line."""
+    return (f"label.py of {name}: one volume, whole process "
+            f"{values['whole_process_seconds']:.2f} s; batch of {BATCH}: "
+            f"{values['batch_seconds_per_volume']:.2f} s per volume (medians of "
+            f"{values['rounds']} rounds, alternating)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
@@ -159,9 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = against(args.against, args.image, weights, args.device, backend,
                           args.rounds)
         for name, values in figures.items():
-            print(f"{name}: one volume, whole process {values['whole_process_seconds']:.2f} s; "
-                  f"batch of {BATCH}: {values['batch_seconds_per_volume']:.2f} s per volume "
-                  f"(medians of {values['rounds']} rounds, alternating)")
+            print(against_line(name, values))
         return 0
     exported = weights.is_file() and onnx_path(weights).is_file()
     print(f"torch threads {torch.get_num_threads()}")

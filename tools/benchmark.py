@@ -4,6 +4,7 @@
     python tools/benchmark.py [--device auto|cpu|cuda] [--batch B] [--steps N]
                               [--repeats R] [--model all|default|shipped] [--compile]
                               [--json runs/bench/bench.json] [--no-label]
+                              [--against REV [--rounds N]]
 
 * Training images per second and peak memory, side by side in one run, of the fast path
   (``main.py --fast true``: mixed precision where supported, channels-last, heatmap targets
@@ -26,6 +27,11 @@
   passes).
 * label.py seconds per volume, alone (whole process) and in a batch of 8 (tools/bench_label.py),
   with each of those runtimes.
+* With ``--against REV``: label.py of this tree and of commit REV side by side (one volume as a
+  whole process and per volume in a batch of 8, the trees alternating for ``--rounds`` rounds,
+  medians; :func:`bench_label.against`). ``make bench`` gives ``SLAB_SEARCH_REV``, the last
+  commit whose label.py searched a slab of the central slices for one 2-D chain, so that the
+  3-D labelling's cost is measured against it.
 """
 
 from __future__ import annotations
@@ -213,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time the fast path with torch.compile")
     parser.add_argument("--json", type=Path, default=Path("runs/bench/bench.json"))
     parser.add_argument("--no-label", action="store_true", help="skip the label.py timings")
+    parser.add_argument("--against", metavar="REV", default=None,
+                        help="also time label.py side by side with that of commit REV")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --against")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     gpu = device.type == "cuda"
@@ -265,6 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         out["label"].append(bench_label.measure(bench_label.DEFAULT_IMAGE, None, str(device),
                                                 backend))
         print(bench_label.report(out["label"][-1]))
+    if args.against and not args.no_label and bench_label.DEFAULT_IMAGE.exists():
+        out["against"] = bench_label.against(args.against, bench_label.DEFAULT_IMAGE,
+                                             default_weights(), str(device), "auto",
+                                             args.rounds)
+        for name, values in out["against"].items():
+            print(bench_label.against_line(name, values))
     out["seconds"] = time.perf_counter() - began
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2) + "\n")

@@ -76,13 +76,13 @@ AUTO_WORKERS_MAX: int = 8
 """``main.py --workers auto`` on a CUDA GPU: at most this many loader processes per training
 process (one core each, one core left to the process that drives the GPU). A loader process
 augments about 200-300 windows a second; the fast path's step takes 950-2800 a second on an
-H200 (README, Speed). On a CPU ``auto`` means none: the loader shares the cores with the step."""
+H200 (docs/speed.md). On a CPU ``auto`` means none: the loader shares the cores with the step."""
 CONFIDENCE_THRESHOLD: float = 0.3
 """A decoded disc whose heatmap peak is below this value is reported absent."""
 CHECK_MARGIN_NATS: float = 3.0
 """label.py warns "check the numbering by eye" when the numbering margin is below this: over
 three recipe seeds' leave-one-subject-out volumes, 8 of the 13 not named wholly right had a
-margin under 3, and 22 of the 65 named right (``tools/margin_check.py``; README)."""
+margin under 3, and 22 of the 65 named right (``tools/margin_check.py``; docs/model-card.md)."""
 IDENTIFICATION_RADIUS_MM: float = 5.0
 """A prediction with the right disc number within this distance of the reference is identified."""
 ORIGINAL_FN_PX: float = 7.0

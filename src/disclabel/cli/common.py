@@ -53,7 +53,7 @@ def run_main(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
 def exit_now(code: int) -> NoReturn:
     """End the process with ``code`` once every output is written and closed, without the
     interpreter's teardown of torch's modules (about half a second on a 2-core CPU, a quarter
-    of a one-volume ``label.py`` run; README, "Speed"): flush stdout and stderr, then
+    of a one-volume ``label.py`` run; docs/speed.md): flush stdout and stderr, then
     ``os._exit``. Only for a script's very last step."""
     sys.stdout.flush()
     sys.stderr.flush()

@@ -77,13 +77,13 @@ MIN_CHAIN_IDENTITY: float = 0.12
 is reported as no spine: the network sees disc-like blobs but cannot tell which discs they are
 (about 3 times the share of evidence spread evenly over the channels). Measured with the
 shipped and the leave-one-subject-out models: 0.18 or more on every real spine, 0.14 or more on
-the synthetic test volumes, 0.08 on a knee's fat plane (README, "Model", decoding step 6)."""
+the synthetic test volumes, 0.08 on a knee's fat plane (docs/model.md, decoding step 6)."""
 VALLEY_RATIO: float = 0.3
 """A chain is a spine only if the disc map somewhere between two consecutive discs falls below
 this fraction of the weaker one's peak; discs are separate blobs, a band is one ridge. Measured
 with the leave-one-subject-out models of three seeds (the rule off): every real volume, changed
 or not, has a link at 0.11 or less; 13 of the 20 false chains along the skull of brain-only
-slabs stay at 0.33 to 0.70 on all their links (``tools/valley_check.py``; README, "Model",
+slabs stay at 0.33 to 0.70 on all their links (``tools/valley_check.py``; docs/model.md,
 decoding step 7)."""
 MIN_SPACING_MM: float = 7.0
 """Two discs of a chain are at least this far apart superior-inferiorly."""

@@ -6,7 +6,7 @@ by ``tools/export_onnx.py`` or ``make model``) lies beside them and records thei
 a ``label.py`` process then never imports PyTorch, whose import is most of its start-up. Both run
 the same float32 network (the BNs folded), so their heatmaps agree to float rounding (tested).
 With ``--device auto`` an exported model runs on the CPU even where a GPU is present: a CUDA
-process pays about 5 s of start-up (H200 host, README Speed) and the network's work is small
+process pays about 5 s of start-up (H200 host, docs/speed.md) and the network's work is small
 (the shipped model: about 0.04 s a volume on 2 CPU cores, of 0.11 s in all); ``--device cuda``
 asks for the GPU.
 """

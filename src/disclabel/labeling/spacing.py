@@ -20,7 +20,7 @@ SPACING_WEIGHT: float = 0.5
 """Weight of the spacing prior in each offset's score (0 turns it off). Chosen among 0.5, 1 and 2
 on the leave-one-subject-out models of two variants of the recipe (128 features, intensity maps
 0.6; two seeds each): 0.5 named 775 of their 884 scored discs right against 724 without the
-prior (README, What was tried)."""
+prior (docs/experiments.md)."""
 SPACING_SIGMA: float = 0.08
 """Spread of a link's log length about the template's (after the chain's own scale is fitted):
 the labelled real volumes lie 0.04-0.10 from PAM50 at their true levels."""

@@ -22,9 +22,8 @@ CERVICAL_DISCS: tuple[int, int] = (4, 8)
 REAL_CERVICAL_SCALE: float = 0.87
 """The ``cervical_scale`` that brings the generator's lower cervical spacing to the real one:
 without it, discs C3/C4 to C7/T1 lie 18.3-19.0 mm apart (medians per level over 300 windows),
-in the five labelled real volumes 15.6-17.5 mm (means per level; README, "Synthetic spine
-MRI"). Styles from v5 and the 3-D generator (:func:`~disclabel.synthetic.generate_subject`)
-use it."""
+in the five labelled real volumes 15.6-17.5 mm (means per level; docs/synthetic.md). Styles
+from v5 and the 3-D generator (:func:`~disclabel.synthetic.generate_subject`) use it."""
 
 
 @dataclass(frozen=True)
@@ -38,20 +37,20 @@ class Style2D:
     resolution along one in-plane axis (thick slices, anisotropic voxels), a wider blur, a
     stronger anterior coil falloff, ghosting (a faint shifted copy along the phase-encoding
     axis) and a random gamma. "v3" keeps v2's kinds of variation at about half
-    its strength: v2's full strength made real discs harder to find (README, "Synthetic spine
-    MRI"). "v4" is v3 with a share ``negative_probability`` of windows without a
+    its strength: v2's full strength made real discs harder to find (docs/synthetic.md).
+    "v4" is v3 with a share ``negative_probability`` of windows without a
     spine (:mod:`disclabel.synthetic.negatives`: the head above the atlas, random shapes and
     bands), so that a bright line or a brain is not taken for discs. "v5" is v4 with the
     lower cervical levels (C4-C7 bodies, discs C3/C4 to C7/T1) ``cervical_scale`` = 0.87 times
     as tall: in v4, discs C3/C4 to C7/T1 lie 18.3-19.0 mm apart (medians per level), in the
-    five labelled real volumes 15.6-17.5 mm (means per level; README, "Synthetic spine MRI").
+    five labelled real volumes 15.6-17.5 mm (means per level; docs/synthetic.md).
     "v6" (the default and the shipped model's) is v5 with twice the windows without a spine.
     "v7" is v6 with negatives made against what v5 and v6 models took for discs in a
     brain-only field of view (peaks on the curved bands of the scalp and skull): half the head
     windows show a head-only field of view whole, with black padding around it
     (``head_fov_share``), and the random shapes get up to two sets of concentric arcs
     (``arc_groups``). An experiment: its one leave-one-subject-out run was worse than v6's and
-    no safer on brain-only slabs (README, What was tried).
+    no safer on brain-only slabs (docs/experiments.md).
     "v8" is v6 with a share ``sacrum_share`` of the spine windows cut from a lumbosacral field
     of view (it ends below S1, the window at its bottom): with v6, L5/S1 is in about one
     synthetic window in nine and the shipped model's synthetic failures are mostly

@@ -2,7 +2,7 @@
 
 An eager step launches a few thousand small kernels (forward, loss, backward, optimiser), and
 PyTorch spends microseconds of host time on each: on a fast GPU the step then waits for Python,
-whatever the model's size (the README's first H200 run: about 300 images/s for every model and
+whatever the model's size (the first H200 run, docs/speed.md: about 300 images/s for every model and
 precision). Replaying a captured graph launches them all at once, so that a step costs what the
 GPU needs.
 
@@ -21,7 +21,7 @@ the graph replayed. What a graph cannot change is handled so:
 * cuDNN's autotuning (``cudnn.benchmark``) would run its trial kernels inside the capture, which
   a graph cannot hold (on an H100: "FIND was unable to find an engine"), so it is off while
   capturing and cuDNN's heuristics choose the captured convolutions (on an H200, keeping it
-  on in the capture gave the same speed: the README's Speed section);
+  on in the capture gave the same speed: docs/speed.md);
 * a network compiled with ``torch.compile`` (``--compile true``) compiles during the warm-up; the
   capture holds its generated kernels (fewer than eager mode's: elementwise work fused).
 
