@@ -211,13 +211,19 @@ def test_qc_picture_is_cropped_to_the_spine_at_two_pixels_per_mm_or_more():
     # a coarser pixel is drawn larger, to keep the same size per mm
     coarse = qc.render_qc(image, discs, conf, 2.0, "title")
     assert coarse.shape[1] > rgb.shape[1]
-    # a coronal view (80 mm wide here) adds a panel of its width at the same scale, with every
+    # a coronal view (100 mm wide here) adds a panel of its width at the same scale, with every
     # disc marked at its own column; another column gives another picture
-    coronal = np.full((400, 80), 0.3, np.float32)
+    per_mm = rgb.shape[1] / (cols.stop - cols.start)
+    coronal = np.full((400, 100), 0.3, np.float32)
     across = np.where(np.isfinite(discs[:, 0]), 30.0 + np.arange(NUM_DISCS), np.nan)
     three = qc.render_qc(image, discs, conf, 1.0, "title", np.zeros((100, 75)), coronal, across)
     assert three.shape[0] == rgb.shape[0]
-    assert abs(three.shape[1] - two.shape[1] - rgb.shape[1] * 80 / (cols.stop - cols.start)) <= 3
+    assert abs(three.shape[1] - two.shape[1] - per_mm * 100) <= 3
+    # a narrow one (40 mm) is padded to CORONAL_MIN_MM, so that its caption fits
+    narrow = qc.render_qc(image, discs, conf, 1.0, "title", np.zeros((100, 75)),
+                          coronal[:, :40], across)
+    assert qc.CORONAL_MIN_MM > 40
+    assert abs(narrow.shape[1] - two.shape[1] - per_mm * qc.CORONAL_MIN_MM) <= 3
     moved = across.copy()
     moved[4] += 20.0
     assert not np.array_equal(three, qc.render_qc(image, discs, conf, 1.0, "title",

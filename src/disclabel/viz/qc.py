@@ -36,6 +36,8 @@ QC_MARGIN_MM = 35.0
 QC_MIN_SIDE_MM = 120.0
 QC_FONT_SIZE = 8
 QC_TITLE_SIZE = 9
+LABEL_BOX: dict = {"facecolor": "black", "alpha": 0.55, "pad": 1.0, "lw": 0}
+"""Box behind every disc's name or number, so that it reads on bright tissue too."""
 MOSAIC_TILE_PX = 420
 """Height of each picture in a QC mosaic."""
 MOSAIC_COLUMNS = 4
@@ -46,6 +48,9 @@ CORONAL_FRONT_MM = 25.0
 (the vertebral bodies and discs)..."""
 CORONAL_BACK_MM = 8.0
 """... to this far behind them (the spinal canal)."""
+CORONAL_MIN_MM = 90.0
+"""The coronal panel is at least this wide (a narrow volume is padded with black either side),
+so that its caption and the disc numbers fit."""
 
 
 def qc_crop(shape: tuple[int, int], coords: np.ndarray, pixel_mm: float
@@ -74,7 +79,8 @@ def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pix
     number its confidence); with ``heatmap`` (h, w) a panel of the sum of the network's disc
     heatmaps over the same crop; with ``coronal`` (H, X) a coronal view of the spine on the
     same rows (column ``c`` at ``c * pixel_mm`` mm from left to right), every disc marked at
-    its column ``coronal_cols`` (25,), so that a person sees whether the discs follow the spine.
+    its column ``coronal_cols`` (25,), so that a person sees whether the discs follow the spine
+    (padded to at least ``CORONAL_MIN_MM`` wide).
 
     ``image`` (H, W) in [0, 1] (row 0 superior, column 0 anterior); ``coords`` (25, 2) (row,
     col), NaN when absent; ``confidence`` (25,). Returns RGB uint8 whose size depends only on
@@ -86,8 +92,11 @@ def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pix
     crop = image[rows, cols]
     shifted = coords - np.array([rows.start, cols.start])
     widths = [crop.shape[1]] * (2 if heatmap is not None else 1)
+    pad = 0
     if coronal is not None:
         coronal = check_image(coronal)[rows]
+        pad = max(0, int(np.ceil((CORONAL_MIN_MM / pixel_mm - coronal.shape[1]) / 2)))
+        coronal = np.pad(coronal, ((0, 0), (pad, pad)))  # a narrow volume: black either side
         widths.append(coronal.shape[1])
     scale = QC_PX_PER_MM * pixel_mm / DPI  # inches per image pixel
     title_in = TITLE_LINE_IN * (title.count("\n") + 1) + 0.2
@@ -102,8 +111,7 @@ def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pix
     for index in np.flatnonzero(ok):
         ax.text(shifted[index, 1] + 3.0 / pixel_mm, shifted[index, 0],
                 f"{DISC_NAMES[index]} ({index + 1}) {float(confidence[index]):.2f}",
-                color="yellow", fontsize=QC_FONT_SIZE, va="center", ha="left",
-                bbox={"facecolor": "black", "alpha": 0.55, "pad": 1.0, "lw": 0})
+                color="yellow", fontsize=QC_FONT_SIZE, va="center", ha="left", bbox=LABEL_BOX)
     if heatmap is not None:
         hmap = np.asarray(heatmap, np.float32)
         ax2 = fig.add_axes((lefts[1], 0.0, widths[1] / total, height_frac))
@@ -119,12 +127,13 @@ def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pix
         ax3 = fig.add_axes((lefts[-1], 0.0, widths[-1] / total, height_frac))
         show_image(ax3, coronal)
         across = (np.full(len(coords), np.nan) if coronal_cols is None
-                  else np.asarray(coronal_cols, np.float64))
+                  else np.asarray(coronal_cols, np.float64) + pad)
         marked = ok & np.isfinite(across)
         ax3.plot(across[marked], shifted[marked, 0], "o", mfc="none", mec="red", ms=6, mew=1.5)
         for index in np.flatnonzero(marked):
             ax3.text(across[index] + 3.0 / pixel_mm, shifted[index, 0], f"{index + 1}",
-                     color="yellow", fontsize=QC_FONT_SIZE, va="center", ha="left")
+                     color="yellow", fontsize=QC_FONT_SIZE, va="center", ha="left",
+                     bbox=LABEL_BOX)
         ax3.text(2, 2, "coronal, patient left on the left", color="white",
                  fontsize=QC_FONT_SIZE, va="top")
     fig.text(0.5, 1.0 - 0.5 * (1 - height_frac), title, ha="center", va="center",
