@@ -171,20 +171,23 @@ def place_on_own_slices(chain: ChainResult, maps: np.ndarray, x_mm: np.ndarray,
         distance = np.abs(x_mm - float(chain.lateral_mm[index]))
         near = distance <= SLAB_HALF_WIDTH_MM + 1e-6
         near = near if near.any() else distance == distance.min()
-        slab = maps[near].mean(axis=0)
-        own = (disc_maps(slab[None])[0] if index >= FIRST_CHAIN_DISC - 1
-               else np.clip(slab[index], 0.0, None))
         row, col = (int(np.clip(np.rint(input_to_output(v, stride)), 0, n - 1))
                     for v, n in zip(chain.coords[index], (h, w), strict=True))
-        top, left = max(row - 1, 0), max(col - 1, 0)
-        patch = own[top:row + 2, left:col + 2]
+        # the slab's evidence on the pixels within 2 of the disc only: the peak is sought
+        # within 1 of it, and its sub-pixel fit reads the peak's neighbours
+        first_row, first_col = max(row - 2, 0), max(col - 2, 0)
+        slab = maps[near, :, first_row:row + 3, first_col:col + 3].mean(axis=0)
+        own = (disc_maps(slab[None])[0] if index >= FIRST_CHAIN_DISC - 1
+               else np.clip(slab[index], 0.0, None))
+        top, left = max(row - 1, 0) - first_row, max(col - 1, 0) - first_col
+        patch = own[top:row - first_row + 2, left:col - first_col + 2]
         if not patch.size or patch.max() <= 0:
             continue
         r, c = np.unravel_index(int(patch.argmax()), patch.shape)
         u_row, u_col = refine_peaks(own[None], np.zeros(1, np.intp), np.array([top + r]),
                                     np.array([left + c]))
-        chain.coords[index] = (output_to_input(u_row[0], stride),
-                               output_to_input(u_col[0], stride))
+        chain.coords[index] = (output_to_input(u_row[0] + first_row, stride),
+                               output_to_input(u_col[0] + first_col, stride))
 
 
 def band_of_rows(x_mm: np.ndarray, path_mm: np.ndarray, half_width_mm: float) -> np.ndarray:
