@@ -37,7 +37,7 @@ import scoring_sets
 from shared_data import LOSO_SUBJECTS, REAL_VOLUMES, available
 
 from disclabel.cli.main import workers_arg
-from disclabel.labeling import chain, spacing
+from disclabel.labeling import numbering, spacing
 from disclabel.labeling.runtime import default_weights
 from disclabel.training.recipe import recipe_args
 
@@ -273,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="which checkpoint of each leave-one-subject-out run to score "
                              "(ema.pt: the moving average of a variant with --ema)")
     parser.add_argument("--anchor-power", type=float, default=None,
-                        help="score with this chain.ANCHOR_POWER instead of the decoder's "
-                             f"({chain.ANCHOR_POWER:g}; 0: every disc's vote weighs the same, "
+                        help="score with this numbering.ANCHOR_POWER instead of the decoder's "
+                             f"({numbering.ANCHOR_POWER:g}; 0: every disc's vote weighs the same, "
                              "the decoder before the anchor weights); parts get the suffix "
                              "-anchorP")
     parser.add_argument("--spacing-weight", type=float, default=None,
@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     DEVICE.update(device=args.device, workers=args.workers)
     suffix = ""
     if args.anchor_power is not None:
-        chain.ANCHOR_POWER = args.anchor_power
+        numbering.ANCHOR_POWER = args.anchor_power
         suffix = f"-anchor{args.anchor_power:g}"
     if args.spacing_weight is not None:
         spacing.SPACING_WEIGHT = args.spacing_weight
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = shipped(work, lines)
         if suffix:
-            lines.insert(0, f"(decoder with ANCHOR_POWER {chain.ANCHOR_POWER:g}, "
+            lines.insert(0, f"(decoder with ANCHOR_POWER {numbering.ANCHOR_POWER:g}, "
                             f"SPACING_WEIGHT {spacing.SPACING_WEIGHT:g})\n")
         report[part + suffix] = result
         harness.publish(report_path, report, work / f"{part}{suffix}.md", lines)

@@ -1,12 +1,12 @@
 #!/usr/bin/env python
-"""Time the default recipe end to end (part of tools/gpu_check.sh; the issue's "120 epochs,
-500 images at 256 x 256" target).
+"""Time the default recipe end to end: 120 epochs of 500 images at 256 x 256 (part of
+tools/gpu_check.sh).
 
     python tools/default_recipe.py [--work runs/default_recipe] [--device cuda] [--workers auto]
                                    [--batch 16] [--epochs 120] [--limit-seconds 0]
 
 ``main.py`` with its defaults (the 2-stack, 256-feature model with attention, RMSprop, 120
-epochs, the fast path) except the batch (16, where the memory target is stated) and the data:
+epochs, the fast path) except the batch (16) and the data:
 500 windows of 256 x 256 per epoch, 245 of them the labelled real volumes of ../shared/data (35
 prepared samples, each 7 times with fresh windows and augmentation) and 255 synthetic windows
 from a pool kept in memory. main.py's own work around the epochs (validation every 10 epochs, a

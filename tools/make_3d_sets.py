@@ -30,12 +30,15 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-from scipy import ndimage
 from shared_data import LOSO_SUBJECTS, REAL_VOLUMES, SHARED
 
-from disclabel.data.geometry import to_canonical, to_canonical_points
-from disclabel.data.io import disc_voxels, load_nifti, read_data
-from disclabel.data.oblique import Change, Mapping, mappings
+from disclabel.data.oblique import (
+    Change,
+    Mapping,
+    mappings,
+    read_training_volume,
+    resample_plane,
+)
 
 CLINICAL_SPACING_MM: tuple[float, float, float] = (3.5, 0.8, 0.8)
 """Clinical sagittal geometry: 3.5 mm slices left-right, 0.8 mm pixels in plane."""
@@ -88,11 +91,8 @@ def change_volume(data: np.ndarray, zooms: np.ndarray, discs_mm: np.ndarray, cha
     js = origin[1] + np.arange(shape[1]) * spacing[1]
     ks = origin[2] + np.arange(shape[2]) * spacing[2]
     out = np.zeros((len(xs), shape[1], shape[2]), np.float32)
-    jj, kk = np.meshgrid(js, ks, indexing="ij")
     for i, x in enumerate(xs):  # one output slice at a time keeps memory small
-        points = np.stack([np.full(jj.size, x), jj.ravel(), kk.ravel()], axis=1)
-        source = inverse(points) / zooms
-        out[i] = ndimage.map_coordinates(data, source.T, order=1, cval=0.0).reshape(jj.shape)
+        out[i] = resample_plane(data, zooms, inverse, x, js, ks)
     image = out.reshape(shape[0], thin, shape[1], shape[2]).mean(axis=1)
     to_input = np.eye(4)
     to_input[:3, :3] = np.diag(spacing / zooms)
@@ -105,14 +105,9 @@ def changed_volumes(image: Path, label: Path, folder: Path, stem: str,
     """Write the changed versions of one labelled volume: ``(change, image path, {disc: world
     mm})`` triples (the references exact, not rounded to voxels). Files already written are
     reused."""
-    nii = load_nifti(image)
-    canon = to_canonical(read_data(nii, image), nii.affine)
-    discs, _ = disc_voxels(read_data(load_nifti(label), label))
-    numbers = sorted(discs)
-    canon_pts = to_canonical_points(np.array([discs[n] for n in numbers], float),
-                                    canon.canon2src)
-    zooms = np.asarray(canon.zooms, np.float64)
-    discs_mm = canon_pts * zooms
+    volume = read_training_volume(image, label)
+    numbers, discs_mm = volume.discs_mm()
+    zooms = volume.zooms
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for name in changes:
@@ -120,10 +115,10 @@ def changed_volumes(image: Path, label: Path, folder: Path, stem: str,
         path = folder / f"{stem}_{slug}.nii.gz"
         ref_path = folder / f"{stem}_{slug}_reference.json"
         if not (path.exists() and ref_path.exists()):
-            data, to_input, forward = change_volume(canon.data, zooms, discs_mm, *CHANGES[name])
-            affine = canon.affine @ to_input
+            data, to_input, forward = change_volume(volume.data, zooms, discs_mm, *CHANGES[name])
+            affine = volume.affine @ to_input
             moved = forward(discs_mm) / zooms  # input canonical voxels, changed positions
-            world = (canon.affine @ np.c_[moved, np.ones(len(moved))].T).T[:, :3]
+            world = (volume.affine @ np.c_[moved, np.ones(len(moved))].T).T[:, :3]
             reference = {int(n): [round(float(v), 4) for v in w]
                          for n, w in zip(numbers, world, strict=True)}
             labels = np.zeros(data.shape, np.uint8)

@@ -21,6 +21,9 @@ DISC_NAMES: tuple[str, ...] = (
     "T10/T11", "T11/T12", "T12/L1", "L1/L2", "L2/L3", "L3/L4", "L4/L5", "L5/S1",
 )
 """Anatomical name of disc number ``n`` is ``DISC_NAMES[n - 1]``."""
+FIRST_CHAIN_DISC: int = 3
+"""The chain of the decoder holds real intervertebral discs, C2/C3 (3) to L5/S1 (25); discs 1
+and 2 (the top of C1, C1/C2) are landmarks of the atlas placed above it."""
 
 IGNORED_LABEL_VALUES: tuple[int, ...] = (49, 50)
 """Label values that are landmarks, not discs (pontomedullary groove / junction)."""

@@ -13,18 +13,16 @@ import torch
 from conftest import SHARED_DATA, needs_shared, tool_module
 from disclabel.constants import NUM_DISCS
 from disclabel.data.heatmaps import render_heatmaps
-from disclabel.labeling import chain
+from disclabel.labeling import chain, numbering
 from disclabel.labeling import spacing as prior
 from disclabel.labeling.chain import (
     MIN_CHAIN_DISCS,
     MIN_CHAIN_IDENTITY,
     ChainResult,
-    anchor_weights,
     decode_chain,
-    offset_certainty,
     relative_numbers,
-    vote_offsets,
 )
+from disclabel.labeling.numbering import anchor_weights, offset_certainty, vote_offsets
 
 PIXEL_MM = 1.0
 SHAPE = (64, 48)  # output pixels: 256 x 192 input pixels at 1 mm
@@ -273,7 +271,7 @@ def test_the_anchors_number_the_chain_not_a_run_of_unsure_discs(monkeypatch):
     maps = _anchored_chain()
     result = decode_chain(maps, PIXEL_MM)
     assert _found(result)[:8] == list(range(3, 11)) and result.offset == 3 and result.margin > 0
-    monkeypatch.setattr(chain, "ANCHOR_POWER", 0.0)
+    monkeypatch.setattr(numbering, "ANCHOR_POWER", 0.0)
     assert decode_chain(maps, PIXEL_MM).offset == 4
 
 

@@ -138,14 +138,16 @@ def random_change(rng: np.random.Generator) -> Change:
 
 @dataclass(frozen=True)
 class TrainingVolume:
-    """A real training volume in the canonical orientation: ``data`` (X, J, K) float32,
+    """A labelled real volume in the canonical orientation: ``data`` (X, J, K) float32,
     ``zooms`` (3,) mm, ``discs`` ``{number: (x, j, k) canonical voxel}``, ``label_range``
-    (lowest and highest labelled disc numbers)."""
+    (lowest and highest labelled disc numbers), ``affine`` (4, 4) canonical voxel -> world mm
+    (None when unknown)."""
 
     data: np.ndarray
     zooms: np.ndarray
     discs: dict[int, np.ndarray]
     label_range: tuple[int, int]
+    affine: np.ndarray | None = None
 
     def discs_mm(self) -> tuple[list[int], np.ndarray]:
         """The disc numbers and their positions (N, 3) in mm."""
@@ -163,7 +165,7 @@ def read_training_volume(image: str | Path, label: str | Path) -> TrainingVolume
     points = {n: to_canonical_points(np.asarray(p, float)[None], canon.canon2src)[0]
               for n, p in discs.items()}
     return TrainingVolume(canon.data, np.asarray(canon.zooms, np.float64), points,
-                          (min(points), max(points)))
+                          (min(points), max(points)), canon.affine)
 
 
 def training_volumes(datapath: str | Path) -> list[TrainingVolume]:
@@ -175,6 +177,17 @@ def training_volumes(datapath: str | Path) -> list[TrainingVolume]:
     sides = read_json(datapath / "splits.json", "split file").get("subjects", {})
     return [read_training_volume(e["image"], e["label"]) for e in manifest.get("entries", [])
             if sides.get(e["subject"]) == SPLIT_NAMES[0] and e.get("label")]
+
+
+def resample_plane(data: np.ndarray, zooms: np.ndarray, inverse: Mapping, x_mm: float,
+                   j_mm: np.ndarray, k_mm: np.ndarray) -> np.ndarray:
+    """The sagittal plane at ``x_mm`` of a changed volume, on the grid ``j_mm`` (H,) x ``k_mm``
+    (W,) (mm along the canonical axes): each point mapped back by ``inverse`` into ``data``
+    (X, J, K) of voxel size ``zooms`` (3,) and sampled linearly, 0 outside. (H, W)."""
+    jj, kk = np.meshgrid(j_mm, k_mm, indexing="ij")
+    points = np.stack([np.full(jj.size, x_mm), jj.ravel(), kk.ravel()], axis=1)
+    source = (inverse(points) / zooms).T
+    return ndimage.map_coordinates(data, source, order=1, cval=0.0).reshape(jj.shape)
 
 
 def slice_through(volume: TrainingVolume, change: Change, x_mm: float, pixel_mm: float
@@ -191,12 +204,10 @@ def slice_through(volume: TrainingVolume, change: Change, x_mm: float, pixel_mm:
     moved = forward(discs_mm)
     extent = (np.asarray(volume.data.shape[1:]) - 1) * volume.zooms[1:]
     rows, cols = (int(math.floor(e / pixel_mm)) + 1 for e in extent)
-    jj, kk = np.meshgrid(np.arange(rows) * pixel_mm, np.arange(cols) * pixel_mm, indexing="ij")
-    points = np.stack([np.full(jj.size, x_mm), jj.ravel(), kk.ravel()], axis=1)
-    source = (inverse(points) / volume.zooms).T
-    plane = ndimage.map_coordinates(volume.data, source, order=1, cval=0.0)
+    plane = resample_plane(volume.data, volume.zooms, inverse, x_mm,
+                           np.arange(rows) * pixel_mm, np.arange(cols) * pixel_mm)
     low, high = normalise_intensity(plane)
-    image = np.clip((plane.reshape(rows, cols) - low) / (high - low), 0.0, 1.0)
+    image = np.clip((plane - low) / (high - low), 0.0, 1.0)
     keypoints = np.full((NUM_DISCS, 2), np.nan, np.float32)
     for number, point in zip(numbers, moved, strict=True):
         if abs(point[0] - x_mm) <= PRESENT_MM:

@@ -16,18 +16,18 @@ better than it tells them apart:
    missed, and the numbering skips it. A gap is never filled with an invented disc. A member at
    the top or bottom end beyond two or more missed discs (``MAX_END_SKIP``) is a stray peak
    (in the head, the pelvis, beside the spine) and is dropped.
-4. **One offset for the whole chain**: every detection votes, for each candidate number of the
-   top disc, with the log of the share of its channel evidence that this numbering gives it,
-   weighted by how sure the detection is of its identity: its largest share relative to the
-   chain's mean, to the power ``ANCHOR_POWER`` (weights scaled to sum to the number of
-   detections). The anchors (C2/C3 below the dens, the cervical discs near it, the sacrum),
-   which the network names best, thus decide the offset, and a run of unsure discs far from
-   them, whose identities lean one level off together, cannot outvote them. The best offset
+4. **One offset for the whole chain** (:mod:`.numbering`): every detection votes, for each
+   candidate number of the top disc, with the log of the share of its channel evidence that this
+   numbering gives it, weighted by how sure the detection is of its identity: its largest share
+   relative to the chain's mean, to the power ``ANCHOR_POWER`` (weights scaled to sum to the
+   number of detections). The anchors (C2/C3 below the dens, the cervical discs near it, the
+   sacrum), which the network names best, thus decide the offset, and a run of unsure discs far
+   from them, whose identities lean one level off together, cannot outvote them. The best offset
    wins, and the decoder reports the margin (in weighted nats) to the second best and the
    offset's probability. Each offset's score also carries the **spacing prior**
-   (:mod:`.spacing`, ``SPACING_WEIGHT`` times the log-likelihood): the lengths of the
-   chain's links against the disc spacing of the PAM50 template at the levels that offset gives
-   them, so that an offset that puts the chain's spacing profile one level off pays for it.
+   (:mod:`.spacing`, ``SPACING_WEIGHT`` times the log-likelihood): the lengths of the chain's
+   links against the disc spacing of the PAM50 template at the levels that offset gives them, so
+   that an offset that puts the chain's spacing profile one level off pays for it.
    The top of the chain may be numbered 1 or 2: a detection above C2/C3
    (the dens base, the atlas) is then not a disc and is dropped, instead of pushing every name
    one level down.
@@ -61,15 +61,30 @@ from typing import TYPE_CHECKING
 import numpy as np
 from skimage.feature import peak_local_max
 
-from disclabel.constants import CONFIDENCE_THRESHOLD, EVIDENCE_FLOOR, NUM_DISCS, OUTPUT_STRIDE
-from disclabel.data.heatmaps import as_numpy, find_candidates, output_to_input, refine_peaks
+from disclabel.constants import (
+    CONFIDENCE_THRESHOLD,
+    FIRST_CHAIN_DISC,
+    NUM_DISCS,
+    OUTPUT_STRIDE,
+)
+from disclabel.data.heatmaps import (
+    as_numpy,
+    find_candidates,
+    input_to_output,
+    output_to_input,
+    refine_peaks,
+)
 from disclabel.labeling import spacing
+from disclabel.labeling.numbering import (
+    VoteDetail,
+    channel_evidence,
+    offset_certainty,
+    vote_offsets,
+)
 
 if TYPE_CHECKING:
     import torch
 
-FIRST_CHAIN_DISC: int = 3
-"""The chain holds real intervertebral discs, C2/C3 (3) to L5/S1 (25)."""
 MIN_CHAIN_DISCS: int = 2
 """Fewer detections in a chain than this is reported as no spine at all."""
 MIN_CHAIN_IDENTITY: float = 0.12
@@ -103,51 +118,8 @@ SPACING_WINDOW: int = 2
 """The local spacing of a link is the median of up to this many links on each side of it."""
 CHANNEL_FLOOR: float = 0.1
 """Each channel contributes to the disc map only where it exceeds this value."""
-ANCHOR_POWER: float = 3.0
-"""Exponent of a detection's vote weight, (its largest identity share / the chain's mean) **
-this; 0 gives every detection the same weight."""
-COURSE_WINDOW: int = 5
-"""The spine's course between passes of the 3-D labeller follows the robust line through this
-many chain members around each (:func:`steady_lateral`)."""
 LANDMARK_MAX_MM: float = 60.0
 """Discs 1 and 2 are searched at most this far above the disc below them."""
-
-
-@dataclass
-class VoteDetail:
-    """How the numbering vote of one chain went (for :mod:`.explain`), every member of
-    the chain in order top to bottom, before members numbered 1 or 2 are dropped.
-
-    ``rel``: int (K,) relative numbers; ``coords``: (K, 2) ``(row, col)`` in input pixels;
-    ``points_mm``: (K, 3) ``(row, col, x)`` in mm, the positions every distance is measured
-    between (x = 0 in 2-D);
-    ``shares``: (K, D) each member's identity shares (channel ``c`` = disc ``c + 1``);
-    ``evidence``: ``{offset: weighted log-shares}``; ``spacing``: ``{offset: spacing
-    log-likelihood}`` (empty when the prior is off), added to ``evidence`` with
-    ``disclabel.labeling.spacing.SPACING_WEIGHT`` to give the offset's score.
-    """
-
-    rel: np.ndarray
-    coords: np.ndarray
-    shares: np.ndarray
-    evidence: dict[int, float]
-    spacing: dict[int, float]
-    points_mm: np.ndarray | None = None
-
-    @property
-    def weights(self) -> np.ndarray:
-        """(K,) the members' vote weights (:func:`anchor_weights` of their shares)."""
-        return anchor_weights(self.shares)
-
-    def scores(self) -> dict[int, float]:
-        """``{offset: score}``: evidence plus the weighted spacing term (what is ranked)."""
-        weight = spacing.SPACING_WEIGHT
-        return {o: e + weight * self.spacing.get(o, 0.0) for o, e in self.evidence.items()}
-
-    def member_terms(self, offset: int) -> np.ndarray:
-        """(K,) each member's weighted log-share if the top member is numbered ``offset``."""
-        rows = np.arange(len(self.rel))
-        return self.weights * np.log(self.shares[rows, offset + self.rel - 1])
 
 
 @dataclass
@@ -195,6 +167,12 @@ def empty_result(num_channels: int = NUM_DISCS) -> ChainResult:
                        np.full(num_channels, np.nan, np.float32))
 
 
+def disc_maps(maps: np.ndarray) -> np.ndarray:
+    """The disc map of heatmaps (..., D, h, w): the sum over the disc channels (3 and up) of
+    what exceeds ``CHANNEL_FLOOR``; (..., h, w)."""
+    return np.clip(maps[..., FIRST_CHAIN_DISC - 1:, :, :] - CHANNEL_FLOOR, 0.0, None).sum(axis=-3)
+
+
 def detect(disc_map: np.ndarray, threshold: float, stride: int = OUTPUT_STRIDE) -> np.ndarray:
     """Peaks of a (h, w) disc map: (N, 5) float64 rows of (row, col) in input pixels, strength,
     and the integer output-pixel peak (row, col); strongest first."""
@@ -237,27 +215,6 @@ def best_chain(points_mm: np.ndarray, strength: np.ndarray) -> list[int]:
         chain.append(int(order[i]))
         i = int(previous[i])
     return chain[::-1]
-
-
-def steady_lateral(rows: np.ndarray, lateral: np.ndarray, window: int = COURSE_WINDOW
-                   ) -> np.ndarray:
-    """(K,) the left-right positions ``lateral`` (K,) of points at ``rows`` (K,), sorted by
-    row, each replaced by the value at its row of the robust line (Theil-Sen: the median of
-    the pairwise slopes, then of the intercepts) through the ``window`` points around it: one
-    position taken from a wrong slice does not bend the course, while a tilt or a curve is
-    followed to the ends."""
-    out = np.array(lateral, np.float64)
-    for k in range(len(rows)):
-        low = min(max(0, k - window // 2), max(0, len(rows) - window))
-        r, v = rows[low:low + window], lateral[low:low + window]
-        if len(r) < 2:
-            continue
-        i, j = np.triu_indices(len(r), 1)
-        spread = r[j] - r[i]
-        slopes = (v[j] - v[i])[spread > 0] / spread[spread > 0]
-        slope = float(np.median(slopes)) if len(slopes) else 0.0
-        out[k] = float(np.median(v - slope * r) + slope * rows[k])
-    return out
 
 
 def local_spacing(links: np.ndarray, k: int) -> float:
@@ -314,57 +271,6 @@ def link_valleys(disc_map: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     return out
 
 
-def channel_evidence(maps: np.ndarray, out_rows: np.ndarray, out_cols: np.ndarray
-                     ) -> np.ndarray:
-    """(K, D) largest value of every channel within one output pixel of each detection."""
-    d, h, w = maps.shape
-    evidence = np.zeros((len(out_rows), d))
-    for k, (r, c) in enumerate(zip(out_rows.astype(int), out_cols.astype(int), strict=True)):
-        patch = maps[:, max(r - 1, 0):min(r + 2, h), max(c - 1, 0):min(c + 2, w)]
-        evidence[k] = patch.reshape(d, -1).max(axis=1)
-    return evidence
-
-
-def vote_offsets(evidence: np.ndarray, rel: np.ndarray, first: int = FIRST_CHAIN_DISC,
-                 last: int = NUM_DISCS) -> tuple[dict[int, float], np.ndarray]:
-    """Total weighted log-evidence of every possible number of the top disc.
-
-    ``evidence`` (K, D) channel values at each chain member (channel ``c`` = disc ``c + 1``),
-    ``rel`` (K,) relative numbers. Each member's evidence over all D channels is normalised to
-    shares (after adding ``EVIDENCE_FLOOR``). Offset ``o`` scores the sum of the log-shares of
-    discs ``o + rel``, each weighted by :func:`anchor_weights`; ``o`` runs from 1, as long as
-    the chain keeps at least one member numbered ``first`` or more and none above ``last``.
-    (:func:`decode_chain` adds the spacing prior, :func:`.spacing.spacing_scores`; see
-    :meth:`VoteDetail.scores`.) Returns ``({o: score}, shares (K, D))``.
-    """
-    raw = np.clip(evidence[:, :last], 0.0, None) + EVIDENCE_FLOOR
-    shares = raw / raw.sum(axis=1, keepdims=True)
-    weights = anchor_weights(shares)
-    scores = {}
-    for o in range(max(1, first - int(rel[-1])), last - int(rel[-1]) + 1):
-        scores[o] = float((weights * np.log(shares[np.arange(len(rel)), o + rel - 1])).sum())
-    return scores, shares
-
-
-def anchor_weights(shares: np.ndarray, power: float | None = None) -> np.ndarray:
-    """(K,) vote weight of each chain member from its identity shares (K, D): its largest share
-    to ``power`` (default ``ANCHOR_POWER``), scaled so that the weights sum to K."""
-    if len(shares) == 0:
-        return np.zeros(0)
-    peak = shares.max(axis=1) ** (ANCHOR_POWER if power is None else power)
-    return peak * (len(peak) / peak.sum())
-
-
-def offset_certainty(scores: dict[int, float]) -> tuple[int, float, float]:
-    """(best offset, margin to the second best in nats, probability of the best)."""
-    ranked = sorted(scores, key=lambda o: (-scores[o], o))
-    best = ranked[0]
-    margin = scores[best] - scores[ranked[1]] if len(ranked) > 1 else math.inf
-    values = np.array([scores[o] for o in ranked])
-    probability = float(1.0 / np.exp(values - values[0]).sum())
-    return best, float(margin), probability
-
-
 def place_landmarks(maps: np.ndarray, result: ChainResult, pixel_mm: float, threshold: float,
                     stride: int, depth_mm: np.ndarray | None = None) -> None:
     """Add disc 2 (C1/C2) then disc 1 (top of C1) above a chain that starts at disc 3, each
@@ -390,9 +296,8 @@ def _depth_at(depth_mm: np.ndarray | None, row: float, col: float, stride: int) 
     """The left-right position (mm) of the output pixel nearest input pixel (row, col)."""
     if depth_mm is None:
         return 0.0
-    h, w = depth_mm.shape
-    r = int(np.clip(np.rint((row - (stride - 1) / 2) / stride), 0, h - 1))
-    c = int(np.clip(np.rint((col - (stride - 1) / 2) / stride), 0, w - 1))
+    r, c = (int(np.clip(np.rint(input_to_output(v, stride)), 0, n - 1))
+            for v, n in zip((row, col), depth_mm.shape, strict=True))
     return float(depth_mm[r, c])
 
 
@@ -412,7 +317,7 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
         raise ValueError(f"pixel_mm must be positive, got {pixel_mm}")
     num = maps.shape[0]
     result = empty_result(num)
-    disc_map = np.clip(maps[FIRST_CHAIN_DISC - 1:] - CHANNEL_FLOOR, 0.0, None).sum(axis=0)
+    disc_map = disc_maps(maps)
     found = detect(disc_map, threshold, stride)
     lateral = (np.zeros(len(found)) if depth_mm is None
                else depth_mm[found[:, 3].astype(int), found[:, 4].astype(int)])

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from disclabel.constants import DISC_NAMES
 from disclabel.labeling import spacing
-from disclabel.labeling.chain import ChainResult, VoteDetail
+from disclabel.labeling.chain import ChainResult
+from disclabel.labeling.numbering import VoteDetail
 
 
 def disc_name(number: int) -> str:

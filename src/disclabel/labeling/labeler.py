@@ -23,6 +23,7 @@ import numpy as np
 
 from disclabel.constants import CHECK_MARGIN_NATS, CONFIDENCE_THRESHOLD, DISC_NAMES, OUTPUT_STRIDE
 from disclabel.data.geometry import CanonicalVolume
+from disclabel.data.heatmaps import input_to_output
 from disclabel.data.io import file_sha256, nifti_stem, write_json
 from disclabel.data.prepare import slice_sample
 from disclabel.labeling import volume3d
@@ -238,8 +239,7 @@ class Labeler:
         spine = _course(chain, height)
         rows = np.arange(image.shape[0])
         spine_mm = (np.full(len(rows), np.nan) if spine is None
-                    else np.interp((rows - (OUTPUT_STRIDE - 1) / 2) / OUTPUT_STRIDE,
-                                   np.arange(height), spine))
+                    else np.interp(input_to_output(rows), np.arange(height), spine))
         return LabelResult(path, tuple(nii.shape[:3]), discs, int(centre),
                            cache[centre][0][0], chain.coords, chain.confidence, chain,
                            np.clip(projected, 0, None).sum(axis=0), float(pixel),
@@ -284,7 +284,7 @@ def _course(chain: ChainResult, height: int) -> np.ndarray | None:
     found = np.flatnonzero(np.isfinite(chain.coords[:, 0]))
     if not len(found):
         return None
-    rows = (chain.coords[found, 0] - (OUTPUT_STRIDE - 1) / 2) / OUTPUT_STRIDE
+    rows = input_to_output(chain.coords[found, 0])
     return volume3d.spine_path(rows, chain.lateral_mm[found].astype(np.float64), height)
 
 

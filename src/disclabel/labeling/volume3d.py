@@ -32,15 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from disclabel.constants import OUTPUT_STRIDE
+from disclabel.constants import FIRST_CHAIN_DISC, OUTPUT_STRIDE
 from disclabel.data.heatmaps import input_to_output, output_to_input, refine_peaks
-from disclabel.labeling.chain import (
-    CHANNEL_FLOOR,
-    COURSE_WINDOW,
-    FIRST_CHAIN_DISC,
-    ChainResult,
-    steady_lateral,
-)
+from disclabel.labeling.chain import ChainResult, disc_maps
 
 COURSE_PENALTY_PER_MM: float = 0.1
 """The course before decoding (:func:`course_through`) pays this much disc evidence per mm it
@@ -51,6 +45,9 @@ COURSE_MIN_EVIDENCE: float = 0.3
 """Rows where the course sees less disc evidence than this take it from the rows around."""
 SLAB_HALF_WIDTH_MM: float = 2.0
 """Heatmaps of the slices within this distance of each other are averaged before projection."""
+COURSE_WINDOW: int = 5
+"""The spine's course between passes of the labeller follows the robust line through this many
+chain members around each (:func:`steady_lateral`)."""
 WIDTH_CAP: float = 1.5
 """A slice stands for at most this many times the finest slice spacing (:func:`centre_depth`)."""
 CENTRE_FRACTION: float = 0.5
@@ -70,12 +67,6 @@ def smooth_across_slices(maps: np.ndarray, x_mm: np.ndarray,
     near = np.abs(x_mm[:, None] - x_mm[None, :]) <= half_width_mm + 1e-6  # (S, S)
     weights = near / near.sum(axis=1, keepdims=True)
     return np.tensordot(weights.astype(np.float32), maps, axes=(1, 0))
-
-
-def disc_maps(maps: np.ndarray) -> np.ndarray:
-    """(S, h, w) each slice's disc map: the sum over the disc channels (3 and up) of what
-    exceeds ``CHANNEL_FLOOR``."""
-    return np.clip(maps[:, FIRST_CHAIN_DISC - 1:] - CHANNEL_FLOOR, 0.0, None).sum(axis=1)
 
 
 def centre_depth(values: np.ndarray, x_mm: np.ndarray, allowed: np.ndarray | None = None
@@ -231,12 +222,33 @@ def course_through(maps: np.ndarray, x_mm: np.ndarray,
     return np.interp(np.arange(height), np.flatnonzero(seen), depth[seen])
 
 
+def steady_lateral(rows: np.ndarray, lateral: np.ndarray, window: int = COURSE_WINDOW
+                   ) -> np.ndarray:
+    """(K,) the left-right positions ``lateral`` (K,) of points at ``rows`` (K,), sorted by
+    row, each replaced by the value at its row of the robust line (Theil-Sen: the median of
+    the pairwise slopes, then of the intercepts) through the ``window`` points around it: one
+    position taken from a wrong slice does not bend the course, while a tilt or a curve is
+    followed to the ends."""
+    out = np.array(lateral, np.float64)
+    for k in range(len(rows)):
+        low = min(max(0, k - window // 2), max(0, len(rows) - window))
+        r, v = rows[low:low + window], lateral[low:low + window]
+        if len(r) < 2:
+            continue
+        i, j = np.triu_indices(len(r), 1)
+        spread = r[j] - r[i]
+        slopes = (v[j] - v[i])[spread > 0] / spread[spread > 0]
+        slope = float(np.median(slopes)) if len(slopes) else 0.0
+        out[k] = float(np.median(v - slope * r) + slope * rows[k])
+    return out
+
+
 def spine_path(rows_out: np.ndarray, lateral_mm: np.ndarray, height: int,
                window: int = COURSE_WINDOW) -> np.ndarray:
     """(height,) the spine's left-right position (mm) on every output row: the discs found at
     output rows ``rows_out`` (K,) with positions ``lateral_mm`` (K,), each replaced by the
     value at its row of the robust line through the ``window`` discs around it
-    (:func:`.chain.steady_lateral`), interpolated between them and held constant beyond the
+    (:func:`steady_lateral`), interpolated between them and held constant beyond the
     first and last."""
     order = np.argsort(rows_out)
     rows = np.asarray(rows_out, np.float64)[order]
