@@ -37,7 +37,7 @@ def identity_loss(output: Tensor, target: Tensor) -> Tensor:
 
     output, target: (B, D, h, w). At every pixel the output's channel shares are
     ``(max(output, 0) + EVIDENCE_FLOOR)`` normalised over the D channels (what
-    :func:`disclabel.labeling.chain.vote_offsets` turns into numbering votes) and the
+    :func:`disclabel.labeling.numbering.vote_offsets` turns into numbering votes) and the
     target's are the target normalised likewise; the cross-entropy between them is averaged
     over the pixels, each weighted by the target's largest channel there (about 1 at a disc, 0
     far from every disc). A 0-d tensor in nats: 0 when each disc's evidence is all on its own
