@@ -231,18 +231,11 @@ def shipped(work: Path, lines: list[str]) -> dict:
 def changed_training_volumes(work: Path, lines: list[str]) -> dict:
     """The installed model on the four full real volumes (its training volumes) unchanged and
     with every change of ``make_3d_sets``."""
+    items = make_3d_sets.full_volume_sets(work / "3d_sets")
     rows: dict[str, list[dict]] = {}
-    for volume in TRAINABLE:
-        if volume.subject not in LOSO_SUBJECTS or volume.session:
-            continue
-        image, label = volume.bids_paths(work / "bids")
-        items = [(f"{volume.subject} unchanged", image, label)]
-        items += [(f"{volume.subject} {change}", path, reference) for change, path, reference
-                  in make_3d_sets.changed_volumes(image, label, work / "3d_sets" / volume.subject,
-                                                  volume.subject)]
-        for (name, _, _), result in zip(items, harness.score_volumes(default_weights(), items),
-                                        strict=True):
-            rows.setdefault(name.split(" ", 1)[1], []).append(result)
+    for (_, change, _, _), result in zip(items, harness.score_volumes(
+            default_weights(), [(f"{s} {c}", i, r) for s, c, i, r in items]), strict=True):
+        rows.setdefault(change, []).append(result)
     lines += ["### The shipped model on its own training volumes changed in 3-D", "",
               harness.TABLE_HEADER]
     lines += [harness.summary_row(change, harness.summary(results))

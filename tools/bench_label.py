@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import harness
 import numpy as np
 import torch
 
@@ -122,20 +123,13 @@ def against(revision: str, image: Path, weights: Path, device: str, backend: str
             rounds: int) -> dict:
     """Median label.py seconds of this tree and of ``revision``, alternating."""
     seconds: dict[str, list[tuple[float, float]]] = {"this tree": [], revision: []}
-    with tempfile.TemporaryDirectory() as tmp:
-        other = Path(tmp) / "other"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q",
-                        str(other), revision], check=True)
-        try:
-            for _ in range(rounds):
-                for name, tree in (("this tree", REPO), (revision, other)):
-                    work = Path(tmp) / name.replace("/", "_")
-                    work.mkdir(exist_ok=True)
-                    seconds[name].append(process_seconds(tree, image, weights, device,
-                                                         backend, work))
-        finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force",
-                            str(other)], check=False)
+    with tempfile.TemporaryDirectory() as tmp, harness.worktree(revision) as other:
+        for _ in range(rounds):
+            for name, tree in (("this tree", REPO), (revision, other)):
+                work = Path(tmp) / name.replace("/", "_")
+                work.mkdir(exist_ok=True)
+                seconds[name].append(process_seconds(tree, image, weights, device, backend,
+                                                     work))
     return {name: {"whole_process_seconds": float(np.median([s[0] for s in runs])),
                    "batch_seconds_per_volume": float(np.median([s[1] for s in runs])),
                    "rounds": rounds} for name, runs in seconds.items()}

@@ -6,13 +6,15 @@ world mm."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -180,3 +182,18 @@ def models_parser(description: str, work: str, what: str) -> argparse.ArgumentPa
                         help=f"where {what} are written")
     parser.add_argument("--device", default="cpu")
     return parser
+
+
+@contextlib.contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A temporary git worktree of ``revision`` of this repository (removed afterwards); run
+    its scripts with ``PYTHONPATH=<worktree>/src`` so that they import its own package."""
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Path(tmp) / "other"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q",
+                        str(other), revision], check=True)
+        try:
+            yield other
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force",
+                            str(other)], check=False)

@@ -39,6 +39,7 @@ from disclabel.data.oblique import (
     read_training_volume,
     resample_plane,
 )
+from disclabel.evaluation.scoring import reference_discs
 
 CLINICAL_SPACING_MM: tuple[float, float, float] = (3.5, 0.8, 0.8)
 """Clinical sagittal geometry: 3.5 mm slices left-right, 0.8 mm pixels in plane."""
@@ -135,6 +136,22 @@ def changed_volumes(image: Path, label: Path, folder: Path, stem: str,
     return out
 
 
+def full_volume_sets(out: Path, subjects: Sequence[str] = LOSO_SUBJECTS,
+                     changes: Sequence[str] = tuple(CHANGES)) -> list[tuple[str, str, Path, dict]]:
+    """The four full real volumes unchanged and with every change, for scoring: ``(subject,
+    change or "unchanged", image, {disc: world mm})``, the changed ones written under
+    ``out/<subject>`` (:func:`changed_volumes`)."""
+    items = []
+    for volume in REAL_VOLUMES:
+        if volume.subject in subjects and not volume.session:
+            image, label = SHARED / volume.image, SHARED / volume.label
+            items.append((volume.subject, "unchanged", image, reference_discs(label)))
+            items += [(volume.subject, name, path, reference) for name, path, reference
+                      in changed_volumes(image, label, out / volume.subject, volume.subject,
+                                         changes)]
+    return items
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/3d_sets"))
@@ -142,14 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--subjects", nargs="+", choices=LOSO_SUBJECTS,
                         default=list(LOSO_SUBJECTS))
     args = parser.parse_args(argv)
-    for volume in REAL_VOLUMES:
-        if volume.subject in args.subjects and not volume.session:
-            for name, path, reference in changed_volumes(
-                    SHARED / volume.image, SHARED / volume.label, args.out / volume.subject,
-                    volume.subject, args.changes):
-                shape = nib.load(str(path)).shape
-                print(f"{volume.subject} {name}: {path} {shape}, discs {min(reference)}-"
-                      f"{max(reference)}")
+    for subject, name, path, reference in full_volume_sets(args.out, args.subjects,
+                                                           args.changes):
+        if name != "unchanged":
+            shape = nib.load(str(path)).shape
+            print(f"{subject} {name}: {path} {shape}, discs {min(reference)}-{max(reference)}")
     return 0
 
 
