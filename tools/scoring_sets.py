@@ -17,12 +17,17 @@ from disclabel.data.geometry import to_canonical
 from disclabel.data.io import InputError, disc_voxels, load_nifti, read_data
 from disclabel.evaluation.scoring import reference_discs
 from disclabel.labeling.labeler import Labeler
-from disclabel.synthetic import generate_subject
+from disclabel.synthetic import generate_region, generate_subject
+from disclabel.synthetic.imaging import REGIONS
 
 SYNTHETIC_SEED = 900_000
 """Seeds of the synthetic test volumes start here (training draws from other streams)."""
 SYNTHETIC_SETS = {"T1w-like": ("T1w", "preset"), "T2w-like": ("T2w", "preset"),
                   "random contrast": ("T2w", "random")}
+REGION_SEED = SYNTHETIC_SEED + 10_000
+"""Seeds of the region test sets (lumbar, thoracolumbar, whole spine) start here."""
+REGION_CONTRASTS = (("T2w", "preset"), ("T1w", "preset"), ("T2w", "random"))
+"""A region set's volumes take these appearances in turn: T2w-like, T1w-like, random."""
 NO_SPINE_KINDS = ("noise", "zeros", "brain only", "knee-like")
 ROBUSTNESS = ("top two discs cropped", "resampled to 1.5 mm", "contrast inverted",
               "noise added", "rotated 10 degrees")
@@ -60,6 +65,26 @@ def synthetic_set(folder: Path, name: str, count: int, reuse: bool = False
         if not (reuse and image.exists() and label.exists()):
             seed = SYNTHETIC_SEED + 1000 * list(SYNTHETIC_SETS).index(name) + i
             volume = generate_subject(seed, (contrast,), mode)[contrast]
+            save(volume.image, volume.affine, image)
+            nib.save(nib.Nifti1Image(volume.labels, volume.affine), str(label))
+        items.append((stem, image, label))
+    return items
+
+
+def region_set(folder: Path, region: str, count: int, reuse: bool = False
+               ) -> list[tuple[str, Path, Path]]:
+    """``count`` synthetic volumes framing one region of the spine (``REGIONS``: lumbar,
+    thoracolumbar, whole spine; :func:`disclabel.synthetic.generate_region`), T2w-like, T1w-like
+    and random contrast in turn, written under ``folder``: (name, image, label) triples."""
+    items = []
+    for i in range(count):
+        contrast, mode = REGION_CONTRASTS[i % len(REGION_CONTRASTS)]
+        look = "random" if mode == "random" else f"{contrast}-like"
+        stem = f"{region.replace(' ', '-')}_{look}_{i:03d}"
+        image, label = folder / f"{stem}.nii.gz", folder / f"{stem}_labels.nii.gz"
+        if not (reuse and image.exists() and label.exists()):
+            seed = REGION_SEED + 1000 * REGIONS.index(region) + i
+            volume = generate_region(seed, region, (contrast,), mode)[contrast]
             save(volume.image, volume.affine, image)
             nib.save(nib.Nifti1Image(volume.labels, volume.affine), str(label))
         items.append((stem, image, label))

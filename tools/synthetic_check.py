@@ -3,12 +3,17 @@
 lies: from the top of the neck (C2/C3 or above in view), with L5/S1 in view, or in between.
 
     python tools/synthetic_check.py WEIGHTS [WEIGHTS ...] [--work runs/synthetic_check]
+        [--regions]
+
+``--regions``: the region sets instead (:func:`scoring_sets.region_set`: lumbar,
+thoracolumbar and whole-spine fields of view, T2w-like, T1w-like and random contrast in turn).
 
 For example every leave-one-subject-out fold model of the recipe and of a variant:
     python tools/synthetic_check.py runs/report/loso/sub-*/run/last.pt \
         runs/report/loso-v8/sub-*/run/last.pt
 
-One line per model (discs named right per test set and per group), then the sums over all
+One line per model (discs named right per test set and per group, volumes wholly right,
+volumes given no disc at all), then the sums over all
 models given. The test volumes are those of the shipped model's scores
 (:func:`scoring_sets.synthetic_set`), written once under ``--work`` and reused.
 """
@@ -34,31 +39,41 @@ def group(reference: list[int]) -> str:
 
 
 def tally(results: list[dict], totals: dict[str, list[int]], key: str) -> None:
-    """Add (discs named right, discs, volumes wholly right, volumes) of ``results`` to
-    ``totals[key]``."""
-    row = totals.setdefault(key, [0, 0, 0, 0])
+    """Add (discs named right, discs, volumes wholly right, volumes, volumes without any disc)
+    of ``results`` to ``totals[key]``."""
+    row = totals.setdefault(key, [0, 0, 0, 0, 0])
     for r in results:
         row[0] += r["n_identified"]
         row[1] += r["n_ref"]
         row[2] += int(r["n_identified"] == r["n_ref"] and r["false_positives"] == 0)
         row[3] += 1
+        row[4] += int(not r["predicted"])
 
 
 def text(totals: dict[str, list[int]], keys: tuple[str, ...]) -> str:
-    """One line: discs named right (and volumes wholly right) for each of ``keys``."""
+    """One line: discs named right (volumes wholly right, volumes without any disc) for each of
+    ``keys``."""
     return "; ".join(f"{k} {totals[k][0]}/{totals[k][1]} ({100 * totals[k][0] / totals[k][1]:.1f} %"
-                     f", {totals[k][2]}/{totals[k][3]} volumes)" for k in keys if k in totals)
+                     f", {totals[k][2]}/{totals[k][3]} volumes, {totals[k][4]} without a disc)"
+                     for k in keys if k in totals and totals[k][3])
 
 
 def get_parser() -> argparse.ArgumentParser:
-    return harness.models_parser(__doc__.splitlines()[0], "runs/synthetic_check",
-                                 "the synthetic test volumes")
+    parser = harness.models_parser(__doc__.splitlines()[0], "runs/synthetic_check",
+                                   "the synthetic test volumes")
+    parser.add_argument("--regions", action="store_true",
+                        help="score the lumbar, thoracolumbar and whole-spine sets instead")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = get_parser().parse_args(argv)
-    sets = {name: scoring_sets.synthetic_set(args.work, name, PER_SET, reuse=True)
-            for name in scoring_sets.SYNTHETIC_SETS}
+    if args.regions:
+        sets = {name: scoring_sets.region_set(args.work, name, PER_SET, reuse=True)
+                for name in scoring_sets.REGIONS}
+    else:
+        sets = {name: scoring_sets.synthetic_set(args.work, name, PER_SET, reuse=True)
+                for name in scoring_sets.SYNTHETIC_SETS}
     overall: dict[str, list[int]] = {}
     for weights in args.weights:
         model: dict[str, list[int]] = {}

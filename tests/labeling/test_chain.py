@@ -171,24 +171,60 @@ def test_no_spine_without_a_chain(case):
     assert not result.confidence.any()
 
 
-@pytest.mark.parametrize("spread", [23, 10])
-def test_a_row_of_blobs_that_no_channel_recognises_is_no_spine(spread):
-    """The identity rule: ten evenly spaced strong peaks (a bright line in a knee looks so to
-    the network) whose evidence is spread evenly over ``spread`` disc channels give no disc,
-    while the same peaks with a clear channel each give the chain."""
-    assert MIN_CHAIN_IDENTITY > 1.0 / spread
+def _unsure(i, d):
+    """Evidence spread evenly over the nine channels around disc ``d`` (each above the channel
+    floor): a strong disc-like peak whose identity share is 1/9, below MIN_CHAIN_IDENTITY."""
+    return {c: 0.25 for c in range(d - 4, d + 5)}
 
-    def even(i, d):
-        return {c: 1.0 / spread for c in range(3, 3 + spread)}
-    blobs = decode_chain(_maps(_column(range(3, 13), weights=even)), PIXEL_MM)
-    assert _found(blobs) == [] and blobs.offset is None and not blobs.confidence.any()
 
-    # the same peaks where each detection's evidence is mostly on its own disc
-    def clear(i, d):
-        return {**even(i, d), d: 1.0}
-    spine = decode_chain(_maps(_column(range(3, 13), weights=clear)), PIXEL_MM)
-    assert _found(spine) == list(range(3, 13))
-    assert spine.identity[2:12].mean() >= MIN_CHAIN_IDENTITY
+def test_an_unrecognised_regular_column_of_discs_is_still_a_spine():
+    """The no-spine decision is separate from the discs' identity: six strong, separate,
+    evenly spaced peaks whose evidence no channel claims (a lumbar spine the network cannot
+    name) are a spine, numbered and reported unrecognised; the same peaks named clearly are
+    recognised."""
+    assert 1.0 / 9 < MIN_CHAIN_IDENTITY and chain.MIN_UNNAMED_DISCS <= 6
+    discs = list(range(14, 20))
+    unsure = decode_chain(_maps(_column(discs, top=20.0, spacing=32.0, weights=_unsure)),
+                          PIXEL_MM)
+    assert len(_found(unsure)) == 6 and not unsure.recognised
+    assert np.diff(_found(unsure)).tolist() == [1] * 5 and unsure.anchors == []
+    assert unsure.identity[unsure.identity > 0].mean() < MIN_CHAIN_IDENTITY
+    clear = decode_chain(_maps(_column(discs, top=20.0, spacing=32.0)), PIXEL_MM)
+    assert _found(clear) == discs and clear.recognised
+
+
+@pytest.mark.parametrize("case", ["short", "long-links", "skipped-disc"])
+def test_an_unrecognised_row_of_blobs_is_no_spine_unless_a_regular_column(case):
+    """An unrecognised chain needs MIN_UNNAMED_DISCS members, links of at most
+    MAX_UNNAMED_LINK_MM and no skipped disc: three blobs (the false chains of the no-spine set
+    had three members at most), blobs 60 mm apart, or a row with a missing member give no
+    disc, though the same blobs named clearly would be a chain."""
+    assert chain.MIN_UNNAMED_DISCS == 4 and chain.MAX_UNNAMED_LINK_MM < 60.0
+    rows = {"short": [40.0, 72.0, 104.0], "long-links": [10.0, 70.0, 130.0, 190.0],
+            "skipped-disc": [10.0, 42.0, 74.0, 138.0, 170.0, 202.0]}[case]
+    pts = [(r, 100.0, _unsure(i, 14 + i)) for i, r in enumerate(rows)]
+    result = decode_chain(_maps(pts), PIXEL_MM)
+    assert _found(result) == [] and result.offset is None and not result.confidence.any()
+    named = decode_chain(_maps([(r, c, {14 + i: 1.0}) for i, (r, c, _) in enumerate(pts)]),
+                         PIXEL_MM)
+    assert len(_found(named)) == len(rows) and named.recognised
+
+
+def test_the_numbering_is_anchored_only_at_a_recognised_end_of_the_spine():
+    """``anchors``: "C2" for a chain from C2/C3 with C1/C2 found above it, "sacrum" for one
+    ending at L5/S1 with at least SACRUM_ANCHOR_SHARE of that disc's evidence on L5/S1."""
+    neck = _column(range(3, 8), top=60.0) + [(35.0, 98.0, {2: 1.0}), (24.0, 96.0, {1: 1.0})]
+    assert decode_chain(_maps(neck), PIXEL_MM).anchors == ["C2"]
+    cropped = _column(range(4, 8), top=76.0) + [(35.0, 98.0, {2: 1.0})]
+    assert decode_chain(_maps(cropped), PIXEL_MM).anchors == []
+    lumbar = _column(range(20, 26), top=20.0, spacing=36.0)
+    result = decode_chain(_maps(lumbar), PIXEL_MM)
+    assert _found(result) == list(range(20, 26)) and result.anchors == ["sacrum"]
+    # L5/S1 found but not recognised: a quarter of its evidence on L5/S1
+    unsure_end = lumbar[:-1] + [(lumbar[-1][0], 100.0, {25: 0.25, 24: 0.4, 23: 0.35})]
+    result = decode_chain(_maps(unsure_end), PIXEL_MM)
+    assert _found(result) == list(range(20, 26))
+    assert result.identity[24] < chain.SACRUM_ANCHOR_SHARE and result.anchors == []
 
 
 @pytest.mark.parametrize("discs", [[6, 7], [5, 6, 7]])

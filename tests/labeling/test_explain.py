@@ -61,3 +61,21 @@ def test_no_chain_says_so():
     assert vote_lines(empty, PIXEL_MM) == ["no chain of discs: nothing was voted on"]
     assert disc_name(3) == "C2/C3" and disc_name(26) == "#26"
 
+
+
+def test_the_last_line_says_what_the_numbering_is_counted_from():
+    """After the members: the anchors, none, an unrecognised column, or a rejected chain."""
+    from test_chain import _column, _unsure
+
+    neck = _column(range(3, 8), top=60.0) + [(35.0, 98.0, {2: 1.0}), (24.0, 96.0, {1: 1.0})]
+    assert vote_lines(decode_chain(_maps(neck), PIXEL_MM), PIXEL_MM)[-1] == \
+        "numbering counted from C2"
+    middle = decode_chain(_split_chain(), PIXEL_MM)
+    assert vote_lines(middle, PIXEL_MM)[-1].startswith("numbering counted from no recognised")
+    unsure = decode_chain(_maps(_column(range(14, 20), top=20.0, spacing=32.0,
+                                        weights=_unsure)), PIXEL_MM)
+    assert "does not recognise these discs" in vote_lines(unsure, PIXEL_MM)[-1]
+    short = decode_chain(_maps(_column(range(14, 17), top=40.0, spacing=32.0,
+                                       weights=_unsure)), PIXEL_MM)
+    assert short.offset is None and short.vote is not None
+    assert vote_lines(short, PIXEL_MM)[-1].startswith("the chain was then rejected")

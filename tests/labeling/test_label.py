@@ -410,13 +410,15 @@ def test_bids_root_without_subjects_is_an_error(weights, tmp_path, capsys):
 def test_an_uncertain_numbering_is_flagged(weights, tmp_path, capsys, monkeypatch, margin,
                                            warned):
     """label.py warns (and the QC title says so) when the numbering margin is below
-    CHECK_MARGIN_NATS; the labels are written either way."""
+    CHECK_MARGIN_NATS; the labels are written either way. (The chain is made anchored at C2,
+    so that the margin alone decides.)"""
     real = labeler_module.decode_chain
 
     def decode(*args, **kwargs):
         result = real(*args, **kwargs)
         if result.offset is not None:
             result.margin = margin
+            result.anchors = ["C2"]
         return result
 
     monkeypatch.setattr(labeler_module, "decode_chain", decode)
@@ -430,6 +432,49 @@ def test_an_uncertain_numbering_is_flagged(weights, tmp_path, capsys, monkeypatc
     result.network.model = PhantomOracle()
     title_has_check = "check by eye" in qc_title(result.label(src))
     assert title_has_check == warned
+
+
+@pytest.mark.parametrize("recognised, anchors, margin, expected", [
+    (True, ["C2"], 9.0, []),
+    (True, [], 9.0, ["numbering not anchored"]),
+    (False, [], 9.0, ["discs not recognised (mean identity share 0.09, below 0.12)"]),
+    (True, ["sacrum"], 1.0, ["numbering uncertain (margin 1.0 nats"]),
+    (False, [], 1.0, ["discs not recognised", "numbering uncertain"]),
+])
+def test_an_unanchored_or_unrecognised_numbering_is_flagged(weights, tmp_path, capsys,
+                                                             monkeypatch, recognised, anchors,
+                                                             margin, expected):
+    """The console, the sidecar and the QC title say when the numbering is counted from no
+    recognised end of the spine, or when the network does not recognise the discs at all; a
+    chain anchored at C2 or at the sacrum with a clear margin gets no warning."""
+    real = labeler_module.decode_chain
+
+    def decode(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if result.offset is not None:
+            result.margin, result.recognised, result.anchors = margin, recognised, anchors
+            if not recognised:
+                result.identity[np.isfinite(result.coords[:, 0])] = 0.09
+        return result
+
+    monkeypatch.setattr(labeler_module, "decode_chain", decode)
+    image, affine = phantom.render(1.0)
+    src = _save(nib.Nifti1Image(image, affine), tmp_path / "p.nii.gz")
+    labeler = Labeler(weights, device="cpu")
+    labeler.network.model = PhantomOracle()
+    result = labeler.label(src)
+    assert result.discs and len(result.warnings) == len(expected)
+    for warning, start in zip(result.warnings, expected, strict=True):
+        assert warning.startswith(start) and "by eye" in warning
+    sidecar = labeler.sidecar(result, tmp_path / "p_labels-disc.nii.gz")
+    assert sidecar["warnings"] == result.warnings
+    assert sidecar["numbering"]["anchors"] == anchors
+    assert sidecar["numbering"]["discs_recognised"] == recognised
+    title = qc_title(result)
+    assert len(title.splitlines()) == 1  # outcome warnings are summed up on the first line
+    assert ("check by eye" in title) == bool(expected)
+    assert ("from " + " and ".join(anchors) in title) == bool(anchors and recognised)
+    assert ("discs not recognised" in title) == (not recognised)
 
 
 def test_explain_prints_the_numbering_vote(weights, tmp_path, capsys):

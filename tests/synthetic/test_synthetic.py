@@ -434,3 +434,25 @@ def test_style_v10_without_its_lateral_windows_draws_v6_exactly():
             assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1], equal_nan=True)
     finally:
         del STYLES_2D["v10-off"]
+
+
+@pytest.mark.parametrize("region", ["lumbar", "thoracolumbar", "whole spine"])
+def test_region_fields_of_view_frame_their_part_of_the_spine(region: str) -> None:
+    """generate_region: a lumbar volume shows L5/S1 and not C2/C3, a thoracolumbar one neither,
+    a whole-spine one every disc from the top of C1 to L5/S1; the seed fixes the volume."""
+    from disclabel.synthetic import generate_region
+
+    volumes = [generate_region(seed, region, ("T2w",))["T2w"] for seed in (3, 4)]
+    for volume in volumes:
+        discs = sorted(int(v) for v in np.unique(volume.labels) if v)
+        assert discs == list(range(discs[0], discs[-1] + 1))  # one run, nothing missing
+        if region == "lumbar":
+            assert discs[-1] == NUM_DISCS and discs[0] > 3 and len(discs) >= 4
+        elif region == "thoracolumbar":
+            assert discs[0] > 3 and discs[-1] < NUM_DISCS and len(discs) >= 6
+        else:
+            assert discs == list(range(1, NUM_DISCS + 1))
+    np.testing.assert_array_equal(volumes[0].image,
+                                  generate_region(3, region, ("T2w",))["T2w"].image)
+    with pytest.raises(ValueError, match="region must be one of"):
+        generate_region(3, "sacrum only")

@@ -21,15 +21,20 @@ def test_volumes_are_grouped_by_where_their_field_of_view_lies(synthetic_check) 
     assert synthetic_check.group(list(range(1, 26))) == "with L5/S1"
 
 
-def test_tally_counts_discs_and_wholly_right_volumes(synthetic_check) -> None:
-    results = [{"n_identified": 8, "n_ref": 8, "false_positives": 0},
-               {"n_identified": 8, "n_ref": 8, "false_positives": 1},  # an extra disc
-               {"n_identified": 0, "n_ref": 6, "false_positives": 6}]
+def test_tally_counts_discs_wholly_right_volumes_and_volumes_without_a_disc(synthetic_check
+                                                                             ) -> None:
+    results = [{"n_identified": 8, "n_ref": 8, "false_positives": 0, "predicted": [3, 4]},
+               {"n_identified": 8, "n_ref": 8, "false_positives": 1,  # an extra disc
+                "predicted": [3, 4]},
+               {"n_identified": 0, "n_ref": 6, "false_positives": 6, "predicted": [5]},
+               {"n_identified": 0, "n_ref": 6, "false_positives": 0, "predicted": []}]
     totals: dict[str, list[int]] = {}
     synthetic_check.tally(results, totals, "x")
     synthetic_check.tally(results[:1], totals, "x")
-    assert totals["x"] == [24, 30, 2, 4]
-    assert synthetic_check.text(totals, ("x", "absent")) == "x 24/30 (80.0 %, 2/4 volumes)"
+    synthetic_check.tally([], totals, "empty")
+    assert totals["x"] == [24, 36, 2, 5, 1]
+    assert synthetic_check.text(totals, ("x", "empty", "absent")) == \
+        "x 24/36 (66.7 %, 2/5 volumes, 1 without a disc)"
 
 
 def test_synthetic_set_reuses_volumes_already_written(tmp_path) -> None:
@@ -49,3 +54,14 @@ def test_window_presence_counts_discs_per_window() -> None:
     assert share.shape == (25,) and ((share >= 0) & (share <= 1)).all()
     assert np.allclose(share * 6, np.round(share * 6))  # whole windows
     np.testing.assert_array_equal(share, presence("v6", 6, 0))  # the seed fixes it
+
+
+def test_region_set_names_and_reuses_its_volumes(tmp_path) -> None:
+    scoring_sets = tool_module("scoring_sets")
+    stems = ["lumbar_T2w-like_000", "lumbar_T1w-like_001", "lumbar_random_002"]
+    for stem in stems:
+        (tmp_path / f"{stem}.nii.gz").write_bytes(b"kept")
+        (tmp_path / f"{stem}_labels.nii.gz").write_bytes(b"kept")
+    items = scoring_sets.region_set(tmp_path, "lumbar", 3, reuse=True)
+    assert [name for name, _, _ in items] == stems
+    assert all(image.read_bytes() == b"kept" for _, image, _ in items)

@@ -34,11 +34,22 @@ better than it tells them apart:
 5. **Discs 1 and 2** (top of C1, C1/C2) are landmarks of the atlas, not discs; they are placed
    from their own channels above a chain that starts at C2/C3.
 
-A chain needs at least ``MIN_CHAIN_DISCS`` detections, a mean identity share of at least
-``MIN_CHAIN_IDENTITY``, and at least one link along which the disc map dips below
-``VALLEY_RATIO`` of its ends: a lone peak, a row of blobs that no channel recognises (evidence
-spread evenly over every disc number, as along a bright line in a knee), or peaks strung along
-one unbroken ridge of disc evidence (a curved band of the skull) is never reported as a spine.
+**Is it a spine?** A chain needs at least ``MIN_CHAIN_DISCS`` detections and at least one link
+along which the disc map dips below ``VALLEY_RATIO`` of its ends: a lone peak or peaks strung
+along one unbroken ridge of disc evidence (a curved band of the skull) is never reported as a
+spine. Whether the network *recognises* the discs (their mean identity share reaches
+``MIN_CHAIN_IDENTITY``) is a separate question: an unrecognised chain (a lumbar or thoracic
+spine whose discs the network cannot tell apart) is still a spine when it is a regular column
+of at least ``MIN_UNNAMED_DISCS`` separate blobs, each link at most ``MAX_UNNAMED_LINK_MM``
+long and none skipping a disc; it is then numbered as any chain, and reported unrecognised
+(``ChainResult.recognised``) so that the labeller says its numbering is a guess. Shorter or
+irregular unrecognised rows of blobs are no spine.
+
+**Anchors**: the numbering is counted from an end of the spine only when that end is in view
+and recognised (``ChainResult.anchors``): ``"C2"`` when the chain starts at C2/C3 with C1/C2
+found above it from its own channel, ``"sacrum"`` when it ends at L5/S1 with at least
+``SACRUM_ANCHOR_SHARE`` of that disc's evidence on L5/S1. A chain without an anchor is
+numbered from the look and the spacing of its discs alone.
 
 Coordinates are ``(row, col)``; detections and results are in INPUT pixels (the 2-D grid the
 network sees), heatmaps are ``stride`` times coarser (see :mod:`disclabel.data.heatmaps`).
@@ -93,6 +104,18 @@ is reported as no spine: the network sees disc-like blobs but cannot tell which 
 (about 3 times the share of evidence spread evenly over the channels). Measured with the
 shipped and the leave-one-subject-out models: 0.18 or more on every real spine, 0.14 or more on
 the synthetic test volumes, 0.08 on a knee's fat plane (docs/model.md, decoding step 6)."""
+MIN_UNNAMED_DISCS: int = 4
+"""An unrecognised chain (mean identity share below ``MIN_CHAIN_IDENTITY``) is a spine only with
+at least this many detections, none skipping a disc. With the identity rule switched off, the
+false chains of the no-spine set (noise, a knee-like volume, brain-only fields of view) had 3
+members or fewer under the shipped and the leave-one-subject-out models, the unrecognised
+lumbar chains 3 to 10 (docs/model.md, decoding step 6)."""
+MAX_UNNAMED_LINK_MM: float = 55.0
+"""Every link of an unrecognised chain is at most this long: discs, not blobs far apart (the
+posterior tips of adjacent lumbar discs are 30 to 45 mm apart)."""
+SACRUM_ANCHOR_SHARE: float = 0.3
+"""A chain ending at L5/S1 is anchored at the sacrum when that disc has at least this share of
+its evidence on L5/S1."""
 VALLEY_RATIO: float = 0.3
 """A chain is a spine only if the disc map somewhere between two consecutive discs falls below
 this fraction of the weaker one's peak; discs are separate blobs, a band is one ridge. Measured
@@ -140,7 +163,10 @@ class ChainResult:
     ``offset_scores``: ``{number of the chain's top detection: total log-evidence}`` (a top
     detection numbered 1 or 2 is dropped from the discs); ``gaps``: disc numbers
     skipped inside the chain; ``vote``: the vote in detail (:class:`VoteDetail`), None when
-    no chain was voted on.
+    no chain was voted on; ``recognised``: False when the chain is a spine although the
+    network does not recognise its discs (mean identity share below ``MIN_CHAIN_IDENTITY``);
+    ``anchors``: the ends of the spine the numbering is counted from (``"C2"``,
+    ``"sacrum"``; empty: from the discs' look and spacing alone).
     """
 
     coords: np.ndarray
@@ -153,6 +179,8 @@ class ChainResult:
     offset_scores: dict[int, float] = field(default_factory=dict)
     gaps: list[int] = field(default_factory=list)
     vote: VoteDetail | None = None
+    recognised: bool = True
+    anchors: list[str] = field(default_factory=list)
 
     @property
     def numbers(self) -> list[int]:
@@ -349,10 +377,12 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     members, numbers, rel, evidence = members[kept], numbers[kept], rel[kept], evidence[kept]
     shares, points = shares[kept], points[kept]
     identity = shares[np.arange(len(rel)), numbers - 1]
-    if identity.mean() < MIN_CHAIN_IDENTITY:
+    recognised = bool(identity.mean() >= MIN_CHAIN_IDENTITY)
+    if not (recognised or unnamed_spine(points, rel)):
         return result
     if link_valleys(disc_map, members[:, 3:5]).min() >= VALLEY_RATIO:  # one ridge, no blobs
         return result
+    result.recognised = recognised
     result.coords[numbers - 1] = members[:, :2]
     result.confidence[numbers - 1] = np.minimum(
         np.clip(evidence[:, FIRST_CHAIN_DISC - 1:], 0.0, None).sum(axis=1), 1.0)
@@ -363,4 +393,28 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     result.gaps = sorted(set(range(int(numbers[0]), int(numbers[-1]) + 1)) - set(numbers.tolist()))
     if numbers[0] == FIRST_CHAIN_DISC:
         place_landmarks(maps, result, pixel_mm, threshold, stride, landmark_depth_mm)
+    result.anchors = chain_anchors(result)
     return result
+
+
+def unnamed_spine(points_mm: np.ndarray, rel: np.ndarray) -> bool:
+    """Whether a chain whose discs the network does not recognise is still a spine: at least
+    ``MIN_UNNAMED_DISCS`` members, consecutive (no disc skipped), every link at most
+    ``MAX_UNNAMED_LINK_MM``. ``points_mm`` (K, 2 or 3) in chain order, ``rel`` (K,) their
+    relative numbers."""
+    if len(rel) < MIN_UNNAMED_DISCS or np.any(np.diff(rel) != 1):
+        return False
+    return bool(np.linalg.norm(np.diff(points_mm, axis=0), axis=1).max() <= MAX_UNNAMED_LINK_MM)
+
+
+def chain_anchors(result: ChainResult) -> list[str]:
+    """The recognised ends of the spine in a decoded chain: ``"C2"`` (C2/C3 with C1/C2 found
+    above it) and ``"sacrum"`` (L5/S1 with at least ``SACRUM_ANCHOR_SHARE`` of its evidence on
+    its own number)."""
+    found = np.isfinite(result.coords[:, 0])
+    anchors = []
+    if result.offset == FIRST_CHAIN_DISC and found[1]:
+        anchors.append("C2")
+    if len(found) == NUM_DISCS and found[-1] and result.identity[-1] >= SACRUM_ANCHOR_SHARE:
+        anchors.append("sacrum")
+    return anchors

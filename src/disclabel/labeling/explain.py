@@ -56,6 +56,14 @@ def vote_lines(chain: ChainResult, pixel_mm: float, shown: int = 3) -> list[str]
                      f"  say {terms_best[k] - terms_second[k]:+5.2f}")
         lines.append(text)
     if chain.offset is None:
-        lines.append("the chain was then rejected (no spine: too few discs, too little "
-                     "identity, or one unbroken ridge)")
+        lines.append("the chain was then rejected (no spine: too few discs, one unbroken "
+                     "ridge, or discs the network does not recognise that do not form a "
+                     "regular column)")
+    elif not chain.recognised:
+        lines.append("the network does not recognise these discs: the chain is kept as a "
+                     "regular column of discs, its numbering a guess")
+    else:
+        lines.append("numbering counted from " + (" and ".join(chain.anchors) if chain.anchors
+                                                  else "no recognised end of the spine "
+                                                       "(neither C2 nor the sacrum)"))
     return lines

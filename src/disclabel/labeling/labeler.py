@@ -28,7 +28,7 @@ from disclabel.data.io import file_sha256, nifti_stem, write_json
 from disclabel.data.prepare import slice_sample
 from disclabel.labeling import volume3d
 from disclabel.labeling.acquisition import Acquisition, RefusedVolume, check_acquisition
-from disclabel.labeling.chain import ChainResult, decode_chain
+from disclabel.labeling.chain import MIN_CHAIN_IDENTITY, ChainResult, decode_chain
 from disclabel.labeling.output import label_image, save_nifti_atomic
 from disclabel.labeling.runtime import load_network
 from disclabel.labeling.volumes import LoadedVolume, read_volume, volume_from_nifti
@@ -51,6 +51,15 @@ placed around the discs of the first (the posterior tips at ``FINE_TIP_AT`` of t
 training window's width, and a third less work on a 384 mm field of view."""
 FINE_TIP_AT: float = 0.6
 NO_SPINE_WARNING = "no disc found (is there a spine in the image?)"
+UNRECOGNISED_WARNING = ("discs not recognised (mean identity share {share:.2f}, below {floor:g}): "
+                        "a column of discs is found but the network cannot tell which they "
+                        "are; their numbers are a guess from their spacing: check them by eye")
+OUTCOME_WARNING_STARTS = ("no disc found", "discs not recognised", "numbering not anchored",
+                          "numbering uncertain")
+"""How the warnings about the labelling's outcome (not about the acquisition) begin."""
+UNANCHORED_WARNING = ("numbering not anchored: neither C2 nor the sacrum is recognised in the "
+                      "field of view, so the discs are numbered from their look and spacing "
+                      "alone: check the disc numbers by eye")
 NUMBERING_NOTE = ("the chain of discs is numbered with one offset voted by every disc's channel "
                   "evidence, each vote weighted by how sure that disc is of its identity, plus "
                   "how well the chain's disc spacing fits the PAM50 template's at those levels; "
@@ -113,7 +122,9 @@ class LabelResult:
     def numbering(self) -> dict:
         """How sure the numbering is: the number of the top disc (``top_disc``, None without a
         spine), ``offset_margin_nats`` (best numbering's score minus the second best's; below
-        ``CHECK_MARGIN_NATS`` check by eye), ``offset_probability`` and ``skipped_discs``."""
+        ``CHECK_MARGIN_NATS`` check by eye), ``offset_probability``, ``skipped_discs``,
+        ``anchors`` (the ends of the spine it is counted from: ``"C2"``, ``"sacrum"``) and
+        ``discs_recognised`` (False: a column of discs the network cannot tell apart)."""
         return numbering_summary(self.chain)
 
     def label_image(self) -> nib.Nifti1Image:
@@ -308,14 +319,21 @@ def _columns(chain: ChainResult, width: int) -> tuple[int, int] | None:
 
 
 def outcome_warnings(discs: list[Disc], chain: ChainResult) -> list[str]:
-    """The warnings about a labelling's outcome: no disc found, or a numbering margin below
-    ``CHECK_MARGIN_NATS``."""
+    """The warnings about a labelling's outcome: no disc found; else discs that the network
+    does not recognise (or, when it does, a numbering anchored neither at C2 nor at the
+    sacrum), and a numbering margin below ``CHECK_MARGIN_NATS``."""
     if not discs:
         return [NO_SPINE_WARNING]
+    warnings = []
+    if not chain.recognised:
+        share = float(np.mean([d.identity for d in discs if d.number >= 3] or [0.0]))
+        warnings.append(UNRECOGNISED_WARNING.format(share=share, floor=MIN_CHAIN_IDENTITY))
+    elif not chain.anchors:
+        warnings.append(UNANCHORED_WARNING)
     if chain.margin < CHECK_MARGIN_NATS:
-        return [f"numbering uncertain (margin {chain.margin:.1f} nats, below "
-                f"{CHECK_MARGIN_NATS:g}): check the disc numbers by eye"]
-    return []
+        warnings.append(f"numbering uncertain (margin {chain.margin:.1f} nats, below "
+                        f"{CHECK_MARGIN_NATS:g}): check the disc numbers by eye")
+    return warnings
 
 
 def sidecar_path(label_path: Path) -> Path:
@@ -333,6 +351,8 @@ def numbering_summary(chain: ChainResult) -> dict:
         "offset_margin_nats": finite(chain.margin),
         "offset_probability": finite(chain.offset_probability),
         "skipped_discs": list(chain.gaps),
+        "anchors": list(chain.anchors) if chain.offset is not None else [],
+        "discs_recognised": chain.recognised if chain.offset is not None else None,
     }
 
 

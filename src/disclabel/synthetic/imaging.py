@@ -98,6 +98,18 @@ SPINE_TOP_LEVELS: tuple[str, str] = ("C1", "T12")
 SACRUM_BOTTOM_MM: tuple[float, float] = (30.0, 130.0)
 """A lumbosacral field of view (a 2-D style's ``sacrum_share``) ends this far below the centre
 of S1 along the spine: L5/S1 and some or all of the sacrum in view."""
+REGIONS: tuple[str, ...] = ("lumbar", "thoracolumbar", "whole spine")
+"""Fields of view of :func:`~disclabel.synthetic.volume.generate_region`: a lumbar one (L5/S1
+and some of the sacrum in view, its top in the lower thorax), a thoracolumbar one (neither C2
+nor the sacrum in view: it ends between T12 and L5) and a whole-spine one (from the head to
+below S1)."""
+REGION_HEIGHT_MM: dict[str, tuple[float, float]] = {"lumbar": (220.0, 360.0),
+                                                    "thoracolumbar": (250.0, 400.0)}
+"""Superior-inferior extent of the lumbar and thoracolumbar fields of view."""
+REGION_WIDTH_MM: tuple[float, float] = (220.0, 340.0)
+"""Anterior-posterior extent of every region's field of view."""
+REGION_PIXEL_MM: tuple[float, float] = (0.7, 1.2)
+"""In-plane pixel size of the region fields of view (lumbar and whole-spine protocols)."""
 SACRUM_WINDOW_PAST_MM: tuple[float, float] = (0.0, 30.0)
 """Its training window ends this far below the field of view (black rows there)."""
 SPINE_AP_FRACTION: tuple[float, float] = (0.4, 0.7)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -142,6 +142,28 @@ def sample_plane(rng: np.random.Generator, anat: Anatomy, shape: tuple[int, int]
     return Plane(float(row_top), float(col0), float(dr), float(dc), (int(h), int(w)))
 
 
+def region_plane(rng: np.random.Generator, anat: Anatomy, region: str) -> Plane:
+    """A sagittal field of view framing one region of the spine (``imaging.REGIONS``): lumbar
+    (ends ``SACRUM_BOTTOM_MM`` below the centre of S1), thoracolumbar (ends between the centres
+    of T12 and L5: neither C2/C3 nor L5/S1 in view) or whole spine (from the head to below
+    S1)."""
+    if region not in imaging.REGIONS:
+        raise ValueError(f"region must be one of {imaging.REGIONS}, got {region!r}")
+    pixel = rng.uniform(*imaging.REGION_PIXEL_MM)
+    if region == "thoracolumbar":
+        bottom_s = rng.uniform(anat.level_centre("T12"), anat.level_centre("L5"))
+    else:
+        bottom_s = anat.level_centre("S1") + rng.uniform(*imaging.SACRUM_BOTTOM_MM)
+    if region == "whole spine":
+        top_row = rng.uniform(*imaging.HEAD_TOP_A) * np.cos(anat.head_angle)
+        height = float(anat.curve.point(np.array(bottom_s))[0]) - top_row
+    else:
+        height = rng.uniform(*imaging.REGION_HEIGHT_MM[region])
+    shape = (int(round(height / pixel)) + 1,
+             int(round(rng.uniform(*imaging.REGION_WIDTH_MM) / pixel)))
+    return sample_plane(rng, anat, shape, (pixel, pixel), bottom_s)
+
+
 def sample_geometry(rng: np.random.Generator, anat: Anatomy, size_scale: float = 1.0,
                     spine_generic: bool | None = None) -> VolumeGeometry:
     """Random voxel size, field of view, orientation and world pose of a volume.
@@ -260,6 +282,20 @@ def generate_subject(seed: int, contrasts: Sequence[str] = ("T1w", "T2w"), mode:
     anat = sample_anatomy(_stream_rng(seed, ANATOMY_STREAM), cervical_scale)
     geom = sample_geometry(_stream_rng(seed, GEOMETRY_STREAM), anat, size_scale)
     return render_volumes(seed, anat, geom, contrasts, mode, return_tissues)
+
+
+def generate_region(seed: int, region: str, contrasts: Sequence[str] = ("T1w", "T2w"),
+                    mode: str = "preset") -> dict[str, SyntheticVolume]:
+    """Like :func:`generate_subject`, with the field of view framing one region of the spine
+    (:func:`region_plane`): ``{contrast: SyntheticVolume}``. The voxel grid's slices,
+    orientation and pose are drawn as in :func:`generate_subject`."""
+    if mode not in ("preset", "random"):
+        raise ValueError(f"mode must be 'preset' or 'random', got {mode!r}")
+    anat = sample_anatomy(_stream_rng(seed, ANATOMY_STREAM), REAL_CERVICAL_SCALE)
+    rng = _stream_rng(seed, GEOMETRY_STREAM)
+    geom = sample_geometry(rng, anat)
+    geom = replace(geom, plane=region_plane(rng, anat, region))
+    return render_volumes(seed, anat, geom, contrasts, mode)
 
 
 def render_volumes(seed: int, anat: Anatomy, geom: VolumeGeometry, contrasts: Sequence[str],

@@ -15,6 +15,7 @@ import numpy as np
 
 from disclabel.constants import CHECK_MARGIN_NATS, DISC_NAMES
 from disclabel.data.geometry import coronal_band, curved_sagittal
+from disclabel.labeling.labeler import OUTCOME_WARNING_STARTS
 from disclabel.viz.canvas import (
     DPI,
     PAD_VALUE,
@@ -167,17 +168,24 @@ def render_mosaic(pictures: Sequence[np.ndarray], captions: Sequence[str]) -> np
 
 
 def qc_title(result: LabelResult) -> str:
-    """The QC picture's title: file, slice, disc count and how sure the numbering is, then one
-    line per acquisition warning."""
+    """The QC picture's title: file, slice, disc count and how sure the numbering is (its
+    margin, what anchors it, "check by eye" when anything makes it uncertain), then one line
+    per acquisition warning."""
     chain = result.chain
     if chain.offset is None:
         certainty = "no spine found"
     else:
         certainty = (f"numbering margin {chain.margin:.1f} nats (p {chain.offset_probability:.2f})"
                      if np.isfinite(chain.margin) else "numbering certain")
-        if chain.margin < CHECK_MARGIN_NATS:
+        if not chain.recognised:
+            certainty += ", discs not recognised"
+        elif chain.anchors:
+            certainty += f", from {' and '.join(chain.anchors)}"
+        else:
+            certainty += ", no anchor (C2, sacrum) in view"
+        if chain.margin < CHECK_MARGIN_NATS or not (chain.recognised and chain.anchors):
             certainty += ", check by eye"
-    outcome = {w for w in result.warnings if w.startswith(("no disc found", "numbering uncert"))}
+    outcome = {w for w in result.warnings if w.startswith(OUTCOME_WARNING_STARTS)}
     lines = [f"{result.path.name}  slice {result.slice_index}  {len(result.discs)} discs  "
              f"{certainty}"]
     lines += [f"warning: {w}" for w in result.warnings if w not in outcome]
