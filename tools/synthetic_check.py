@@ -13,7 +13,8 @@ For example every leave-one-subject-out fold model of the recipe and of a varian
         runs/report/loso-v8/sub-*/run/last.pt
 
 One line per model (discs named right per test set and per group, volumes wholly right,
-volumes given no disc at all), then the sums over all
+volumes given no disc at all, volumes whose numbering is anchored at C2 or the sacrum and how
+many of those anchors are not in the field of view), then the sums over all
 models given. The test volumes are those of the shipped model's scores
 (:func:`scoring_sets.synthetic_set`), written once under ``--work`` and reused.
 """
@@ -39,22 +40,29 @@ def group(reference: list[int]) -> str:
 
 
 def tally(results: list[dict], totals: dict[str, list[int]], key: str) -> None:
-    """Add (discs named right, discs, volumes wholly right, volumes, volumes without any disc)
-    of ``results`` to ``totals[key]``."""
-    row = totals.setdefault(key, [0, 0, 0, 0, 0])
+    """Add (discs named right, discs, volumes wholly right, volumes, volumes without any disc,
+    volumes labelled with a numbering anchored at C2 or the sacrum, those of them whose
+    reference does not show that anchor's disc: C2/C3 or L5/S1) of ``results`` to
+    ``totals[key]``."""
+    row = totals.setdefault(key, [0, 0, 0, 0, 0, 0, 0])
     for r in results:
         row[0] += r["n_identified"]
         row[1] += r["n_ref"]
         row[2] += int(r["n_identified"] == r["n_ref"] and r["false_positives"] == 0)
         row[3] += 1
         row[4] += int(not r["predicted"])
+        anchors = r.get("anchors") or []
+        row[5] += int(bool(anchors))
+        row[6] += int(("C2" in anchors and 3 not in r["reference"])
+                      or ("sacrum" in anchors and NUM_DISCS not in r["reference"]))
 
 
 def text(totals: dict[str, list[int]], keys: tuple[str, ...]) -> str:
-    """One line: discs named right (volumes wholly right, volumes without any disc) for each of
-    ``keys``."""
+    """One line: discs named right (volumes wholly right, volumes without any disc, volumes
+    anchored, wrongly anchored) for each of ``keys``."""
     return "; ".join(f"{k} {totals[k][0]}/{totals[k][1]} ({100 * totals[k][0] / totals[k][1]:.1f} %"
-                     f", {totals[k][2]}/{totals[k][3]} volumes, {totals[k][4]} without a disc)"
+                     f", {totals[k][2]}/{totals[k][3]} volumes, {totals[k][4]} without a disc, "
+                     f"{totals[k][5]} anchored, {totals[k][6]} wrongly)"
                      for k in keys if k in totals and totals[k][3])
 
 

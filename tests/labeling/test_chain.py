@@ -191,14 +191,20 @@ def test_an_unrecognised_regular_column_of_discs_is_still_a_spine():
     assert unsure.identity[unsure.identity > 0].mean() < MIN_CHAIN_IDENTITY
     clear = decode_chain(_maps(_column(discs, top=20.0, spacing=32.0)), PIXEL_MM)
     assert _found(clear) == discs and clear.recognised
+    # a missed disc below a run of four: still a spine, the gap kept
+    missed = [p for i, p in enumerate(_column(discs, top=20.0, spacing=32.0, weights=_unsure))
+              if i != 4]
+    result = decode_chain(_maps(missed), PIXEL_MM)
+    found = _found(result)
+    assert len(found) == 5 and not result.recognised and result.gaps == [found[3] + 1]
 
 
 @pytest.mark.parametrize("case", ["short", "long-links", "skipped-disc"])
 def test_an_unrecognised_row_of_blobs_is_no_spine_unless_a_regular_column(case):
-    """An unrecognised chain needs MIN_UNNAMED_DISCS members, links of at most
-    MAX_UNNAMED_LINK_MM and no skipped disc: three blobs (the false chains of the no-spine set
-    had three members at most), blobs 60 mm apart, or a row with a missing member give no
-    disc, though the same blobs named clearly would be a chain."""
+    """An unrecognised chain needs a run of MIN_UNNAMED_DISCS consecutive members and links of
+    at most MAX_UNNAMED_LINK_MM per disc: three blobs (the false chains of the no-spine set had
+    three members at most), blobs 60 mm apart, or six blobs in two runs of three (one missed
+    between them) give no disc, though the same blobs named clearly would be a chain."""
     assert chain.MIN_UNNAMED_DISCS == 4 and chain.MAX_UNNAMED_LINK_MM < 60.0
     rows = {"short": [40.0, 72.0, 104.0], "long-links": [10.0, 70.0, 130.0, 190.0],
             "skipped-disc": [10.0, 42.0, 74.0, 138.0, 170.0, 202.0]}[case]

@@ -23,18 +23,21 @@ def test_volumes_are_grouped_by_where_their_field_of_view_lies(synthetic_check) 
 
 def test_tally_counts_discs_wholly_right_volumes_and_volumes_without_a_disc(synthetic_check
                                                                              ) -> None:
-    results = [{"n_identified": 8, "n_ref": 8, "false_positives": 0, "predicted": [3, 4]},
+    results = [{"n_identified": 8, "n_ref": 8, "false_positives": 0, "predicted": [3, 4],
+                "reference": [3, 4], "anchors": ["C2"]},
                {"n_identified": 8, "n_ref": 8, "false_positives": 1,  # an extra disc
-                "predicted": [3, 4]},
-               {"n_identified": 0, "n_ref": 6, "false_positives": 6, "predicted": [5]},
-               {"n_identified": 0, "n_ref": 6, "false_positives": 0, "predicted": []}]
+                "predicted": [3, 4], "reference": [4, 5], "anchors": ["C2"]},  # C2 not in view
+               {"n_identified": 0, "n_ref": 6, "false_positives": 6, "predicted": [5],
+                "reference": [24, 25], "anchors": ["sacrum"]},
+               {"n_identified": 0, "n_ref": 6, "false_positives": 0, "predicted": [],
+                "reference": [7, 8], "anchors": []}]
     totals: dict[str, list[int]] = {}
     synthetic_check.tally(results, totals, "x")
     synthetic_check.tally(results[:1], totals, "x")
     synthetic_check.tally([], totals, "empty")
-    assert totals["x"] == [24, 36, 2, 5, 1]
+    assert totals["x"] == [24, 36, 2, 5, 1, 4, 1]
     assert synthetic_check.text(totals, ("x", "empty", "absent")) == \
-        "x 24/36 (66.7 %, 2/5 volumes, 1 without a disc)"
+        "x 24/36 (66.7 %, 2/5 volumes, 1 without a disc, 4 anchored, 1 wrongly)"
 
 
 def test_synthetic_set_reuses_volumes_already_written(tmp_path) -> None:

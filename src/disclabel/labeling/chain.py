@@ -40,8 +40,9 @@ along one unbroken ridge of disc evidence (a curved band of the skull) is never 
 spine. Whether the network *recognises* the discs (their mean identity share reaches
 ``MIN_CHAIN_IDENTITY``) is a separate question: an unrecognised chain (a lumbar or thoracic
 spine whose discs the network cannot tell apart) is still a spine when it is a regular column
-of at least ``MIN_UNNAMED_DISCS`` separate blobs, each link at most ``MAX_UNNAMED_LINK_MM``
-long and none skipping a disc; it is then numbered as any chain, and reported unrecognised
+of separate blobs: a run of at least ``MIN_UNNAMED_DISCS`` of them with no disc missed between
+them, and every link at most ``MAX_UNNAMED_LINK_MM`` per disc it spans; it is then numbered as
+any chain, and reported unrecognised
 (``ChainResult.recognised``) so that the labeller says its numbering is a guess. Shorter or
 irregular unrecognised rows of blobs are no spine.
 
@@ -106,13 +107,14 @@ shipped and the leave-one-subject-out models: 0.18 or more on every real spine, 
 the synthetic test volumes, 0.08 on a knee's fat plane (docs/model.md, decoding step 6)."""
 MIN_UNNAMED_DISCS: int = 4
 """An unrecognised chain (mean identity share below ``MIN_CHAIN_IDENTITY``) is a spine only with
-at least this many detections, none skipping a disc. With the identity rule switched off, the
+a run of at least this many consecutive detections (no disc missed between them). With the
+identity rule switched off, the
 false chains of the no-spine set (noise, a knee-like volume, brain-only fields of view) had 3
 members or fewer under the shipped and the leave-one-subject-out models, the unrecognised
 lumbar chains 3 to 10 (docs/model.md, decoding step 6)."""
 MAX_UNNAMED_LINK_MM: float = 55.0
-"""Every link of an unrecognised chain is at most this long: discs, not blobs far apart (the
-posterior tips of adjacent lumbar discs are 30 to 45 mm apart)."""
+"""Every link of an unrecognised chain is at most this long per disc it spans: discs, not blobs
+far apart (the posterior tips of adjacent lumbar discs are 30 to 45 mm apart)."""
 SACRUM_ANCHOR_SHARE: float = 0.3
 """A chain ending at L5/S1 is anchored at the sacrum when that disc has at least this share of
 its evidence on L5/S1."""
@@ -398,13 +400,20 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
 
 
 def unnamed_spine(points_mm: np.ndarray, rel: np.ndarray) -> bool:
-    """Whether a chain whose discs the network does not recognise is still a spine: at least
-    ``MIN_UNNAMED_DISCS`` members, consecutive (no disc skipped), every link at most
-    ``MAX_UNNAMED_LINK_MM``. ``points_mm`` (K, 2 or 3) in chain order, ``rel`` (K,) their
+    """Whether a chain whose discs the network does not recognise is still a spine: a run of
+    at least ``MIN_UNNAMED_DISCS`` consecutive members (no disc skipped between them), and
+    every link at most ``MAX_UNNAMED_LINK_MM`` per disc it spans (a link across one missed
+    disc may be twice that). ``points_mm`` (K, 2 or 3) in chain order, ``rel`` (K,) their
     relative numbers."""
-    if len(rel) < MIN_UNNAMED_DISCS or np.any(np.diff(rel) != 1):
+    if len(rel) < MIN_UNNAMED_DISCS:
         return False
-    return bool(np.linalg.norm(np.diff(points_mm, axis=0), axis=1).max() <= MAX_UNNAMED_LINK_MM)
+    steps = np.diff(rel)
+    per_disc = np.linalg.norm(np.diff(points_mm, axis=0), axis=1) / steps
+    run = longest = 1
+    for step in steps:
+        run = run + 1 if step == 1 else 1
+        longest = max(longest, run)
+    return bool(longest >= MIN_UNNAMED_DISCS and per_disc.max() <= MAX_UNNAMED_LINK_MM)
 
 
 def chain_anchors(result: ChainResult) -> list[str]:
