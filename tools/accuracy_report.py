@@ -218,7 +218,7 @@ def shipped(work: Path, lines: list[str]) -> dict:
     scores = scoring_sets.score_shipped(default_weights(), work / "shipped")
     lines += ["### The shipped model on synthetic test sets and other volumes", "",
               harness.TABLE_HEADER]
-    for name in scoring_sets.SYNTHETIC_SETS:
+    for name in (*scoring_sets.SYNTHETIC_SETS, *scoring_sets.REGIONS):
         lines.append(harness.summary_row(f"synthetic {name}", scores[name]["summary"]))
     lines.append(harness.result_row("TPTBox crop (never trained on)",
                                     scores["TPTBox crop"]["volumes"][0]))

@@ -15,8 +15,9 @@
    (``disclabel_default.onnx``, run by ONNX Runtime where label.py works on the CPU); with
    ``--install`` both go to the paths label.py loads by default
    (``src/disclabel/weights/disclabel_default.pt`` and ``.onnx``);
-5. scores it on held-out synthetic T1w-like, T2w-like and random-contrast volumes and on the
-   TPTBox crop (never trained on), and checks that it finds no disc where there is no spine.
+5. scores it on held-out synthetic T1w-like, T2w-like and random-contrast volumes, on
+   synthetic lumbar, thoracolumbar and whole-spine fields of view and on the TPTBox crop
+   (never trained on), and checks that it finds no disc where there is no spine.
 """
 
 from __future__ import annotations

@@ -199,13 +199,14 @@ def robustness_set(image: Path, label: Path, folder: Path, stem: str
 
 
 def score_shipped(weights: Path, folder: Path, device: str = "cpu", per_set: int = 12) -> dict:
-    """Scores of a model on the synthetic test sets, the TPTBox crop and the no-spine volumes
-    (printed as tables and returned)."""
+    """Scores of a model on the synthetic test sets (contrasts, then regions), the TPTBox crop
+    and the no-spine volumes (printed as tables and returned)."""
     scores = {}
     rows = []
-    for name in SYNTHETIC_SETS:
-        results = harness.score_volumes(weights, synthetic_set(folder / "synthetic", name,
-                                                               per_set), device)
+    sets = [(name, synthetic_set(folder / "synthetic", name, per_set)) for name in SYNTHETIC_SETS]
+    sets += [(name, region_set(folder / "synthetic", name, per_set)) for name in REGIONS]
+    for name, items in sets:
+        results = harness.score_volumes(weights, items, device)
         scores[name] = {"summary": harness.summary(results), "volumes": results}
         rows.append(harness.summary_row(f"synthetic {name} ({per_set} volumes)",
                                         scores[name]["summary"]))
