@@ -42,9 +42,8 @@ spine. Whether the network *recognises* the discs (their mean identity share rea
 spine whose discs the network cannot tell apart) is still a spine when it is a regular column
 of separate blobs: a run of at least ``MIN_UNNAMED_DISCS`` of them with no disc missed between
 them, and every link at most ``MAX_UNNAMED_LINK_MM`` per disc it spans; it is then numbered as
-any chain, and reported unrecognised
-(``ChainResult.recognised``) so that the labeller says its numbering is a guess. Shorter or
-irregular unrecognised rows of blobs are no spine.
+any chain, and reported unrecognised (``ChainResult.recognised``) so that the labeller says its
+numbering is a guess. Shorter or irregular unrecognised rows of blobs are no spine.
 
 **Anchors**: the numbering is counted from an end of the spine only when that end is in view
 and recognised (``ChainResult.anchors``): ``"C2"`` when the chain starts at C2/C3 with C1/C2
@@ -108,10 +107,10 @@ the synthetic test volumes, 0.08 on a knee's fat plane (docs/model.md, decoding 
 MIN_UNNAMED_DISCS: int = 4
 """An unrecognised chain (mean identity share below ``MIN_CHAIN_IDENTITY``) is a spine only with
 a run of at least this many consecutive detections (no disc missed between them). With the
-identity rule switched off, the
-false chains of the no-spine set (noise, a knee-like volume, brain-only fields of view) had 3
-members or fewer under the shipped and the leave-one-subject-out models, the unrecognised
-lumbar chains 3 to 10 (docs/model.md, decoding step 6)."""
+identity rule switched off, the false chains of the no-spine set (noise, a knee-like volume,
+brain-only fields of view) had 3 members or fewer under the shipped and the
+leave-one-subject-out models, the unrecognised lumbar chains 3 to 10 (docs/model.md, decoding
+step 6)."""
 MAX_UNNAMED_LINK_MM: float = 55.0
 """Every link of an unrecognised chain is at most this long per disc it spans: discs, not blobs
 far apart (the posterior tips of adjacent lumbar discs are 30 to 45 mm apart)."""
