@@ -64,7 +64,10 @@ NUMBERING_NOTE = ("the chain of discs is numbered with one offset voted by every
                   "evidence, each vote weighted by how sure that disc is of its identity, plus "
                   "how well the chain's disc spacing fits the PAM50 template's at those levels; "
                   "the margin is the score of the best numbering minus that of the second best "
-                  "(nats; larger is surer)")
+                  "(nats; larger is surer); anchors are the ends of the spine recognised in "
+                  "view that the numbering is counted from (C2, sacrum; none: from the discs' "
+                  "look and spacing alone); discs_recognised is false when the network finds "
+                  "a column of discs but cannot tell which they are")
 
 
 @dataclass
