@@ -4,6 +4,7 @@ noisy, rotated). Every volume is written as NIfTI and labelled exactly as label.
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import harness
@@ -30,11 +31,16 @@ REGION_CONTRASTS = (("T2w", "preset"), ("T1w", "preset"), ("T2w", "random"))
 """A region set's volumes take these appearances in turn: T2w-like, T1w-like, random."""
 NO_SPINE_KINDS = ("noise", "zeros", "brain only", "knee-like")
 ROBUSTNESS = ("top two discs cropped", "resampled to 1.5 mm", "contrast inverted",
-              "noise added", "rotated 10 degrees")
+              "noise added", "rotated 10 degrees", "random contrast per intensity class")
 NOISE_FRACTION = 0.08
 """Robustness 'noise added': Gaussian noise (two channels, magnitude) of this share of the
 99th intensity percentile."""
 ROTATION_DEG = 10.0
+INTENSITY_CLASSES = 6
+"""Robustness 'random contrast per intensity class': the body's intensities are split into
+this many classes at their quantiles, and each class boundary gets a random intensity (the
+curve between them linear): tissues of distinct intensities change brightness independently,
+in any order, as between contrasts."""
 BRAIN_SLABS = 8
 """Brain-only fields of view in the no-spine set (one with the whole head above the cut)."""
 BRAIN_CUT_MM = 15.0
@@ -195,7 +201,19 @@ def robustness_set(image: Path, label: Path, folder: Path, stem: str
         jk = rot @ (p[1:] - centre) + centre
         ref_rot[n] = (aff @ np.r_[p[0], jk, 1.0])[:3].tolist()
     out.append((ROBUSTNESS[4], save(rotated, aff, folder / f"{stem}_rotated.nii.gz"), ref_rot))
+    out.append((ROBUSTNESS[5], save(class_contrast(data, body, hi, zlib.crc32(stem.encode())),
+                                    aff, folder / f"{stem}_class-contrast.nii.gz"), ref_world))
     return out
+
+
+def class_contrast(data: np.ndarray, body: np.ndarray, hi: float, seed: int) -> np.ndarray:
+    """``data`` with a random intensity for each of ``INTENSITY_CLASSES`` classes of the body's
+    intensities (quantile boundaries, linear between them; air outside ``body`` stays 0); the
+    seed fixes the draw. Values in [0, hi]."""
+    rng = np.random.default_rng(seed)
+    knots = np.quantile(data[body], np.linspace(0.0, 1.0, INTENSITY_CLASSES + 1))
+    values = rng.uniform(0.0, hi, len(knots))
+    return np.where(body, np.interp(data, knots, values), 0.0)
 
 
 def score_shipped(weights: Path, folder: Path, device: str = "cpu", per_set: int = 12) -> dict:
