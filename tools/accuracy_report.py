@@ -63,6 +63,7 @@ LOSO_VARIANTS = {
     "ema": ["--ema", "0.999"],
     "ema seed 7": ["--ema", "0.999", "--seed", "7"],
     "ema seed 123": ["--ema", "0.999", "--seed", "123"],
+    "twice the intensity maps": ["--intensity-map-p", "0.5"],
     "120 epochs": ["--epochs", "120", "--schedule", "90"],
     "120 epochs seed 7": ["--epochs", "120", "--schedule", "90", "--seed", "7"],
     "120 epochs seed 123": ["--epochs", "120", "--schedule", "90", "--seed", "123"],
@@ -108,7 +109,7 @@ of 64 (``--features``), with seeds 42 and 7."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 
-DEVICE = {"device": "cpu", "workers": 0}
+DEVICE = {"device": "cpu", "workers": 0, "threads": 1}
 """Where trainings and labelling run (``--device``, ``--workers``)."""
 
 
@@ -147,7 +148,7 @@ def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped re
                                 recipe_args(epochs) + LOSO_VARIANTS[variant])
         jobs.append((command, run))
         folds[subject] = run
-    seconds = harness.run_trainings(jobs, parallel)
+    seconds = harness.run_trainings(jobs, parallel, DEVICE["threads"])
     results, robust = [], {}
     for subject, run in folds.items():
         items = _held_out_items(work / "bids", (subject,))
@@ -174,7 +175,8 @@ def loso(work: Path, parallel: int, lines: list[str], variant: str = "shipped re
         lines += [harness.result_row(r["name"], r) for r in res]
         lines.append(harness.summary_row(change, harness.summary(res)))
     lines.append("")
-    where = ("one CPU thread each" if DEVICE["device"] == "cpu"
+    threads = DEVICE["threads"]
+    where = (f"{threads} CPU thread{'s' if threads > 1 else ''} each" if DEVICE["device"] == "cpu"
              else f"on {DEVICE['device']}, {DEVICE['workers']} loader workers each")
     lines += [f"Training time per fold: {min(seconds) / 60:.1f}-{max(seconds) / 60:.1f} min "
               f"({where}, {parallel} at a time).", ""]
@@ -194,7 +196,7 @@ def ablation(work: Path, parallel: int, lines: list[str], folds: list[str]) -> d
             command, run, _ = _fold(work, name, held, recipe_args(ABLATION_EPOCHS) + extra)
             jobs.append((command, run))
             runs[(variant, fold)] = run
-    harness.run_trainings(jobs, parallel)
+    harness.run_trainings(jobs, parallel, DEVICE["threads"])
     out = {}
     held_text = " | ".join(" + ".join(held) for held in chosen.values())
     lines += [f"### Ablation (held out: {held_text}; {ABLATION_EPOCHS} epochs each, same data)",
@@ -251,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", nargs="+", choices=["loso", "ablation", "shipped"],
                         default=["loso", "ablation", "shipped"])
     parser.add_argument("--parallel", type=int, default=2, help="trainings at a time")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads of each training (OMP_NUM_THREADS)")
     parser.add_argument("--folds", nargs="+", choices=sorted(ABLATION_FOLDS),
                         default=sorted(ABLATION_FOLDS), help="ablation folds to run")
     parser.add_argument("--loso-variant", choices=sorted(LOSO_VARIANTS),
@@ -278,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=workers_arg, default=0,
                         help="loader workers per training (a count or auto)")
     args = parser.parse_args(argv)
-    DEVICE.update(device=args.device, workers=args.workers)
+    DEVICE.update(device=args.device, workers=args.workers, threads=args.threads)
     suffix = ""
     if args.anchor_power is not None:
         numbering.ANCHOR_POWER = args.anchor_power
