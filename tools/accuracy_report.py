@@ -64,6 +64,7 @@ LOSO_VARIANTS = {
     "ema seed 7": ["--ema", "0.999", "--seed", "7"],
     "ema seed 123": ["--ema", "0.999", "--seed", "123"],
     "twice the intensity maps": ["--intensity-map-p", "0.5"],
+    "tissue contrast": ["--tissue-contrast-p", "1.0"],
     "120 epochs": ["--epochs", "120", "--schedule", "90"],
     "120 epochs seed 7": ["--epochs", "120", "--schedule", "90", "--seed", "7"],
     "120 epochs seed 123": ["--epochs", "120", "--schedule", "90", "--seed", "123"],

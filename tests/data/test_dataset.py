@@ -148,6 +148,61 @@ def test_a_training_sets_the_share_of_intensity_maps():
     assert cfg.p_intensity_map == 0.6 and len(maps) == 1 and maps[0].p == 0.6
 
 
+def _three_tissues() -> np.ndarray:
+    """A dim image of three flat tissue bands (0.10, 0.15, 0.20) on a body, air around it."""
+    image = np.zeros(GRID, np.float32)
+    image[16:48, 16:112], image[48:80, 16:112], image[80:112, 16:112] = 0.10, 0.15, 0.20
+    return image
+
+
+def _band_levels(image: np.ndarray) -> np.ndarray:
+    return np.array([image[32, 64], image[64, 64], image[96, 64]])
+
+
+def test_tissue_contrast_gives_each_band_of_a_dark_scan_a_level_of_its_own():
+    """Evenly spaced knots put the three bands on one segment of the curve: their order is kept
+    or reversed as a whole. Knots at the body's intensity quantiles reorder them."""
+    image, kp = _three_tissues(), _keypoints()
+
+    def reordered(p_tissue: float) -> int:
+        count = 0
+        for seed in range(20):
+            t = RandomIntensityMap(5, p_invert=0.0, p=1.0, seed=seed, p_tissue=p_tissue)
+            a, b, c = _band_levels(t(image, kp)[0])
+            count += not (a <= b <= c or a >= b >= c)
+        return count
+
+    assert reordered(0.0) == 0
+    assert reordered(1.0) >= 5
+
+
+def test_tissue_knots_span_the_body_and_increase():
+    from disclabel.data.augment import tissue_knots
+
+    rng = np.random.default_rng(0)
+    values = np.array([0.1] * 50 + [0.15] * 50 + [0.2] * 50)
+    knots = tissue_knots(values, 5, rng)
+    assert knots[0] == pytest.approx(0.1) and knots[-1] == pytest.approx(0.2, abs=1e-5)
+    assert np.all(np.diff(knots) > 0)
+    np.testing.assert_array_equal(tissue_knots(np.full(9, 0.3), 4, rng),
+                                  np.linspace(0.0, 1.0, 4))
+
+
+def test_no_tissue_contrast_leaves_the_random_stream_as_it_was():
+    from disclabel.training.config import TrainConfig, augment_config
+
+    assert augment_config(TrainConfig(), 1.0).p_tissue == 0.0
+    assert augment_config(TrainConfig(tissue_contrast_p=1.0), 1.0).p_tissue == 1.0
+    kp = _keypoints()
+    img = _dot_image(kp)
+    a = build_augmenter(AugmentConfig(p_intensity_map=1.0, p_invert=0.0, p_tissue=0.0), seed=2)
+    b = build_augmenter(AugmentConfig(p_intensity_map=1.0, p_invert=0.0), seed=2)
+    c = build_augmenter(AugmentConfig(p_intensity_map=1.0, p_invert=0.0, p_tissue=1.0), seed=2)
+    outs = [t(img, kp)[0] for t in (a, b, c)]
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert not np.array_equal(outs[0], outs[2])
+
+
 def test_transforms_own_their_generators():
     kp = _keypoints()
     img = _dot_image(kp)

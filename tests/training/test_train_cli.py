@@ -142,6 +142,7 @@ def test_make_res_gif_on_run_folder(run_dir):
     (["--ema", "1"], "--ema"),
     (["--ema", "-0.5"], "--ema"),
     (["--intensity-map-p", "1.5"], "--intensity-map-p"),
+    (["--tissue-contrast-p", "-0.1"], "--tissue-contrast-p"),
     (["--oblique-ratio", "1"], "--oblique-ratio"),
     (["--device", "cuda:7"] if not torch.cuda.is_available() else ["--epochs", "-1"], "--"),
 ])

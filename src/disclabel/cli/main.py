@@ -126,7 +126,11 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--intensity-map-p", "--intensity_map_p", dest="intensity_map_p", type=float,
                    default=INTENSITY_MAP_P,
                    help="share of augmented real training samples whose intensities go through a "
-                        "random monotone curve or (40 %% of them) are inverted")
+                        "random curve or (40 %% of them) are inverted")
+    p.add_argument("--tissue-contrast-p", "--tissue_contrast_p", dest="tissue_contrast_p",
+                   type=float, default=0.0,
+                   help="share of those random curves whose knots sit at random quantiles of "
+                        "the body's intensities: a random level per tissue class")
     p.add_argument("--progress", type=str2bool, default=True, help="tqdm progress bars")
     p.add_argument("--max-train-seconds", "--max_train_seconds", dest="max_train_seconds",
                    type=float, default=0.0, help="stop after the epoch that passes this time")

@@ -47,6 +47,8 @@ class AugmentConfig:
     p_intensity_map: float = INTENSITY_MAP_P
     intensity_points: int = 5        # control points of the random intensity curve
     p_invert: float = 0.4            # share of the intensity maps that invert the image
+    p_tissue: float = 0.0            # share of the other maps whose knots sit at the body's
+    #                                  intensity quantiles (a random level per tissue class)
     gamma: tuple[float, float] = (0.6, 1.6)
     p_gamma: float = 0.5
     contrast: tuple[float, float] = (0.7, 1.3)
@@ -280,14 +282,23 @@ class RandomIntensityMap(RandomTransform):
     ``points`` random control values on [0, 1], or, with probability ``p_invert``, the inverted
     image (T2w-like turns T1w-like). The curve applies inside the body; dark air and the 0
     outside the field of view stay as they are (a soft mask: the image blurred by
-    ``MASK_SIGMA_PX`` above ``MASK_LEVEL`` is body)."""
+    ``MASK_SIGMA_PX`` above ``MASK_LEVEL`` is body).
+
+    With probability ``p_tissue`` a curve that does not invert is a tissue contrast instead: its
+    ``points`` knots sit at random quantiles of the body's intensities (the lowest and highest
+    included), so that each band of the image's own tissue classes (fat, muscle, disc, bone,
+    fluid, whatever the scan shows) gets a random level of its own, as SynthSeg-style training
+    gives each label a random intensity. Evenly spaced knots leave most tissues of a dark scan
+    on one segment of the curve; quantile knots do not. With ``p_tissue`` 0 no draw is made for
+    it (the random stream is that of the plain curve)."""
 
     MASK_SIGMA_PX = 2.0
     MASK_LEVEL = 0.08
 
-    def __init__(self, points: int, p_invert: float, p: float, seed: int | None = None) -> None:
+    def __init__(self, points: int, p_invert: float, p: float, seed: int | None = None,
+                 p_tissue: float = 0.0) -> None:
         super().__init__(p, seed)
-        self.points, self.p_invert = points, p_invert
+        self.points, self.p_invert, self.p_tissue = points, p_invert, p_tissue
 
     def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
         body = np.clip(cv2.GaussianBlur(image, (0, 0), self.MASK_SIGMA_PX) / self.MASK_LEVEL,
@@ -295,10 +306,24 @@ class RandomIntensityMap(RandomTransform):
         if self.rng.random() < self.p_invert:
             mapped = 1.0 - image
         else:
+            knots = np.linspace(0.0, 1.0, self.points)
+            if self.p_tissue > 0 and self.rng.random() < self.p_tissue:
+                knots = tissue_knots(image[body > 0.5], self.points, self.rng)
             levels = self.rng.uniform(0.0, 1.0, self.points)
-            mapped = np.interp(image, np.linspace(0.0, 1.0, self.points), levels)
+            mapped = np.interp(image, knots, levels)
         out = body * mapped + (1.0 - body) * image
         return np.where(image > 0, np.clip(out, 0.0, 1.0), 0.0).astype(np.float32), keypoints
+
+
+def tissue_knots(values: np.ndarray, points: int, rng: np.random.Generator) -> np.ndarray:
+    """``points`` increasing intensities (``points`` >= 2) at random quantiles of ``values``
+    (1-D, the body's intensities), the lowest and highest always among them; evenly spaced on
+    [0, 1] when ``values`` is empty or flat."""
+    if values.size == 0 or np.ptp(values) <= 0:
+        return np.linspace(0.0, 1.0, points)
+    inner = np.sort(rng.uniform(0.0, 1.0, points - 2))
+    knots = np.quantile(values, np.concatenate([[0.0], inner, [1.0]]))
+    return np.maximum.accumulate(knots + np.arange(points) * 1e-6)
 
 
 class RandomBiasField(RandomTransform):
@@ -344,7 +369,8 @@ def build_augmenter(config: AugmentConfig = AugmentConfig(), seed: int = 0) -> C
         RandomAffine(c.rotate_deg, c.scale, c.translate, c.p_affine),
         RandomElastic(c.elastic_px, c.elastic_node_px, c.p_elastic),
         RandomFovCrop(c.crop_max, c.p_crop),
-        RandomIntensityMap(c.intensity_points, c.p_invert, c.p_intensity_map),
+        RandomIntensityMap(c.intensity_points, c.p_invert, c.p_intensity_map,
+                           p_tissue=c.p_tissue),
         RandomBiasField(c.bias_strength, c.p_bias),
         RandomGamma(c.gamma, c.p_gamma),
         RandomContrast(c.contrast, c.p_contrast),

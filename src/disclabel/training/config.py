@@ -84,6 +84,7 @@ class TrainConfig:
     fov_crop_p: float = FOV_CROP_P   # share of samples with a shorter field of view
     fov_narrow_p: float = 0.0        # share of samples with a narrower (A-P) field of view
     intensity_map_p: float = INTENSITY_MAP_P  # share with a random intensity curve or inversion
+    tissue_contrast_p: float = 0.0   # share of those curves with knots at intensity quantiles
     progress: bool = True
     max_train_seconds: float = 0.0   # stop after the epoch that passes this (0 = no limit)
     ema: float = 0.0                 # decay per step of the weights' moving average (0 = off)
@@ -117,7 +118,7 @@ def check_config(config: TrainConfig) -> None:
     if not 0 <= config.ema < 1:
         raise InputError(f"--ema {config.ema}: must lie in [0, 1) (0 = off)")
     for name in ("synthetic_ratio", "negative_ratio", "fov_crop_p", "fov_narrow_p",
-                 "intensity_map_p"):
+                 "intensity_map_p", "tissue_contrast_p"):
         value = getattr(config, name)
         if not 0 <= value <= 1:
             raise InputError(f"--{name.replace('_', '-')} {value}: must lie in [0, 1]")
@@ -164,10 +165,11 @@ def configure_optimizer(optimizer: torch.optim.Optimizer, fast: FastPath) -> Non
 
 def augment_config(config: TrainConfig, pixel_mm: float) -> AugmentConfig:
     """The augmentation of a training on ``pixel_mm`` pixels: the ``--fov-crop-p``,
-    ``--fov-narrow-p`` and ``--intensity-map-p`` shares, the narrowed width ``NARROW_FOV_MM`` in
-    pixels."""
+    ``--fov-narrow-p``, ``--intensity-map-p`` and ``--tissue-contrast-p`` shares, the narrowed
+    width ``NARROW_FOV_MM`` in pixels."""
     return AugmentConfig(p_crop=config.fov_crop_p, p_narrow=config.fov_narrow_p,
                          p_intensity_map=config.intensity_map_p,
+                         p_tissue=config.tissue_contrast_p,
                          narrow_px=(NARROW_FOV_MM[0] / pixel_mm, NARROW_FOV_MM[1] / pixel_mm))
 
 
