@@ -67,8 +67,9 @@ SIGMA_MM: float = 4.0
 FOREGROUND_WEIGHT: float = 10.0
 """Training loss: each pixel's squared error weighs ``1 + FOREGROUND_WEIGHT * target``."""
 INTENSITY_MAP_P: float = 0.25
-"""Share of augmented real training samples whose intensities go through a random monotone curve
-or, for 40 % of them, are inverted (a T1w look on a T2w image); ``main.py --intensity-map-p``."""
+"""Share of augmented training samples (real and synthetic) whose intensities go through a random
+curve or, for 40 % of them, are inverted (a T1w look on a T2w image); ``main.py
+--intensity-map-p``."""
 FOV_CROP_P: float = 0.4
 """Share of augmented training samples whose field of view is shortened (rows blanked at the top
 and/or bottom, the discs there dropped); ``main.py --fov-crop-p``."""

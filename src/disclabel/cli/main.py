@@ -125,8 +125,8 @@ def get_parser() -> argparse.ArgumentParser:
                         "to 50-140 mm (NARROW_FOV_MM) about the spine, as in small real crops")
     p.add_argument("--intensity-map-p", "--intensity_map_p", dest="intensity_map_p", type=float,
                    default=INTENSITY_MAP_P,
-                   help="share of augmented real training samples whose intensities go through a "
-                        "random curve or (40 %% of them) are inverted")
+                   help="share of augmented training samples (real and synthetic) whose "
+                        "intensities go through a random curve or (40 %% of them) are inverted")
     p.add_argument("--tissue-contrast-p", "--tissue_contrast_p", dest="tissue_contrast_p",
                    type=float, default=0.0,
                    help="share of those random curves whose knots sit at random quantiles of "
