@@ -12,6 +12,7 @@ from disclabel.data.heatmaps import (
     decode_argmax,
     find_candidates,
     input_to_output,
+    local_maxima,
     output_to_input,
     render_heatmaps,
 )
@@ -212,6 +213,32 @@ def test_non_positive_neighbours_use_the_plain_parabola():
     coords, _ = decode_argmax(maps)
     u_col = 4 + 0.5 * (0.0 - 0.5) / (0.0 - 2.0 + 0.5)
     np.testing.assert_allclose(coords[0], output_to_input(np.array([4.0, u_col])), atol=1e-5)
+
+
+# --------------------------------------------------------------------------- local_maxima
+
+def test_local_maxima_marks_border_peaks_and_plateau_tops_only():
+    hmap = np.zeros((6, 8), dtype=np.float32)
+    hmap[0, 7] = 0.9          # a corner peak: pixels outside the map do not count
+    hmap[3, 2] = 0.5          # an interior peak
+    hmap[3, 3] = 0.4          # its neighbour, lower
+    hmap[4:6, 5:7] = 0.7      # a plateau: every top pixel
+    mask = local_maxima(hmap, 1)
+    assert mask[0, 7] and mask[3, 2] and mask[4:6, 5:7].all()
+    assert not mask[3, 3] and not mask[0, 6]
+    assert not local_maxima(hmap, 3)[3, 2]  # radius 3 reaches the plateau
+
+
+@pytest.mark.parametrize("radius", [1, 2])
+def test_local_maxima_equals_scipy_maximum_filter(radius):
+    from scipy.ndimage import maximum_filter
+    rng = np.random.default_rng(3)
+    for shape in [(1, 9), (7, 1), (13, 17), (40, 31)]:
+        for dtype in (np.float32, np.float64):
+            hmap = (np.round(rng.random(shape) * 5) / 5).astype(dtype)  # with plateaus
+            size = 2 * radius + 1
+            want = hmap == maximum_filter(hmap, size=size, mode="constant", cval=-np.inf)
+            np.testing.assert_array_equal(local_maxima(hmap, radius), want)
 
 
 # --------------------------------------------------------------------------- find_candidates

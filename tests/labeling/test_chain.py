@@ -407,3 +407,13 @@ def test_synthetic_spacing_tool_by_hand():
     links = tool.synthetic_links(3, seed=5)
     assert links.shape == (3, 24) and np.array_equal(links, tool.synthetic_links(3, seed=5))
     assert np.all((links[:, 2:20] > 10) & (links[:, 2:20] < 45))
+
+
+def test_detect_strongest_first_strictly_above_threshold_and_none_on_a_constant_map():
+    disc_map = np.zeros((12, 12), np.float32)
+    disc_map[2, 3], disc_map[9, 9], disc_map[6, 1] = 0.5, 0.8, 0.3  # 0.3: at the threshold
+    disc_map[4, 8] = disc_map[4, 10] = 0.6  # two equal peaks: row-major order
+    found = chain.detect(disc_map, 0.3)
+    np.testing.assert_array_equal(found[:, 3:], [[9, 9], [4, 8], [4, 10], [2, 3]])
+    np.testing.assert_allclose(found[:, 2], [0.8, 0.6, 0.6, 0.5])
+    assert len(chain.detect(np.full((12, 12), 0.9, np.float32), 0.3)) == 0

@@ -70,7 +70,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from skimage.feature import peak_local_max
 
 from disclabel.constants import (
     CONFIDENCE_THRESHOLD,
@@ -82,6 +81,7 @@ from disclabel.data.heatmaps import (
     as_numpy,
     find_candidates,
     input_to_output,
+    local_maxima,
     output_to_input,
     refine_peaks,
 )
@@ -205,12 +205,15 @@ def disc_maps(maps: np.ndarray) -> np.ndarray:
 def detect(disc_map: np.ndarray, threshold: float, stride: int = OUTPUT_STRIDE) -> np.ndarray:
     """Peaks of a (h, w) disc map: (N, 5) float64 rows of (row, col) in input pixels, strength,
     and the integer output-pixel peak (row, col); strongest first."""
-    peaks = peak_local_max(disc_map, min_distance=1, threshold_abs=threshold,
-                           exclude_border=False)
-    if len(peaks) == 0:
+    peak = local_maxima(disc_map, 1)
+    if peak.all():  # a constant map has no peak
         return np.zeros((0, 5))
-    rows, cols = peaks[:, 0], peaks[:, 1]
-    u_row, u_col = refine_peaks(disc_map[None], np.zeros(len(peaks), np.intp), rows, cols)
+    rows, cols = np.nonzero(peak & (disc_map > threshold))
+    if len(rows) == 0:
+        return np.zeros((0, 5))
+    order = np.argsort(-disc_map[rows, cols], kind="stable")  # strongest first, then row-major
+    rows, cols = rows[order], cols[order]
+    u_row, u_col = refine_peaks(disc_map[None], np.zeros(len(rows), np.intp), rows, cols)
     return np.stack([output_to_input(u_row, stride), output_to_input(u_col, stride),
                      disc_map[rows, cols], rows, cols], axis=1)
 

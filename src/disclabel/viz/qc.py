@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from disclabel.constants import CHECK_MARGIN_NATS, DISC_NAMES
-from disclabel.data.geometry import coronal_band, curved_sagittal
 from disclabel.labeling.labeler import OUTCOME_WARNING_STARTS
 from disclabel.viz.canvas import (
     DPI,
@@ -26,6 +25,7 @@ from disclabel.viz.canvas import (
     new_figure,
     show_image,
 )
+from disclabel.viz.reformat import coronal_band, curved_sagittal
 
 if TYPE_CHECKING:
     from disclabel.labeling.labeler import LabelResult
