@@ -199,7 +199,8 @@ def empty_result(num_channels: int = NUM_DISCS) -> ChainResult:
 def disc_maps(maps: np.ndarray) -> np.ndarray:
     """The disc map of heatmaps (..., D, h, w): the sum over the disc channels (3 and up) of
     what exceeds ``CHANNEL_FLOOR``; (..., h, w)."""
-    return np.clip(maps[..., FIRST_CHAIN_DISC - 1:, :, :] - CHANNEL_FLOOR, 0.0, None).sum(axis=-3)
+    excess = maps[..., FIRST_CHAIN_DISC - 1:, :, :] - CHANNEL_FLOOR
+    return np.maximum(excess, 0.0, out=excess).sum(axis=-3)
 
 
 def detect(disc_map: np.ndarray, threshold: float, stride: int = OUTPUT_STRIDE) -> np.ndarray:

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 
 LABEL_DTYPE = np.uint8
+GZIP_LEVEL: int = 1
+"""zlib level of a gzipped label file: nibabel's own, three times faster than the most (9) on a
+volume of zeros (8 against 24 ms for 4.3 million voxels), for a file of 19 KB instead of 4 KB."""
 
 
 def label_image(result: LabelResult, reference: nib.Nifti1Image) -> nib.Nifti1Image:
@@ -35,13 +38,15 @@ def label_image(result: LabelResult, reference: nib.Nifti1Image) -> nib.Nifti1Im
 
 
 def save_nifti_atomic(image: nib.Nifti1Image, path: Path) -> None:
-    """Write a NIfTI (gzipped when the name ends in .gz, with a fixed timestamp and no file
-    name in the gzip header: the same labels give the same bytes) atomically."""
+    """Write a NIfTI (gzipped when the name ends in .gz, at ``GZIP_LEVEL``, with a fixed
+    timestamp and no file name in the gzip header: the same labels give the same bytes)
+    atomically."""
     raw = image.to_bytes()
     with atomic_path(path) as tmp:
         if path.name.endswith(".gz"):
             with open(tmp, "wb") as handle, gzip.GzipFile(filename="", fileobj=handle,
-                                                         mode="wb", mtime=0) as gz:
+                                                         mode="wb", mtime=0,
+                                                         compresslevel=GZIP_LEVEL) as gz:
                 gz.write(raw)
         else:
             tmp.write_bytes(raw)
