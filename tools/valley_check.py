@@ -1,13 +1,13 @@
 #!/usr/bin/env python
 """The decoder's valley rule, measured: with the rule switched off, the deepest dip of the disc
-map between consecutive discs of each decoded chain (``disclabel.labeling.chain.link_valleys``), for
-the labelled real volumes (held-out and robustness) and the no-spine volumes of each
-leave-one-subject-out fold model.
+map between consecutive discs of each decoded chain
+(``disclabel.labeling.nospine.link_valleys``), for the labelled real volumes (held-out and
+robustness) and the no-spine volumes of each leave-one-subject-out fold model.
 
     python tools/valley_check.py [--report runs/report] [--parts loso loso-seed_7 loso-seed_123]
 
 Prints one line per chain and a summary: the largest deepest dip of the real volumes, and how
-many false chains of the no-spine set keep every link at ``chain.VALLEY_RATIO`` or more (the
+many false chains of the no-spine set keep every link at ``nospine.VALLEY_RATIO`` or more (the
 ones the rule removes).
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 import scoring_sets
 from shared_data import REAL_VOLUMES, SHARED
 
-from disclabel.labeling import chain
+from disclabel.labeling import nospine
 from disclabel.labeling.labeler import Labeler
 
 FOLDS = ("sub-errsm11", "sub-errsm20", "sub-errsm22", "sub-sctexample")
@@ -42,16 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=Path("runs/report"))
     parser.add_argument("--parts", nargs="+", default=["loso", "loso-seed_7", "loso-seed_123"])
     args = parser.parse_args(argv)
-    threshold = chain.VALLEY_RATIO
-    chain.VALLEY_RATIO = math.inf  # the rule off: every chain is kept and measured
+    threshold = nospine.VALLEY_RATIO
+    nospine.VALLEY_RATIO = math.inf  # the rule off: every chain is kept and measured
     seen: list[np.ndarray] = []
-    measure = chain.link_valleys
+    measure = nospine.link_valleys
 
     def recording(disc_map: np.ndarray, peaks: np.ndarray) -> np.ndarray:
         seen.append(measure(disc_map, peaks))
         return seen[-1]
 
-    chain.link_valleys = recording
+    nospine.link_valleys = recording
     no_spine = scoring_sets.no_spine_set(args.report / "no_spine")
     real, false = [], []
     for part in args.parts:

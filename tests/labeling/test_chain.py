@@ -13,15 +13,11 @@ import torch
 from conftest import SHARED_DATA, needs_shared, tool_module
 from disclabel.constants import NUM_DISCS
 from disclabel.data.heatmaps import render_heatmaps
-from disclabel.labeling import chain, numbering
+from disclabel.labeling import anchors, nospine, numbering, peaks
 from disclabel.labeling import spacing as prior
-from disclabel.labeling.chain import (
-    MIN_CHAIN_DISCS,
-    MIN_CHAIN_IDENTITY,
-    ChainResult,
-    decode_chain,
-    relative_numbers,
-)
+from disclabel.labeling.chain import ChainResult, decode_chain
+from disclabel.labeling.links import relative_numbers
+from disclabel.labeling.nospine import MIN_CHAIN_DISCS, MIN_CHAIN_IDENTITY
 from disclabel.labeling.numbering import anchor_weights, offset_certainty, vote_offsets
 
 PIXEL_MM = 1.0
@@ -182,7 +178,7 @@ def test_an_unrecognised_regular_column_of_discs_is_still_a_spine():
     evenly spaced peaks whose evidence no channel claims (a lumbar spine the network cannot
     name) are a spine, numbered and reported unrecognised; the same peaks named clearly are
     recognised."""
-    assert 1.0 / 9 < MIN_CHAIN_IDENTITY and chain.MIN_UNNAMED_DISCS <= 6
+    assert 1.0 / 9 < MIN_CHAIN_IDENTITY and nospine.MIN_UNNAMED_DISCS <= 6
     discs = list(range(14, 20))
     unsure = decode_chain(_maps(_column(discs, top=20.0, spacing=32.0, weights=_unsure)),
                           PIXEL_MM)
@@ -205,7 +201,7 @@ def test_an_unrecognised_row_of_blobs_is_no_spine_unless_a_regular_column(case):
     at most MAX_UNNAMED_LINK_MM per disc: three blobs (the false chains of the no-spine set had
     three members at most), blobs 60 mm apart, or six blobs in two runs of three (one missed
     between them) give no disc, though the same blobs named clearly would be a chain."""
-    assert chain.MIN_UNNAMED_DISCS == 4 and chain.MAX_UNNAMED_LINK_MM < 60.0
+    assert nospine.MIN_UNNAMED_DISCS == 4 and nospine.MAX_UNNAMED_LINK_MM < 60.0
     rows = {"short": [40.0, 72.0, 104.0], "long-links": [10.0, 70.0, 130.0, 190.0],
             "skipped-disc": [10.0, 42.0, 74.0, 138.0, 170.0, 202.0]}[case]
     pts = [(r, 100.0, _unsure(i, 14 + i)) for i, r in enumerate(rows)]
@@ -230,7 +226,7 @@ def test_the_numbering_is_anchored_only_at_a_recognised_end_of_the_spine():
     unsure_end = lumbar[:-1] + [(lumbar[-1][0], 100.0, {25: 0.25, 24: 0.4, 23: 0.35})]
     result = decode_chain(_maps(unsure_end), PIXEL_MM)
     assert _found(result) == list(range(20, 26))
-    assert result.identity[24] < chain.SACRUM_ANCHOR_SHARE and result.anchors == []
+    assert result.identity[24] < anchors.SACRUM_ANCHOR_SHARE and result.anchors == []
 
 
 @pytest.mark.parametrize("discs", [[6, 7], [5, 6, 7]])
@@ -248,7 +244,7 @@ def test_peaks_along_one_unbroken_ridge_are_no_spine(discs):
     for r, d in zip(rows[:-1], discs, strict=False):
         top, bottom = int(round((r - 1.5) / 4)), int(round((r + 16.0 - 1.5) / 4))
         band[d - 1, top + 1:bottom, col] = np.maximum(band[d - 1, top + 1:bottom, col], 0.6)
-    assert len(chain.detect(np.clip(band[2:] - chain.CHANNEL_FLOOR, 0, None).sum(0), 0.3)) \
+    assert len(peaks.detect(np.clip(band[2:] - peaks.CHANNEL_FLOOR, 0, None).sum(0), 0.3)) \
         == len(discs)  # the same peaks, now joined
     ridge = decode_chain(band, PIXEL_MM)
     assert _found(ridge) == [] and ridge.offset is None and not ridge.confidence.any()
@@ -259,8 +255,8 @@ def test_link_valleys_by_hand():
     disc_map[2, 5] = disc_map[8, 5] = 1.0
     disc_map[3:8, 5] = 0.5
     disc_map[5, 5] = 0.2
-    np.testing.assert_allclose(chain.link_valleys(disc_map, np.array([[2, 5], [8, 5]])), [0.2])
-    assert chain.link_valleys(disc_map, np.array([[2, 5]])).shape == (0,)
+    np.testing.assert_allclose(nospine.link_valleys(disc_map, np.array([[2, 5], [8, 5]])), [0.2])
+    assert nospine.link_valleys(disc_map, np.array([[2, 5]])).shape == (0,)
 
 
 def test_two_discs_are_enough_for_a_chain():
@@ -413,7 +409,7 @@ def test_detect_strongest_first_strictly_above_threshold_and_none_on_a_constant_
     disc_map = np.zeros((12, 12), np.float32)
     disc_map[2, 3], disc_map[9, 9], disc_map[6, 1] = 0.5, 0.8, 0.3  # 0.3: at the threshold
     disc_map[4, 8] = disc_map[4, 10] = 0.6  # two equal peaks: row-major order
-    found = chain.detect(disc_map, 0.3)
+    found = peaks.detect(disc_map, 0.3)
     np.testing.assert_array_equal(found[:, 3:], [[9, 9], [4, 8], [4, 10], [2, 3]])
     np.testing.assert_allclose(found[:, 2], [0.8, 0.6, 0.6, 0.5])
-    assert len(chain.detect(np.full((12, 12), 0.9, np.float32), 0.3)) == 0
+    assert len(peaks.detect(np.full((12, 12), 0.9, np.float32), 0.3)) == 0

@@ -51,6 +51,11 @@ found above it from its own channel, ``"sacrum"`` when it ends at L5/S1 with at 
 ``SACRUM_ANCHOR_SHARE`` of that disc's evidence on L5/S1. A chain without an anchor is
 numbered from the look and the spacing of its discs alone.
 
+The steps live in their own modules: detections in :mod:`.peaks`, the chain search and its gaps
+in :mod:`.links`, the vote in :mod:`.numbering` and :mod:`.spacing`, the no-spine rules in
+:mod:`.nospine`, discs 1 and 2 and the anchors in :mod:`.anchors`; this module runs them in
+order and holds the result.
+
 Coordinates are ``(row, col)``; detections and results are in INPUT pixels (the 2-D grid the
 network sees), heatmaps are ``stride`` times coarser (see :mod:`disclabel.data.heatmaps`).
 
@@ -71,79 +76,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from disclabel.constants import (
-    CONFIDENCE_THRESHOLD,
-    FIRST_CHAIN_DISC,
-    NUM_DISCS,
-    OUTPUT_STRIDE,
-)
-from disclabel.data.heatmaps import (
-    as_numpy,
-    find_candidates,
-    input_to_output,
-    local_maxima,
-    output_to_input,
-    refine_peaks,
-)
+from disclabel.constants import CONFIDENCE_THRESHOLD, FIRST_CHAIN_DISC, NUM_DISCS, OUTPUT_STRIDE
+from disclabel.data.heatmaps import as_numpy
 from disclabel.labeling import spacing
+from disclabel.labeling.anchors import chain_anchors, place_landmarks
+from disclabel.labeling.links import MAX_END_SKIP, best_chain, drop_short_links, relative_numbers
+from disclabel.labeling.nospine import MIN_CHAIN_DISCS, one_ridge, recognised, unnamed_spine
 from disclabel.labeling.numbering import (
     VoteDetail,
     channel_evidence,
     offset_certainty,
     vote_offsets,
 )
+from disclabel.labeling.peaks import detect, disc_maps
 
 if TYPE_CHECKING:
     import torch
-
-MIN_CHAIN_DISCS: int = 2
-"""Fewer detections in a chain than this is reported as no spine at all."""
-MIN_CHAIN_IDENTITY: float = 0.12
-"""A chain whose discs' mean identity share (evidence on their assigned numbers) is below this
-is reported as no spine: the network sees disc-like blobs but cannot tell which discs they are
-(about 3 times the share of evidence spread evenly over the channels). Measured with the
-shipped and the leave-one-subject-out models: 0.18 or more on every real spine, 0.14 or more on
-the synthetic test volumes, 0.08 on a knee's fat plane (docs/model.md, decoding step 6)."""
-MIN_UNNAMED_DISCS: int = 4
-"""An unrecognised chain (mean identity share below ``MIN_CHAIN_IDENTITY``) is a spine only with
-a run of at least this many consecutive detections (no disc missed between them). With the
-identity rule switched off, the false chains of the no-spine set (noise, a knee-like volume,
-brain-only fields of view) had 3 members or fewer under the shipped and the
-leave-one-subject-out models, the unrecognised lumbar chains 3 to 10 (docs/model.md, decoding
-step 6)."""
-MAX_UNNAMED_LINK_MM: float = 55.0
-"""Every link of an unrecognised chain is at most this long per disc it spans: discs, not blobs
-far apart (the posterior tips of adjacent lumbar discs are 30 to 45 mm apart)."""
-SACRUM_ANCHOR_SHARE: float = 0.3
-"""A chain ending at L5/S1 is anchored at the sacrum when that disc has at least this share of
-its evidence on L5/S1."""
-VALLEY_RATIO: float = 0.3
-"""A chain is a spine only if the disc map somewhere between two consecutive discs falls below
-this fraction of the weaker one's peak; discs are separate blobs, a band is one ridge. Measured
-with the leave-one-subject-out models of three seeds (the rule off): every real volume, changed
-or not, has a link at 0.11 or less; 13 of the 20 false chains along the skull of brain-only
-slabs stay at 0.33 to 0.70 on all their links (``tools/valley_check.py``; docs/model.md,
-decoding step 7)."""
-MIN_SPACING_MM: float = 7.0
-"""Two discs of a chain are at least this far apart superior-inferiorly."""
-MAX_LINK_MM: float = 90.0
-"""Two consecutive detections of a chain are at most this far apart (a missed lumbar disc)."""
-MAX_TILT_DEG: float = 60.0
-"""The line between consecutive detections is at most this far from the superior-inferior axis
-(its sideways part measured front-to-back and, in 3-D, left-right together)."""
-MAX_END_SKIP: int = 2
-"""A chain's top or bottom member beyond a gap of more than this many discs minus one (two or
-more missed discs in a row at the chain's very end) is a stray peak, not a disc: dropped."""
-GAP_RATIO: float = 1.6
-"""A link this many times longer than the local spacing skips ``round(ratio) - 1`` discs."""
-SHORT_RATIO: float = 0.6
-"""A link this many times shorter than the local spacing joins a duplicate or an insertion."""
-SPACING_WINDOW: int = 2
-"""The local spacing of a link is the median of up to this many links on each side of it."""
-CHANNEL_FLOOR: float = 0.1
-"""Each channel contributes to the disc map only where it exceeds this value."""
-LANDMARK_MAX_MM: float = 60.0
-"""Discs 1 and 2 are searched at most this far above the disc below them."""
 
 
 @dataclass
@@ -196,144 +144,6 @@ def empty_result(num_channels: int = NUM_DISCS) -> ChainResult:
                        np.full(num_channels, np.nan, np.float32))
 
 
-def disc_maps(maps: np.ndarray) -> np.ndarray:
-    """The disc map of heatmaps (..., D, h, w): the sum over the disc channels (3 and up) of
-    what exceeds ``CHANNEL_FLOOR``; (..., h, w)."""
-    excess = maps[..., FIRST_CHAIN_DISC - 1:, :, :] - CHANNEL_FLOOR
-    return np.maximum(excess, 0.0, out=excess).sum(axis=-3)
-
-
-def detect(disc_map: np.ndarray, threshold: float, stride: int = OUTPUT_STRIDE) -> np.ndarray:
-    """Peaks of a (h, w) disc map: (N, 5) float64 rows of (row, col) in input pixels, strength,
-    and the integer output-pixel peak (row, col); strongest first."""
-    peak = local_maxima(disc_map, 1)
-    if peak.all():  # a constant map has no peak
-        return np.zeros((0, 5))
-    rows, cols = np.nonzero(peak & (disc_map > threshold))
-    if len(rows) == 0:
-        return np.zeros((0, 5))
-    order = np.argsort(-disc_map[rows, cols], kind="stable")  # strongest first, then row-major
-    rows, cols = rows[order], cols[order]
-    u_row, u_col = refine_peaks(disc_map[None], np.zeros(len(rows), np.intp), rows, cols)
-    return np.stack([output_to_input(u_row, stride), output_to_input(u_col, stride),
-                     disc_map[rows, cols], rows, cols], axis=1)
-
-
-def best_chain(points_mm: np.ndarray, strength: np.ndarray) -> list[int]:
-    """Indices (top to bottom) of the ordered chain of largest total strength.
-
-    ``points_mm`` (N, 2 or 3) ``(row, col[, x])`` in mm, ``strength`` (N,). Consecutive chain
-    members go down by at least ``MIN_SPACING_MM``, lie at most ``MAX_LINK_MM`` apart and at
-    most ``MAX_TILT_DEG`` off vertical. ``O(N^2)``.
-    """
-    if len(points_mm) == 0:
-        return []
-    order = np.lexsort((points_mm[:, 1], points_mm[:, 0]))
-    pts, score = points_mm[order], strength[order]
-    best = score.astype(np.float64).copy()
-    previous = np.full(len(pts), -1)
-    tan_max = math.tan(math.radians(MAX_TILT_DEG))
-    for i in range(1, len(pts)):
-        d_row = pts[i, 0] - pts[:i, 0]
-        d_side = np.linalg.norm(pts[i, 1:] - pts[:i, 1:], axis=1)  # front-back (, left-right)
-        ok = ((d_row >= MIN_SPACING_MM) & (np.hypot(d_row, d_side) <= MAX_LINK_MM)
-              & (d_side <= d_row * tan_max))
-        if ok.any():
-            j = int(np.argmax(np.where(ok, best[:i], -np.inf)))
-            best[i] += best[j]
-            previous[i] = j
-    i = int(np.argmax(best))
-    chain = []
-    while i >= 0:
-        chain.append(int(order[i]))
-        i = int(previous[i])
-    return chain[::-1]
-
-
-def local_spacing(links: np.ndarray, k: int) -> float:
-    """Median length of the links near link ``k`` (itself excluded); NaN when it is alone."""
-    lo, hi = max(0, k - SPACING_WINDOW), min(len(links), k + SPACING_WINDOW + 1)
-    near = np.r_[links[lo:k], links[k + 1:hi]]
-    return float(np.median(near)) if len(near) else math.nan
-
-
-def drop_short_links(points_mm: np.ndarray, strength: np.ndarray, chain: list[int]
-                     ) -> list[int]:
-    """Remove, one at a time, the weaker end of the link that is shortest relative to the local
-    spacing while it is below ``SHORT_RATIO`` of it (duplicates and insertions); ``points_mm``
-    (N, 2 or 3) in mm."""
-    chain = list(chain)
-    while len(chain) >= 3:
-        links = np.linalg.norm(np.diff(points_mm[chain], axis=0), axis=1)
-        ratios = np.array([links[k] / local_spacing(links, k) for k in range(len(links))])
-        k = int(np.nanargmin(ratios))
-        if not ratios[k] < SHORT_RATIO:
-            break
-        a, b = chain[k], chain[k + 1]
-        chain.remove(a if strength[a] < strength[b] else b)
-    return chain
-
-
-def relative_numbers(points_mm: np.ndarray) -> np.ndarray:
-    """Number of each chain member relative to the top one (0, 1, 2, ...), skipping
-    ``round(ratio) - 1`` numbers at a link ``GAP_RATIO`` or more times the local spacing.
-    ``points_mm`` (K, 2 or 3) in mm, in chain order."""
-    rel = np.zeros(len(points_mm), np.int64)
-    if len(points_mm) < 2:
-        return rel
-    links = np.linalg.norm(np.diff(points_mm, axis=0), axis=1)
-    for k, length in enumerate(links):
-        ratio = length / local_spacing(links, k)
-        skipped = max(int(round(ratio)) - 1, 1) if ratio >= GAP_RATIO else 0
-        rel[k + 1] = rel[k] + 1 + skipped
-    return rel
-
-
-def link_valleys(disc_map: np.ndarray, peaks: np.ndarray) -> np.ndarray:
-    """(K - 1,) lowest value of the (h, w) disc map on the straight line between consecutive
-    chain members, over the weaker end's value; ``peaks`` (K, 2) integer output-pixel
-    ``(row, col)`` in chain order (nearest-pixel samples every half pixel)."""
-    out = np.zeros(max(len(peaks) - 1, 0))
-    h, w = disc_map.shape
-    for k, (a, b) in enumerate(zip(peaks[:-1], peaks[1:], strict=True)):
-        t = np.linspace(0.0, 1.0, int(np.ceil(2 * np.hypot(*(b - a)))) + 2)
-        rows = np.clip(np.round(a[0] + t * (b[0] - a[0])).astype(int), 0, h - 1)
-        cols = np.clip(np.round(a[1] + t * (b[1] - a[1])).astype(int), 0, w - 1)
-        ends = min(disc_map[int(a[0]), int(a[1])], disc_map[int(b[0]), int(b[1])])
-        out[k] = disc_map[rows, cols].min() / max(float(ends), 1e-12)
-    return out
-
-
-def place_landmarks(maps: np.ndarray, result: ChainResult, pixel_mm: float, threshold: float,
-                    stride: int, depth_mm: np.ndarray | None = None) -> None:
-    """Add disc 2 (C1/C2) then disc 1 (top of C1) above a chain that starts at disc 3, each
-    from its own channel: the strongest peak above the disc below it, within
-    ``LANDMARK_MAX_MM`` of it and at least ``MIN_SPACING_MM`` higher. ``depth_mm``
-    (2, h, w): the left-right position of each landmark channel's pixels (None: 0)."""
-    below = result.coords[FIRST_CHAIN_DISC - 1]
-    for disc in range(FIRST_CHAIN_DISC - 1, 0, -1):
-        for row, col, score in find_candidates(maps[disc - 1], threshold, stride=stride):
-            up = (below[0] - row) * pixel_mm
-            if up >= MIN_SPACING_MM and math.hypot(up, (col - below[1]) * pixel_mm) \
-                    <= LANDMARK_MAX_MM:
-                result.coords[disc - 1] = (row, col)
-                result.confidence[disc - 1] = min(score, 1.0)
-                result.identity[disc - 1] = 1.0
-                result.lateral_mm[disc - 1] = _depth_at(
-                    None if depth_mm is None else depth_mm[disc - 1], row, col, stride)
-                below = result.coords[disc - 1]
-                break
-
-
-def _depth_at(depth_mm: np.ndarray | None, row: float, col: float, stride: int) -> float:
-    """The left-right position (mm) of the output pixel nearest input pixel (row, col)."""
-    if depth_mm is None:
-        return 0.0
-    r, c = (int(np.clip(np.rint(input_to_output(v, stride)), 0, n - 1))
-            for v, n in zip((row, col), depth_mm.shape, strict=True))
-    return float(depth_mm[r, c])
-
-
 def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
                  threshold: float = CONFIDENCE_THRESHOLD,
                  stride: int = OUTPUT_STRIDE, depth_mm: np.ndarray | None = None,
@@ -382,12 +192,12 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     members, numbers, rel, evidence = members[kept], numbers[kept], rel[kept], evidence[kept]
     shares, points = shares[kept], points[kept]
     identity = shares[np.arange(len(rel)), numbers - 1]
-    recognised = bool(identity.mean() >= MIN_CHAIN_IDENTITY)
-    if not (recognised or unnamed_spine(points, rel)):
+    known = recognised(identity)
+    if not (known or unnamed_spine(points, rel)):
         return result
-    if link_valleys(disc_map, members[:, 3:5]).min() >= VALLEY_RATIO:  # one ridge, no blobs
+    if one_ridge(disc_map, members[:, 3:5]):  # one ridge, no blobs
         return result
-    result.recognised = recognised
+    result.recognised = known
     result.coords[numbers - 1] = members[:, :2]
     result.confidence[numbers - 1] = np.minimum(
         np.clip(evidence[:, FIRST_CHAIN_DISC - 1:], 0.0, None).sum(axis=1), 1.0)
@@ -400,33 +210,3 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
         place_landmarks(maps, result, pixel_mm, threshold, stride, landmark_depth_mm)
     result.anchors = chain_anchors(result)
     return result
-
-
-def unnamed_spine(points_mm: np.ndarray, rel: np.ndarray) -> bool:
-    """Whether a chain whose discs the network does not recognise is still a spine: a run of
-    at least ``MIN_UNNAMED_DISCS`` consecutive members (no disc skipped between them), and
-    every link at most ``MAX_UNNAMED_LINK_MM`` per disc it spans (a link across one missed
-    disc may be twice that). ``points_mm`` (K, 2 or 3) in chain order, ``rel`` (K,) their
-    relative numbers."""
-    if len(rel) < MIN_UNNAMED_DISCS:
-        return False
-    steps = np.diff(rel)
-    per_disc = np.linalg.norm(np.diff(points_mm, axis=0), axis=1) / steps
-    run = longest = 1
-    for step in steps:
-        run = run + 1 if step == 1 else 1
-        longest = max(longest, run)
-    return bool(longest >= MIN_UNNAMED_DISCS and per_disc.max() <= MAX_UNNAMED_LINK_MM)
-
-
-def chain_anchors(result: ChainResult) -> list[str]:
-    """The recognised ends of the spine in a decoded chain: ``"C2"`` (C2/C3 with C1/C2 found
-    above it) and ``"sacrum"`` (L5/S1 with at least ``SACRUM_ANCHOR_SHARE`` of its evidence on
-    its own number)."""
-    found = np.isfinite(result.coords[:, 0])
-    anchors = []
-    if result.offset == FIRST_CHAIN_DISC and found[1]:
-        anchors.append("C2")
-    if len(found) == NUM_DISCS and found[-1] and result.identity[-1] >= SACRUM_ANCHOR_SHARE:
-        anchors.append("sacrum")
-    return anchors

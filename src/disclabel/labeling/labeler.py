@@ -28,7 +28,8 @@ from disclabel.data.io import file_sha256, nifti_stem, write_json
 from disclabel.data.prepare import slice_sample
 from disclabel.labeling import volume3d
 from disclabel.labeling.acquisition import Acquisition, RefusedVolume, check_acquisition
-from disclabel.labeling.chain import MIN_CHAIN_IDENTITY, ChainResult, decode_chain
+from disclabel.labeling.chain import ChainResult, decode_chain
+from disclabel.labeling.nospine import MIN_CHAIN_IDENTITY
 from disclabel.labeling.output import label_image, save_nifti_atomic
 from disclabel.labeling.runtime import load_network
 from disclabel.labeling.volumes import LoadedVolume, read_volume, volume_from_nifti

@@ -34,7 +34,8 @@ import numpy as np
 
 from disclabel.constants import FIRST_CHAIN_DISC, OUTPUT_STRIDE
 from disclabel.data.heatmaps import input_to_output, output_to_input, refine_peaks
-from disclabel.labeling.chain import ChainResult, disc_maps
+from disclabel.labeling.chain import ChainResult
+from disclabel.labeling.peaks import disc_maps
 
 COURSE_PENALTY_PER_MM: float = 0.1
 """The course before decoding (:func:`course_through`) pays this much disc evidence per mm it
