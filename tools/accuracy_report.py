@@ -279,12 +279,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="score with this spacing.SPACING_WEIGHT instead of the decoder's "
                              f"({spacing.SPACING_WEIGHT:g}; 0: no spacing prior in the numbering "
                              "vote, the decoder before it); parts get the suffix -spacingW")
+    harness.add_polarity(parser)
     parser.add_argument("--device", default="cpu", help="where trainings and labelling run")
     parser.add_argument("--workers", type=workers_arg, default=0,
                         help="loader workers per training (a count or auto)")
     args = parser.parse_args(argv)
     DEVICE.update(device=args.device, workers=args.workers, threads=args.threads)
-    suffix = ""
+    suffix = harness.use_polarity(args)
     if args.anchor_power is not None:
         numbering.ANCHOR_POWER = args.anchor_power
         suffix = f"-anchor{args.anchor_power:g}"
@@ -313,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
             result = shipped(work, lines)
         if suffix:
             lines.insert(0, f"(decoder with ANCHOR_POWER {numbering.ANCHOR_POWER:g}, "
-                            f"SPACING_WEIGHT {spacing.SPACING_WEIGHT:g})\n")
+                            f"SPACING_WEIGHT {spacing.SPACING_WEIGHT:g}; label.py --polarity "
+                            f"{args.polarity})\n")
         report[part + suffix] = result
         harness.publish(report_path, report, work / f"{part}{suffix}.md", lines)
     return 0

@@ -25,10 +25,13 @@ from disclabel.cli import create_dataset, prepare_trainset
 from disclabel.data.io import write_json
 from disclabel.evaluation.metrics import aggregate
 from disclabel.evaluation.scoring import evaluate_volume
-from disclabel.labeling.labeler import Labeler
+from disclabel.labeling.labeler import POLARITIES, Labeler
 from disclabel.training.recipe import PREPARE_ARGS
 
 REPO = Path(__file__).resolve().parents[1]
+POLARITY = {"mode": "acquired"}
+"""How the tools' labellers read contrast (``Labeler(polarity=...)``): set from the
+``--polarity`` of the tool that scores."""
 MAIN = REPO / "src" / "main.py"
 
 
@@ -98,7 +101,7 @@ def score_volumes(weights: Path, items: Sequence[tuple[str, Path, Path | dict]],
                   device: str = "cpu") -> list[dict]:
     """Label each ``(name, image, label file or {disc: world mm})`` with ``weights`` and score
     it (:func:`disclabel.evaluation.scoring.evaluate_volume`); one dict per item, with ``name``."""
-    labeler = Labeler(weights, device)
+    labeler = Labeler(weights, device, polarity=POLARITY["mode"])
     out = []
     for name, image, reference in items:
         if isinstance(reference, dict):
@@ -181,7 +184,22 @@ def models_parser(description: str, work: str, what: str) -> argparse.ArgumentPa
     parser.add_argument("--work", type=Path, default=Path(work),
                         help=f"where {what} are written")
     parser.add_argument("--device", default="cpu")
+    add_polarity(parser)
     return parser
+
+
+def add_polarity(parser: argparse.ArgumentParser) -> None:
+    """``--polarity``, the labellers' reading of contrast (sets ``POLARITY`` once parsed by
+    :func:`use_polarity`)."""
+    parser.add_argument("--polarity", choices=POLARITIES, default="acquired",
+                        help="label as label.py --polarity does (default: acquired)")
+
+
+def use_polarity(args: argparse.Namespace) -> str:
+    """Set ``POLARITY`` from parsed ``args``; returns the suffix of the outputs' names ("" for
+    the default, "-polarity_auto" else)."""
+    POLARITY["mode"] = args.polarity
+    return "" if args.polarity == "acquired" else f"-polarity_{args.polarity}"
 
 
 @contextlib.contextmanager

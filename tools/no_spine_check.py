@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = get_parser().parse_args(argv)
     items = scoring_sets.no_spine_set(args.work)
     for weights in args.weights:
-        labeler = Labeler(weights, args.device)
+        labeler = Labeler(weights, args.device, polarity=args.polarity)
         found = {name: scoring_sets._discs_or_refusal(labeler, path) for name, path, _ in items}
         print(f"{weights}: {scoring_sets.no_spine_text(found)}", flush=True)
     return 0

@@ -235,7 +235,7 @@ def score_shipped(weights: Path, folder: Path, device: str = "cpu", per_set: int
                                                 SHARED / tpt.label)], device)
     scores["TPTBox crop"] = {"summary": harness.summary(results), "volumes": results}
     rows.append(harness.result_row("TPTBox crop (C5-C7, 1.5 mm, never trained on)", results[0]))
-    labeler = Labeler(weights, device)
+    labeler = Labeler(weights, device, polarity=harness.POLARITY["mode"])
     found = {name: _discs_or_refusal(labeler, path)
              for name, path, _ in no_spine_set(folder / "no_spine")}
     scores["no spine"] = found

@@ -76,6 +76,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = get_parser().parse_args(argv)
+    harness.use_polarity(args)
     if args.regions:
         sets = {name: scoring_sets.region_set(args.work, name, PER_SET, reuse=True)
                 for name in scoring_sets.REGIONS}

@@ -25,24 +25,26 @@ __all__ = ["Disc", "LabelResult", "Labeler", "label", "load_labeler", "qc_pictur
 
 
 def load_labeler(weights: str | Path | None = None, device: str = "auto",
-                 backend: str = "auto") -> Labeler:
+                 backend: str = "auto", polarity: str = "acquired") -> Labeler:
     """A :class:`Labeler` for checkpoint ``weights`` (default: the shipped model), with the
-    ``device`` (auto, cpu, cuda, cuda:N) and ``backend`` (auto, onnx, torch) of ``label.py``;
-    raises :class:`~disclabel.data.io.InputError` for a missing checkpoint."""
-    return Labeler(check_weights(weights), device, backend=backend)
+    ``device`` (auto, cpu, cuda, cuda:N), ``backend`` (auto, onnx, torch) and ``polarity``
+    (acquired, auto) of ``label.py``; raises :class:`~disclabel.data.io.InputError` for a
+    missing checkpoint."""
+    return Labeler(check_weights(weights), device, backend=backend, polarity=polarity)
 
 
 def label(image: str | Path | nib.Nifti1Image, weights: str | Path | None = None,
-          device: str = "auto", backend: str = "auto") -> LabelResult:
+          device: str = "auto", backend: str = "auto", polarity: str = "acquired"
+          ) -> LabelResult:
     """Find and number the discs of one NIfTI volume (a path or a nibabel image), as
-    ``label.py`` does with the same ``weights``, ``device`` and ``backend``.
+    ``label.py`` does with the same ``weights``, ``device``, ``backend`` and ``polarity``.
 
     The result holds ``discs`` (each with ``number``, ``name``, ``world_mm``, ``voxel``,
     ``confidence``, ``identity``), ``numbering`` (the top disc's number and the margin of the
     numbering in nats) and ``label_image()`` (the label volume on the input's grid). Raises
     :class:`~disclabel.data.io.InputError` with a one-line message for a bad input.
     """
-    return load_labeler(weights, device, backend).label(image)
+    return load_labeler(weights, device, backend, polarity).label(image)
 
 
 def qc_picture(result: LabelResult) -> np.ndarray:

@@ -18,7 +18,7 @@ from disclabel.cli.common import Parser, exit_now, run_main
 from disclabel.constants import CONTRASTS, LABEL_SUFFIX_OUT
 from disclabel.data.io import InputError, nifti_stem, write_json
 from disclabel.labeling.acquisition import RefusedVolume
-from disclabel.labeling.labeler import NO_SPINE_WARNING
+from disclabel.labeling.labeler import NO_SPINE_WARNING, POLARITIES
 from disclabel.labeling.runtime import BACKENDS
 from disclabel.labeling.volumes import default_output, read_volume
 
@@ -41,6 +41,11 @@ def get_parser() -> argparse.ArgumentParser:
                    help="what runs the network: torch, onnx (ONNX Runtime, CPU only, from the "
                         "checkpoint's .onnx export beside it), or auto (default): onnx on the "
                         "CPU where such an export of these weights exists, else torch")
+    p.add_argument("--polarity", default="acquired", choices=POLARITIES,
+                   help="read each volume's contrast as acquired (default), or auto: also "
+                        "with every slice inverted inside the body, keeping that reading when "
+                        "its numbering is far surer (twice the labelling time; the sidecar's "
+                        "'polarity' says which was kept)")
     p.add_argument("--qc", type=Path, default=None, metavar="DIR",
                    help="write a QC picture per image into DIR")
     p.add_argument("--bids", type=Path, default=None, metavar="ROOT",
@@ -173,7 +178,8 @@ def _body(args: argparse.Namespace) -> int:
 
         weights = check_weights(args.weights)
         try:
-            labeler = Labeler(weights, args.device, backend=args.backend)
+            labeler = Labeler(weights, args.device, backend=args.backend,
+                              polarity=args.polarity)
         except ValueError as exc:
             raise InputError(str(exc)) from exc
         volumes.overlap = labeler.network.device != "cpu"
@@ -206,7 +212,8 @@ def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: P
             print(f"label.py: error: {exc}", file=sys.stderr)
             continue
         names = " ".join(str(d.number) for d in result.discs)
-        print(f"{image_path}: {len(result.discs)} discs [{names}] -> {output} "
+        inverted = " read inverted" if (result.polarity or {}).get("read_as") == "inverted" else ""
+        print(f"{image_path}: {len(result.discs)} discs [{names}]{inverted} -> {output} "
               f"({time.perf_counter() - tic:.2f} s)")
         for warning in result.warnings:
             written = "; wrote an empty label file" if warning == NO_SPINE_WARNING else ""

@@ -23,6 +23,7 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 from disclabel.constants import FOV_CROP_P, INTENSITY_MAP_P
+from disclabel.data.contrast import blend_in_body, body_weights
 
 Sample2D = tuple[np.ndarray, np.ndarray]
 _SEED_RANGE = 2**31 - 1
@@ -281,8 +282,8 @@ class RandomIntensityMap(RandomTransform):
     stops being a cue (domain randomisation of real images): a piecewise-linear map through
     ``points`` random control values on [0, 1], or, with probability ``p_invert``, the inverted
     image (T2w-like turns T1w-like). The curve applies inside the body; dark air and the 0
-    outside the field of view stay as they are (a soft mask: the image blurred by
-    ``MASK_SIGMA_PX`` above ``MASK_LEVEL`` is body).
+    outside the field of view stay as they are (a soft mask:
+    :func:`disclabel.data.contrast.body_weights`).
 
     With probability ``p_tissue`` a curve that does not invert is a tissue contrast instead: its
     ``points`` knots sit at random quantiles of the body's intensities (the lowest and highest
@@ -292,17 +293,13 @@ class RandomIntensityMap(RandomTransform):
     on one segment of the curve; quantile knots do not. With ``p_tissue`` 0 no draw is made for
     it (the random stream is that of the plain curve)."""
 
-    MASK_SIGMA_PX = 2.0
-    MASK_LEVEL = 0.08
-
     def __init__(self, points: int, p_invert: float, p: float, seed: int | None = None,
                  p_tissue: float = 0.0) -> None:
         super().__init__(p, seed)
         self.points, self.p_invert, self.p_tissue = points, p_invert, p_tissue
 
     def apply(self, image: np.ndarray, keypoints: np.ndarray) -> Sample2D:
-        body = np.clip(cv2.GaussianBlur(image, (0, 0), self.MASK_SIGMA_PX) / self.MASK_LEVEL,
-                       0.0, 1.0)
+        body = body_weights(image)
         if self.rng.random() < self.p_invert:
             mapped = 1.0 - image
         else:
@@ -311,8 +308,7 @@ class RandomIntensityMap(RandomTransform):
                 knots = tissue_knots(image[body > 0.5], self.points, self.rng)
             levels = self.rng.uniform(0.0, 1.0, self.points)
             mapped = np.interp(image, knots, levels)
-        out = body * mapped + (1.0 - body) * image
-        return np.where(image > 0, np.clip(out, 0.0, 1.0), 0.0).astype(np.float32), keypoints
+        return blend_in_body(image, mapped, body), keypoints
 
 
 def tissue_knots(values: np.ndarray, points: int, rng: np.random.Generator) -> np.ndarray:

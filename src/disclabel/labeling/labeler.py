@@ -22,6 +22,7 @@ import nibabel as nib
 import numpy as np
 
 from disclabel.constants import CHECK_MARGIN_NATS, CONFIDENCE_THRESHOLD, DISC_NAMES, OUTPUT_STRIDE
+from disclabel.data.contrast import invert_in_body
 from disclabel.data.geometry import CanonicalVolume
 from disclabel.data.heatmaps import input_to_output
 from disclabel.data.io import file_sha256, nifti_stem, write_json
@@ -51,6 +52,16 @@ FINE_WIDTH_PX: int = 256
 placed around the discs of the first (the posterior tips at ``FINE_TIP_AT`` of the width): a
 training window's width, and a third less work on a 384 mm field of view."""
 FINE_TIP_AT: float = 0.6
+POLARITIES: tuple[str, ...] = ("acquired", "auto")
+"""How the labeller reads a volume's contrast: as acquired, or (``auto``) both as acquired and
+with every slice inverted inside the body (as training inverts its samples), keeping the
+inverted reading only when its numbering is far surer (``POLARITY_SWITCH_NATS``)."""
+POLARITY_SWITCH_NATS: float = 10.0
+"""With polarity ``auto`` the inverted reading replaces the acquired one when the acquired one
+found a chain and the inverted one's numbering margin exceeds it by at least this many nats.
+Measured on the leave-one-subject-out models (docs/accuracy.md#contrast-polarity): where only
+the inverted reading was right its margin was 14.6 nats or more above the acquired one's;
+where the inverted reading was worse, at most 7.2 above it."""
 NO_SPINE_WARNING = "no disc found (is there a spine in the image?)"
 UNRECOGNISED_WARNING = ("discs not recognised (mean identity share {share:.2f}, below {floor:g}): "
                         "a column of discs is found but the network cannot tell which they "
@@ -101,7 +112,9 @@ class LabelResult:
     QC picture resamples the spine's curved sagittal and coronal views; ``reference`` the input
     image (its grid is the label image's); ``acquisition`` what its geometry lets the network
     see; ``warnings`` every warning about the volume and its labels (acquisition, no spine,
-    uncertain numbering), as label.py prints them.
+    uncertain numbering), as label.py prints them; ``polarity`` with polarity ``auto``, which
+    reading was kept (``read_as``: acquired or inverted) and both readings' margins (None
+    otherwise).
     """
 
     path: Path
@@ -121,6 +134,7 @@ class LabelResult:
     grid_to_slice: np.ndarray | None = field(default=None, repr=False)
     acquisition: Acquisition | None = None
     warnings: list[str] = field(default_factory=list)
+    polarity: dict | None = None
 
     @property
     def numbering(self) -> dict:
@@ -151,12 +165,46 @@ def sweep_positions(n_slices: int, zoom_mm: float, step_mm: float,
     return slices
 
 
+@dataclass
+class _Reading:
+    """One reading of a volume: ``cache`` {canonical slice: (sample, heatmaps)}, the decoded
+    ``chain``, the ``projected`` heatmaps (D, h, w), the spine's ``course`` (h,) mm and the
+    ``first`` slice the network saw whole; ``polarity`` as in :class:`LabelResult`."""
+
+    cache: dict
+    chain: ChainResult
+    projected: np.ndarray
+    course: np.ndarray
+    first: int
+    polarity: dict | None = None
+
+
+def prefer_inverted(acquired: ChainResult, inverted: ChainResult) -> bool:
+    """Whether the inverted reading replaces the acquired one (polarity ``auto``): the acquired
+    reading found a chain and the inverted one numbers its own at least
+    ``POLARITY_SWITCH_NATS`` more surely (a reading without a chain has a NaN margin, one with a
+    single possible numbering an infinite one)."""
+    if acquired.offset is None or inverted.offset is None:
+        return False
+    return bool(inverted.margin - acquired.margin >= POLARITY_SWITCH_NATS)
+
+
+def _finite(value: float) -> float | None:
+    """``value`` rounded for JSON, None when it is not finite."""
+    return round(float(value), 3) if np.isfinite(value) else None
+
+
 class Labeler:
     """A model loaded once, labeling any number of volumes; ``backend`` (auto, torch, onnx) and
-    ``device`` as in :func:`disclabel.labeling.runtime.load_network`."""
+    ``device`` as in :func:`disclabel.labeling.runtime.load_network`; ``polarity`` one of
+    ``POLARITIES``."""
 
     def __init__(self, weights: str | Path, device: str = "auto",
-                 threshold: float = CONFIDENCE_THRESHOLD, backend: str = "auto") -> None:
+                 threshold: float = CONFIDENCE_THRESHOLD, backend: str = "auto",
+                 polarity: str = "acquired") -> None:
+        if polarity not in POLARITIES:
+            raise ValueError(f"polarity must be one of {', '.join(POLARITIES)}, got {polarity!r}")
+        self.polarity = polarity
         self.weights = Path(weights)
         self.sha256 = file_sha256(self.weights)
         self.network = load_network(self.weights, device, backend, self.sha256)
@@ -165,14 +213,18 @@ class Labeler:
         self.model_seconds = 0.0  # time spent in the network, accumulated over calls
 
     def _run_slices(self, volume: CanonicalVolume, affine: np.ndarray, xs: list[int],
-                    cache: dict, columns: tuple[int, int] | None = None) -> None:
+                    cache: dict, columns: tuple[int, int] | None = None,
+                    invert: bool = False) -> None:
         """Add the sample and heatmaps of every slice of ``xs`` not in ``cache`` yet; with
         ``columns`` (first, end) the network sees only those columns of each slice (multiples
-        of ``OUTPUT_STRIDE``), and its heatmaps are 0 elsewhere."""
+        of ``OUTPUT_STRIDE``), and its heatmaps are 0 elsewhere; with ``invert`` each slice's
+        contrast is inverted inside the body first."""
         todo = [x for x in xs if x not in cache]
         if not todo:
             return
         samples = [slice_sample(volume, x, affine, None, self.pixel_mm) for x in todo]
+        if invert:
+            samples = [(invert_in_body(image), *rest) for image, *rest in samples]
         first, end = columns or (0, samples[0][0].shape[1])
         tic = time.perf_counter()
         heatmaps = self.network(np.stack([s[0][:, first:end] for s in samples])[:, None])
@@ -212,28 +264,53 @@ class Labeler:
         acquisition = check_acquisition(volume)
         if acquisition.refusal is not None:
             raise RefusedVolume(f"{path}: refused: {acquisition.refusal}")
+        reading = self._read(volume, nii.affine, invert=False)
+        if self.polarity == "auto":
+            inverted = self._read(volume, nii.affine, invert=True)
+            reading.polarity = {"mode": self.polarity, "read_as": "acquired",
+                                "margins_nats": {"acquired": _finite(reading.chain.margin),
+                                                 "inverted": _finite(inverted.chain.margin)}}
+            if prefer_inverted(reading.chain, inverted.chain):
+                inverted.polarity = {**reading.polarity, "read_as": "inverted"}
+                reading = inverted
+        return self._result(loaded, reading, acquisition)
+
+    def _read(self, volume: CanonicalVolume, affine: np.ndarray, invert: bool) -> _Reading:
+        """The network's sweeps over ``volume`` and the decoded chain (every slice's contrast
+        inverted inside the body with ``invert``)."""
         nx, zoom = volume.data.shape[0], float(volume.zooms[0])
         cache: dict[int, tuple] = {}
         coarse = sweep_positions(nx, zoom, COARSE_STEP_MM)
         middle = coarse[len(coarse) // 2]
-        self._run_slices(volume, nii.affine, [middle], cache)  # whole, to find the spine
-        image, g2s, pix2vox, pixel = cache[middle][0]
+        self._run_slices(volume, affine, [middle], cache, None, invert)  # whole: find the spine
+        image, _, _, pixel = cache[middle][0]
         height = image.shape[0] // OUTPUT_STRIDE
         seen, _ = self._decode(cache, zoom, pixel, None)
         columns = _columns(seen, image.shape[1])
-        self._run_slices(volume, nii.affine, coarse, cache, columns)
+        self._run_slices(volume, affine, coarse, cache, columns, invert)
         xs = sorted(cache)
         course = volume3d.course_through(np.stack([cache[x][1] for x in xs]),
                                          np.array(xs, np.float64) * zoom)
-        self._run_slices(volume, nii.affine, _fine_sweep(nx, zoom, course), cache, columns)
+        self._run_slices(volume, affine, _fine_sweep(nx, zoom, course), cache, columns, invert)
         chain, projected = self._decode(cache, zoom, pixel, course)
         refined = _course(chain, height)
         if refined is not None:  # the course moved: fill in the fine sweep around it
             course = refined
-            self._run_slices(volume, nii.affine, _fine_sweep(nx, zoom, course), cache,
-                             columns or _columns(chain, image.shape[1]))
+            self._run_slices(volume, affine, _fine_sweep(nx, zoom, course), cache,
+                             columns or _columns(chain, image.shape[1]), invert)
             chain, projected = self._decode(cache, zoom, pixel, course,
                                             FINAL_BAND_HALF_WIDTH_MM)
+        return _Reading(cache, chain, projected, course, middle)
+
+    def _result(self, loaded: LoadedVolume, reading: _Reading,
+                acquisition: Acquisition) -> LabelResult:
+        """The discs of ``reading`` in the volume's voxels and world, with what QC shows."""
+        path, nii, volume = loaded.path, loaded.nii, loaded.volume
+        nx, zoom = volume.data.shape[0], float(volume.zooms[0])
+        cache, chain, projected, course = (reading.cache, reading.chain, reading.projected,
+                                           reading.course)
+        image, g2s, _, pixel = cache[reading.first][0]
+        height = image.shape[0] // OUTPUT_STRIDE
         found = np.flatnonzero(np.isfinite(chain.coords[:, 0]))
         middle = (float(np.median(chain.lateral_mm[found])) / zoom if len(found)
                   else float(np.mean(course)) / zoom)
@@ -259,7 +336,8 @@ class Labeler:
                            cache[centre][0][0], chain.coords, chain.confidence, chain,
                            np.clip(projected, 0, None).sum(axis=0), float(pixel),
                            sorted(cache), nii, spine_mm, volume, g2s, acquisition,
-                           [*acquisition.warnings, *outcome_warnings(discs, chain)])
+                           [*acquisition.warnings, *outcome_warnings(discs, chain)],
+                           reading.polarity)
 
     def save(self, result: LabelResult, output: str | Path) -> tuple[Path, Path]:
         """Write ``result``'s label file at ``output`` (``.nii.gz`` or ``.nii``) and its JSON
@@ -284,6 +362,7 @@ class Labeler:
                       for d in result.discs],
             "numbering": {**numbering_summary(result.chain), "explanation": NUMBERING_NOTE},
             "warnings": list(result.warnings),
+            "polarity": result.polarity or {"mode": "acquired", "read_as": "acquired"},
             "acquisition": None if result.acquisition is None else result.acquisition.summary(),
             "sagittal_slice_canonical": result.slice_index,
             "model": {"path": str(self.weights), "sha256": self.sha256,
@@ -347,13 +426,10 @@ def sidecar_path(label_path: Path) -> Path:
 
 def numbering_summary(chain: ChainResult) -> dict:
     """How sure the decoder is of the chain's numbering (JSON-ready)."""
-    def finite(value: float) -> float | None:
-        return round(float(value), 3) if np.isfinite(value) else None
-
     return {
         "top_disc": chain.offset,
-        "offset_margin_nats": finite(chain.margin),
-        "offset_probability": finite(chain.offset_probability),
+        "offset_margin_nats": _finite(chain.margin),
+        "offset_probability": _finite(chain.offset_probability),
         "skipped_discs": list(chain.gaps),
         "anchors": list(chain.anchors) if chain.offset is not None else [],
         "discs_recognised": chain.recognised if chain.offset is not None else None,

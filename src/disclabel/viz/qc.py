@@ -169,8 +169,8 @@ def render_mosaic(pictures: Sequence[np.ndarray], captions: Sequence[str]) -> np
 
 def qc_title(result: LabelResult) -> str:
     """The QC picture's title: file, slice, disc count and how sure the numbering is (its
-    margin, what anchors it, "check by eye" when anything makes it uncertain), then one line
-    per acquisition warning."""
+    margin, what anchors it, "check by eye" when anything makes it uncertain, whether it was
+    read with its contrast inverted), then one line per acquisition warning."""
     chain = result.chain
     if chain.offset is None:
         certainty = "no spine found"
@@ -185,6 +185,8 @@ def qc_title(result: LabelResult) -> str:
             certainty += ", no anchor (C2, sacrum) in view"
         if chain.margin < CHECK_MARGIN_NATS or not (chain.recognised and chain.anchors):
             certainty += ", check by eye"
+        if result.polarity and result.polarity.get("read_as") == "inverted":
+            certainty += ", read with its contrast inverted"
     outcome = {w for w in result.warnings if w.startswith(OUTCOME_WARNING_STARTS)}
     lines = [f"{result.path.name}  slice {result.slice_index}  {len(result.discs)} discs  "
              f"{certainty}"]
