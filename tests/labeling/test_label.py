@@ -20,8 +20,10 @@ import torch
 import phantom
 from conftest import ERRSM, make_bids_subject, needs_shared
 from disclabel.cli import label as label_cli
+from disclabel.data.contrast import invert_in_body
 from disclabel.labeling import labeler as labeler_module
 from disclabel.labeling import runtime, torchnet
+from disclabel.labeling.chain import ChainResult
 from disclabel.labeling.labeler import Labeler, sweep_positions
 from disclabel.labeling.runtime import default_weights
 from disclabel.model.checkpoint import save_checkpoint
@@ -281,7 +283,8 @@ def test_an_output_that_cannot_be_written_is_an_error(weights, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("argv", [["--no-such-flag"], ["x.nii.gz", "--device"],
-                                  ["x.nii.gz", "--shard", "two"]])
+                                  ["x.nii.gz", "--shard", "two"],
+                                  ["x.nii.gz", "--polarity", "both"]])
 def test_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         label_cli.main(argv)
@@ -486,3 +489,77 @@ def test_explain_prints_the_numbering_vote(weights, tmp_path, capsys):
     assert "numberings, best first" in out and out.count(" leans to ") >= 4
     assert label_cli.main(common) == 0
     assert "numberings, best first" not in capsys.readouterr().out
+
+
+def test_polarity_must_be_known(weights):
+    with pytest.raises(ValueError, match="polarity"):
+        Labeler(weights, device="cpu", polarity="inverted")
+
+
+def test_an_inverted_reading_feeds_the_network_inverted_slices(labeler, tmp_path, monkeypatch):
+    image, affine = phantom.render(1.0)
+    loaded = labeler_module.read_volume(_save(nib.Nifti1Image(image, affine),
+                                              tmp_path / "p.nii.gz"))
+    seen: list[np.ndarray] = []
+    network = labeler.network
+
+    class Recorder:
+        pixel_mm = network.pixel_mm
+
+        def __call__(self, batch: np.ndarray) -> np.ndarray:
+            seen.append(np.array(batch))
+            return network(batch)
+
+    monkeypatch.setattr(labeler, "network", Recorder())
+    for invert in (False, True):
+        labeler._run_slices(loaded.volume, loaded.nii.affine, [15], {}, None, invert)
+    acquired, inverted = seen
+    assert acquired.max() > 0.5 and not np.array_equal(acquired, inverted)
+    np.testing.assert_array_equal(inverted[0, 0], invert_in_body(acquired[0, 0]))
+
+
+@pytest.mark.parametrize("bonus, kept", [(0.0, "acquired"), (9.0, "acquired"),
+                                         (10.0, "inverted"), (25.0, "inverted")])
+def test_polarity_auto_keeps_the_inverted_reading_only_when_far_surer(labeler, tmp_path,
+                                                                       monkeypatch, bonus, kept):
+    """The readings are the phantom's own (the inversion made a no-op), their margins set by
+    hand: the inverted one replaces the acquired one from POLARITY_SWITCH_NATS (10) more."""
+    image, affine = phantom.render(1.0)
+    path = _save(nib.Nifti1Image(image, affine), tmp_path / "p.nii.gz")
+    real_read = Labeler._read
+
+    def read(self, volume, affine, invert):
+        reading = real_read(self, volume, affine, invert)
+        reading.chain.margin = 5.0 + (bonus if invert else 0.0)
+        return reading
+
+    monkeypatch.setattr(labeler_module, "invert_in_body", lambda image: image)
+    monkeypatch.setattr(Labeler, "_read", read)
+    monkeypatch.setattr(labeler, "polarity", "auto")
+    result = labeler.label(path)
+    assert result.polarity == {"mode": "auto", "read_as": kept,
+                               "margins_nats": {"acquired": 5.0, "inverted": 5.0 + bonus}}
+    assert result.chain.margin == (5.0 + bonus if kept == "inverted" else 5.0)
+    assert ("read with its contrast inverted" in qc_title(result)) == (kept == "inverted")
+    sidecar = labeler.sidecar(result, tmp_path / "p_labels-disc.nii.gz")
+    assert sidecar["polarity"]["read_as"] == kept
+
+
+def test_prefer_inverted_needs_a_chain_read_as_acquired():
+    def chain(offset, margin):
+        return ChainResult(np.zeros((25, 2)), np.zeros(25), np.zeros(25), offset=offset,
+                           margin=margin)
+
+    assert labeler_module.prefer_inverted(chain(3, 1.0), chain(3, 11.0))
+    assert not labeler_module.prefer_inverted(chain(3, 1.0), chain(3, 10.9))
+    assert not labeler_module.prefer_inverted(chain(None, float("nan")), chain(3, 40.0))
+    assert not labeler_module.prefer_inverted(chain(3, 1.0), chain(None, float("nan")))
+    assert not labeler_module.prefer_inverted(chain(3, float("inf")), chain(3, float("inf")))
+
+
+def test_the_sidecar_says_the_volume_was_read_as_acquired_by_default(labeler, tmp_path):
+    image, affine = phantom.render(2.0)
+    result = labeler.label(_save(nib.Nifti1Image(image, affine), tmp_path / "p.nii.gz"))
+    assert result.polarity is None
+    sidecar = labeler.sidecar(result, tmp_path / "p_labels-disc.nii.gz")
+    assert sidecar["polarity"] == {"mode": "acquired", "read_as": "acquired"}
