@@ -493,7 +493,7 @@ def test_explain_prints_the_numbering_vote(weights, tmp_path, capsys):
 
 def test_polarity_must_be_known(weights):
     with pytest.raises(ValueError, match="polarity"):
-        Labeler(weights, device="cpu", polarity="inverted")
+        Labeler(weights, device="cpu", polarity="negative")
 
 
 def test_an_inverted_reading_feeds_the_network_inverted_slices(labeler, tmp_path, monkeypatch):
@@ -555,6 +555,22 @@ def test_prefer_inverted_needs_a_chain_read_as_acquired():
     assert not labeler_module.prefer_inverted(chain(None, float("nan")), chain(3, 40.0))
     assert not labeler_module.prefer_inverted(chain(3, 1.0), chain(None, float("nan")))
     assert not labeler_module.prefer_inverted(chain(3, float("inf")), chain(3, float("inf")))
+
+
+def test_polarity_inverted_reads_only_the_inverted_slices(labeler, tmp_path, monkeypatch):
+    image, affine = phantom.render(2.0)
+    path = _save(nib.Nifti1Image(image, affine), tmp_path / "p.nii.gz")
+    reads: list[bool] = []
+    real_read = Labeler._read
+
+    def read(self, volume, affine, invert):
+        reads.append(invert)
+        return real_read(self, volume, affine, invert)
+
+    monkeypatch.setattr(Labeler, "_read", read)
+    monkeypatch.setattr(labeler, "polarity", "inverted")
+    result = labeler.label(path)
+    assert reads == [True] and result.polarity == {"mode": "inverted", "read_as": "inverted"}
 
 
 def test_the_sidecar_says_the_volume_was_read_as_acquired_by_default(labeler, tmp_path):

@@ -42,10 +42,10 @@ def get_parser() -> argparse.ArgumentParser:
                         "checkpoint's .onnx export beside it), or auto (default): onnx on the "
                         "CPU where such an export of these weights exists, else torch")
     p.add_argument("--polarity", default="acquired", choices=POLARITIES,
-                   help="read each volume's contrast as acquired (default), or auto: also "
-                        "with every slice inverted inside the body, keeping that reading when "
-                        "its numbering is far surer (twice the labelling time; the sidecar's "
-                        "'polarity' says which was kept)")
+                   help="read each volume's contrast as acquired (default), inverted (every "
+                        "slice inverted inside the body, as training inverts), or auto: both "
+                        "ways, keeping the inverted reading when its numbering is far surer "
+                        "(twice the labelling time; the sidecar's 'polarity' says which)")
     p.add_argument("--qc", type=Path, default=None, metavar="DIR",
                    help="write a QC picture per image into DIR")
     p.add_argument("--bids", type=Path, default=None, metavar="ROOT",

@@ -52,10 +52,10 @@ FINE_WIDTH_PX: int = 256
 placed around the discs of the first (the posterior tips at ``FINE_TIP_AT`` of the width): a
 training window's width, and a third less work on a 384 mm field of view."""
 FINE_TIP_AT: float = 0.6
-POLARITIES: tuple[str, ...] = ("acquired", "auto")
-"""How the labeller reads a volume's contrast: as acquired, or (``auto``) both as acquired and
-with every slice inverted inside the body (as training inverts its samples), keeping the
-inverted reading only when its numbering is far surer (``POLARITY_SWITCH_NATS``)."""
+POLARITIES: tuple[str, ...] = ("acquired", "inverted", "auto")
+"""How the labeller reads a volume's contrast: as acquired; with every slice inverted inside the
+body (as training inverts its samples); or (``auto``) both ways, keeping the inverted reading
+only when its numbering is far surer (``POLARITY_SWITCH_NATS``)."""
 POLARITY_SWITCH_NATS: float = 10.0
 """With polarity ``auto`` the inverted reading replaces the acquired one when the acquired one
 found a chain and the inverted one's numbering margin exceeds it by at least this many nats.
@@ -112,9 +112,9 @@ class LabelResult:
     QC picture resamples the spine's curved sagittal and coronal views; ``reference`` the input
     image (its grid is the label image's); ``acquisition`` what its geometry lets the network
     see; ``warnings`` every warning about the volume and its labels (acquisition, no spine,
-    uncertain numbering), as label.py prints them; ``polarity`` with polarity ``auto``, which
-    reading was kept (``read_as``: acquired or inverted) and both readings' margins (None
-    otherwise).
+    uncertain numbering), as label.py prints them; ``polarity`` how the contrast was read
+    (``mode``, ``read_as``: acquired or inverted, and with mode ``auto`` both readings'
+    margins; None when read as acquired by default).
     """
 
     path: Path
@@ -264,8 +264,10 @@ class Labeler:
         acquisition = check_acquisition(volume)
         if acquisition.refusal is not None:
             raise RefusedVolume(f"{path}: refused: {acquisition.refusal}")
-        reading = self._read(volume, nii.affine, invert=False)
-        if self.polarity == "auto":
+        reading = self._read(volume, nii.affine, invert=self.polarity == "inverted")
+        if self.polarity == "inverted":
+            reading.polarity = {"mode": "inverted", "read_as": "inverted"}
+        elif self.polarity == "auto":
             inverted = self._read(volume, nii.affine, invert=True)
             reading.polarity = {"mode": self.polarity, "read_as": "acquired",
                                 "margins_nats": {"acquired": _finite(reading.chain.margin),
