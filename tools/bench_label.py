@@ -4,7 +4,7 @@ in a batch of 8, on the CPU by default; also the batch's own time per volume onc
 seconds that label.py prints for each volume, reading, labelling and writing, volumes 2 to 8).
 
     python tools/bench_label.py [--image IMAGE] [--weights W] [--device cpu]
-                                [--backend onnx torch]
+                                [--backend onnx torch] [--polarity acquired auto]
     python tools/bench_label.py --against REV [--rounds 5]
 
 ``--against REV`` times label.py of this tree and of commit REV (checked out in a temporary git
@@ -32,7 +32,7 @@ import harness
 import numpy as np
 import torch
 
-from disclabel.labeling.labeler import Labeler
+from disclabel.labeling.labeler import POLARITIES, Labeler
 from disclabel.labeling.runtime import BACKENDS, default_weights, onnx_path
 from disclabel.model.checkpoint import save_checkpoint
 from disclabel.model.hourglass import build_model
@@ -42,9 +42,10 @@ DEFAULT_IMAGE = REPO.parent / "shared/data/sct_errsm_t2/sub-errsm11/anat/sub-err
 BATCH = 8
 
 
-def measure(image: Path, weights: Path | None, device: str, backend: str = "auto") -> dict:
-    """Seconds of label.py on ``image``: in process (model work apart), as a whole process,
-    and per volume in a batch of ``BATCH`` copies in one process."""
+def measure(image: Path, weights: Path | None, device: str, backend: str = "auto",
+            polarity: str = "acquired") -> dict:
+    """Seconds of label.py on ``image`` (with ``--polarity polarity``): in process (model work
+    apart), as a whole process, and per volume in a batch of ``BATCH`` copies in one process."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         weights = weights or (default_weights() if default_weights().is_file() else None)
@@ -52,14 +53,14 @@ def measure(image: Path, weights: Path | None, device: str, backend: str = "auto
             torch.manual_seed(0)
             weights = tmp / "default_untrained.pt"
             save_checkpoint(weights, build_model({}), data={"pixel_mm": 1.0})
-        labeler = Labeler(weights, device, backend=backend)
+        labeler = Labeler(weights, device, backend=backend, polarity=polarity)
         labeler.label(image)  # warm-up
         labeler.model_seconds = 0.0
         tic = time.perf_counter()
         result = labeler.label(image)
         in_process = time.perf_counter() - tic
         cmd = [sys.executable, str(REPO / "src/label.py"), "--weights", str(weights),
-               "--device", device, "--backend", backend, "-o"]
+               "--device", device, "--backend", backend, "--polarity", polarity, "-o"]
         tic = time.perf_counter()
         subprocess.run([*cmd, str(tmp / "one.nii.gz"), str(image)], check=True,
                        capture_output=True)
@@ -151,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", nargs="+", default=None, choices=BACKENDS,
                         help="label.py's runtimes to time, one after the other (default: onnx "
                              "and torch where the weights have an ONNX export, else torch)")
+    parser.add_argument("--polarity", nargs="+", default=["acquired"], choices=POLARITIES,
+                        help="label.py --polarity values to time, one after the other")
     parser.add_argument("--against", metavar="REV", default=None,
                         help="time this tree's label.py side by side with commit REV's")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of --against")
@@ -166,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     exported = weights.is_file() and onnx_path(weights).is_file()
     print(f"torch threads {torch.get_num_threads()}")
     for backend in args.backend or (["onnx", "torch"] if exported else ["torch"]):
-        print(report(measure(args.image, args.weights, args.device, backend)))
+        for polarity in args.polarity:
+            if polarity != "acquired":
+                print(f"--polarity {polarity}:")
+            print(report(measure(args.image, args.weights, args.device, backend, polarity)))
     return 0
 
 
