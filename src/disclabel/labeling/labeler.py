@@ -59,9 +59,11 @@ only when its numbering is far surer (``POLARITY_SWITCH_NATS``)."""
 POLARITY_SWITCH_NATS: float = 10.0
 """With polarity ``auto`` the inverted reading replaces the acquired one when the acquired one
 found a chain and the inverted one's numbering margin exceeds it by at least this many nats.
-Measured on the leave-one-subject-out models (docs/accuracy.md#contrast-polarity): where only
-the inverted reading was right its margin was 14.6 nats or more above the acquired one's;
-where the inverted reading was worse, at most 7.2 above it."""
+Chosen between what the leave-one-subject-out models of two recipes gave on their held-out
+volumes and every change of them (docs/accuracy.md#contrast-polarity): where the inverted
+reading was worse than the acquired one its margin was at most 7.2 nats above the acquired
+one's; on the subject whose acquired reading is one level off, the right inverted reading was
+14.6 to 28.1 nats above it (the smaller gains elsewhere, -5.8 to 5.9 nats, are not caught)."""
 NO_SPINE_WARNING = "no disc found (is there a spine in the image?)"
 UNRECOGNISED_WARNING = ("discs not recognised (mean identity share {share:.2f}, below {floor:g}): "
                         "a column of discs is found but the network cannot tell which they "
