@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from disclabel.constants import (
     CANONICAL_ORIENTATION,
@@ -259,6 +258,8 @@ def prepare_dataset(source: Path, target: Path, fractions: Sequence[float] = (0.
         old = grids.get(side, (0, 0))
         grids[side] = (max(old[0], grid[0]), max(old[1], grid[1]))
         usable.append(entry)
+    from tqdm import tqdm  # here: label.py samples its slices with this module, without a bar
+
     for entry in tqdm(usable, desc="prepare", unit="volume", disable=not progress):
         side = assignment[entry["subject"]]
         try:
