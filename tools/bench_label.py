@@ -32,7 +32,8 @@ import harness
 import numpy as np
 import torch
 
-from disclabel.labeling.labeler import POLARITIES, Labeler
+from disclabel.labeling.labeler import Labeler
+from disclabel.labeling.polarity import POLARITIES
 from disclabel.labeling.runtime import BACKENDS, default_weights, onnx_path
 from disclabel.model.checkpoint import save_checkpoint
 from disclabel.model.hourglass import build_model

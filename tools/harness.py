@@ -25,7 +25,8 @@ from disclabel.cli import create_dataset, prepare_trainset
 from disclabel.data.io import write_json
 from disclabel.evaluation.metrics import aggregate
 from disclabel.evaluation.scoring import evaluate_volume
-from disclabel.labeling.labeler import POLARITIES, Labeler
+from disclabel.labeling.labeler import Labeler
+from disclabel.labeling.polarity import POLARITIES
 from disclabel.training.recipe import PREPARE_ARGS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -25,6 +25,7 @@ from disclabel.labeling import labeler as labeler_module
 from disclabel.labeling import runtime, torchnet
 from disclabel.labeling.chain import ChainResult
 from disclabel.labeling.labeler import Labeler, sweep_positions
+from disclabel.labeling.polarity import prefer_inverted
 from disclabel.labeling.runtime import default_weights
 from disclabel.model.checkpoint import save_checkpoint
 from disclabel.model.hourglass import build_model
@@ -550,11 +551,11 @@ def test_prefer_inverted_needs_a_chain_read_as_acquired():
         return ChainResult(np.zeros((25, 2)), np.zeros(25), np.zeros(25), offset=offset,
                            margin=margin)
 
-    assert labeler_module.prefer_inverted(chain(3, 1.0), chain(3, 11.0))
-    assert not labeler_module.prefer_inverted(chain(3, 1.0), chain(3, 10.9))
-    assert not labeler_module.prefer_inverted(chain(None, float("nan")), chain(3, 40.0))
-    assert not labeler_module.prefer_inverted(chain(3, 1.0), chain(None, float("nan")))
-    assert not labeler_module.prefer_inverted(chain(3, float("inf")), chain(3, float("inf")))
+    assert prefer_inverted(chain(3, 1.0), chain(3, 11.0))
+    assert not prefer_inverted(chain(3, 1.0), chain(3, 10.9))
+    assert not prefer_inverted(chain(None, float("nan")), chain(3, 40.0))
+    assert not prefer_inverted(chain(3, 1.0), chain(None, float("nan")))
+    assert not prefer_inverted(chain(3, float("inf")), chain(3, float("inf")))
 
 
 def test_polarity_inverted_reads_only_the_inverted_slices(labeler, tmp_path, monkeypatch):

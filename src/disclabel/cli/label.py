@@ -18,7 +18,8 @@ from disclabel.cli.common import Parser, exit_now, run_main
 from disclabel.constants import CONTRASTS, LABEL_SUFFIX_OUT
 from disclabel.data.io import InputError, nifti_stem, write_json
 from disclabel.labeling.acquisition import RefusedVolume
-from disclabel.labeling.labeler import NO_SPINE_WARNING, POLARITIES
+from disclabel.labeling.outcome import NO_SPINE_WARNING
+from disclabel.labeling.polarity import POLARITIES
 from disclabel.labeling.runtime import BACKENDS
 from disclabel.labeling.volumes import default_output, read_volume
 

@@ -22,7 +22,8 @@ from disclabel.data.io import (
 )
 from disclabel.evaluation.metrics import aggregate, format_table, per_disc_table, volume_metrics
 from disclabel.evaluation.validate import Evaluation, evaluate, predict
-from disclabel.labeling.labeler import Labeler, numbering_summary
+from disclabel.labeling.labeler import Labeler
+from disclabel.labeling.outcome import numbering_summary
 from disclabel.model.checkpoint import model_from_checkpoint
 from disclabel.model.device import resolve_device
 

@@ -21,17 +21,23 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from disclabel.constants import CHECK_MARGIN_NATS, CONFIDENCE_THRESHOLD, DISC_NAMES, OUTPUT_STRIDE
+from disclabel.constants import CONFIDENCE_THRESHOLD, DISC_NAMES, OUTPUT_STRIDE
 from disclabel.data.contrast import invert_in_body
 from disclabel.data.geometry import CanonicalVolume
 from disclabel.data.heatmaps import input_to_output
-from disclabel.data.io import file_sha256, nifti_stem, write_json
+from disclabel.data.io import file_sha256, write_json
 from disclabel.data.prepare import slice_sample
 from disclabel.labeling import volume3d
 from disclabel.labeling.acquisition import Acquisition, RefusedVolume, check_acquisition
 from disclabel.labeling.chain import ChainResult, decode_chain
-from disclabel.labeling.nospine import MIN_CHAIN_IDENTITY
-from disclabel.labeling.output import label_image, save_nifti_atomic
+from disclabel.labeling.outcome import (
+    NUMBERING_NOTE,
+    json_number,
+    numbering_summary,
+    outcome_warnings,
+)
+from disclabel.labeling.output import label_image, save_nifti_atomic, sidecar_path
+from disclabel.labeling.polarity import POLARITIES, prefer_inverted
 from disclabel.labeling.runtime import load_network
 from disclabel.labeling.volumes import LoadedVolume, read_volume, volume_from_nifti
 from disclabel.version import __version__
@@ -52,36 +58,6 @@ FINE_WIDTH_PX: int = 256
 placed around the discs of the first (the posterior tips at ``FINE_TIP_AT`` of the width): a
 training window's width, and a third less work on a 384 mm field of view."""
 FINE_TIP_AT: float = 0.6
-POLARITIES: tuple[str, ...] = ("acquired", "inverted", "auto")
-"""How the labeller reads a volume's contrast: as acquired; with every slice inverted inside the
-body (as training inverts its samples); or (``auto``) both ways, keeping the inverted reading
-only when its numbering is far surer (``POLARITY_SWITCH_NATS``)."""
-POLARITY_SWITCH_NATS: float = 10.0
-"""With polarity ``auto`` the inverted reading replaces the acquired one when the acquired one
-found a chain and the inverted one's numbering margin exceeds it by at least this many nats.
-Chosen between what the leave-one-subject-out models of two recipes gave on their held-out
-volumes and every change of them (docs/accuracy.md#contrast-polarity): where the inverted
-reading was worse than the acquired one its margin was at most 7.2 nats above the acquired
-one's; on the subject whose acquired reading is one level off, the right inverted reading was
-14.6 to 28.1 nats above it (the smaller gains elsewhere, -5.8 to 5.9 nats, are not caught)."""
-NO_SPINE_WARNING = "no disc found (is there a spine in the image?)"
-UNRECOGNISED_WARNING = ("discs not recognised (mean identity share {share:.2f}, below {floor:g}): "
-                        "a column of discs is found but the network cannot tell which they "
-                        "are; their numbers are a guess from their spacing: check them by eye")
-OUTCOME_WARNING_STARTS = ("no disc found", "discs not recognised", "numbering not anchored",
-                          "numbering uncertain")
-"""How the warnings about the labelling's outcome (not about the acquisition) begin."""
-UNANCHORED_WARNING = ("numbering not anchored: neither C2 nor the sacrum is recognised in the "
-                      "field of view, so the discs are numbered from their look and spacing "
-                      "alone: check the disc numbers by eye")
-NUMBERING_NOTE = ("the chain of discs is numbered with one offset voted by every disc's channel "
-                  "evidence, each vote weighted by how sure that disc is of its identity, plus "
-                  "how well the chain's disc spacing fits the PAM50 template's at those levels; "
-                  "the margin is the score of the best numbering minus that of the second best "
-                  "(nats; larger is surer); anchors are the ends of the spine recognised in "
-                  "view that the numbering is counted from (C2, sacrum; none: from the discs' "
-                  "look and spacing alone); discs_recognised is false when the network finds "
-                  "a column of discs but cannot tell which they are")
 
 
 @dataclass
@@ -181,21 +157,6 @@ class _Reading:
     polarity: dict | None = None
 
 
-def prefer_inverted(acquired: ChainResult, inverted: ChainResult) -> bool:
-    """Whether the inverted reading replaces the acquired one (polarity ``auto``): the acquired
-    reading found a chain and the inverted one numbers its own at least
-    ``POLARITY_SWITCH_NATS`` more surely (a reading without a chain has a NaN margin, one with a
-    single possible numbering an infinite one)."""
-    if acquired.offset is None or inverted.offset is None:
-        return False
-    return bool(inverted.margin - acquired.margin >= POLARITY_SWITCH_NATS)
-
-
-def _finite(value: float) -> float | None:
-    """``value`` rounded for JSON, None when it is not finite."""
-    return round(float(value), 3) if np.isfinite(value) else None
-
-
 class Labeler:
     """A model loaded once, labeling any number of volumes; ``backend`` (auto, torch, onnx) and
     ``device`` as in :func:`disclabel.labeling.runtime.load_network`; ``polarity`` one of
@@ -272,8 +233,8 @@ class Labeler:
         elif self.polarity == "auto":
             inverted = self._read(volume, nii.affine, invert=True)
             reading.polarity = {"mode": self.polarity, "read_as": "acquired",
-                                "margins_nats": {"acquired": _finite(reading.chain.margin),
-                                                 "inverted": _finite(inverted.chain.margin)}}
+                                "margins_nats": {"acquired": json_number(reading.chain.margin),
+                                                 "inverted": json_number(inverted.chain.margin)}}
             if prefer_inverted(reading.chain, inverted.chain):
                 inverted.polarity = {**reading.polarity, "read_as": "inverted"}
                 reading = inverted
@@ -403,40 +364,3 @@ def _columns(chain: ChainResult, width: int) -> tuple[int, int] | None:
     first = int(round((tip - FINE_TIP_AT * FINE_WIDTH_PX) / OUTPUT_STRIDE)) * OUTPUT_STRIDE
     first = min(max(first, 0), width - FINE_WIDTH_PX)
     return first, first + FINE_WIDTH_PX
-
-
-def outcome_warnings(discs: list[Disc], chain: ChainResult) -> list[str]:
-    """The warnings about a labelling's outcome: no disc found; else discs that the network
-    does not recognise (or, when it does, a numbering anchored neither at C2 nor at the
-    sacrum), and a numbering margin below ``CHECK_MARGIN_NATS``."""
-    if not discs:
-        return [NO_SPINE_WARNING]
-    warnings = []
-    if not chain.recognised:
-        share = float(np.mean([d.identity for d in discs if d.number >= 3] or [0.0]))
-        warnings.append(UNRECOGNISED_WARNING.format(share=share, floor=MIN_CHAIN_IDENTITY))
-    elif not chain.anchors:
-        warnings.append(UNANCHORED_WARNING)
-    if chain.margin < CHECK_MARGIN_NATS:
-        warnings.append(f"numbering uncertain (margin {chain.margin:.1f} nats, below "
-                        f"{CHECK_MARGIN_NATS:g}): check the disc numbers by eye")
-    return warnings
-
-
-def sidecar_path(label_path: Path) -> Path:
-    """The JSON sidecar of a label file: the same stem with ``.json``."""
-    return label_path.with_name(nifti_stem(label_path) + ".json")
-
-
-def numbering_summary(chain: ChainResult) -> dict:
-    """How sure the decoder is of the chain's numbering (JSON-ready)."""
-    return {
-        "top_disc": chain.offset,
-        "offset_margin_nats": _finite(chain.margin),
-        "offset_probability": _finite(chain.offset_probability),
-        "skipped_discs": list(chain.gaps),
-        "anchors": list(chain.anchors) if chain.offset is not None else [],
-        "discs_recognised": chain.recognised if chain.offset is not None else None,
-    }
-
-

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import nibabel as nib
 import numpy as np
 
-from disclabel.data.io import atomic_path
+from disclabel.data.io import atomic_path, nifti_stem
 
 if TYPE_CHECKING:
     from disclabel.labeling.labeler import LabelResult
@@ -50,3 +50,8 @@ def save_nifti_atomic(image: nib.Nifti1Image, path: Path) -> None:
                 gz.write(raw)
         else:
             tmp.write_bytes(raw)
+
+
+def sidecar_path(label_path: Path) -> Path:
+    """The JSON sidecar of a label file: the same stem with ``.json``."""
+    return label_path.with_name(nifti_stem(label_path) + ".json")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from disclabel.constants import CHECK_MARGIN_NATS, DISC_NAMES
-from disclabel.labeling.labeler import OUTCOME_WARNING_STARTS
+from disclabel.labeling.outcome import OUTCOME_WARNING_STARTS
 from disclabel.viz.canvas import (
     DPI,
     PAD_VALUE,
