@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     suffix = harness.use_polarity(args)
     if args.anchor_power is not None:
         numbering.ANCHOR_POWER = args.anchor_power
-        suffix = f"-anchor{args.anchor_power:g}"
+        suffix += f"-anchor{args.anchor_power:g}"
     if args.spacing_weight is not None:
         spacing.SPACING_WEIGHT = args.spacing_weight
         suffix += f"-spacing{args.spacing_weight:g}"

@@ -28,7 +28,7 @@ def load_labeler(weights: str | Path | None = None, device: str = "auto",
                  backend: str = "auto", polarity: str = "acquired") -> Labeler:
     """A :class:`Labeler` for checkpoint ``weights`` (default: the shipped model), with the
     ``device`` (auto, cpu, cuda, cuda:N), ``backend`` (auto, onnx, torch) and ``polarity``
-    (acquired, auto) of ``label.py``; raises :class:`~disclabel.data.io.InputError` for a
+    (acquired, inverted, auto) of ``label.py``; raises :class:`~disclabel.data.io.InputError` for a
     missing checkpoint."""
     return Labeler(check_weights(weights), device, backend=backend, polarity=polarity)
 

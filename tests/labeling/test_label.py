@@ -577,6 +577,7 @@ def test_polarity_inverted_reads_only_the_inverted_slices(labeler, tmp_path, mon
 def test_the_sidecar_says_the_volume_was_read_as_acquired_by_default(labeler, tmp_path):
     image, affine = phantom.render(2.0)
     result = labeler.label(_save(nib.Nifti1Image(image, affine), tmp_path / "p.nii.gz"))
-    assert result.polarity is None
+    assert result.polarity == {"mode": "acquired", "read_as": "acquired"}
+    assert not result.read_inverted
     sidecar = labeler.sidecar(result, tmp_path / "p_labels-disc.nii.gz")
     assert sidecar["polarity"] == {"mode": "acquired", "read_as": "acquired"}

@@ -213,7 +213,7 @@ def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: P
             print(f"label.py: error: {exc}", file=sys.stderr)
             continue
         names = " ".join(str(d.number) for d in result.discs)
-        inverted = " read inverted" if (result.polarity or {}).get("read_as") == "inverted" else ""
+        inverted = " read inverted" if result.read_inverted else ""
         print(f"{image_path}: {len(result.discs)} discs [{names}]{inverted} -> {output} "
               f"({time.perf_counter() - tic:.2f} s)")
         for warning in result.warnings:

@@ -91,8 +91,8 @@ class LabelResult:
     image (its grid is the label image's); ``acquisition`` what its geometry lets the network
     see; ``warnings`` every warning about the volume and its labels (acquisition, no spine,
     uncertain numbering), as label.py prints them; ``polarity`` how the contrast was read
-    (``mode``, ``read_as``: acquired or inverted, and with mode ``auto`` both readings'
-    margins; None when read as acquired by default).
+    (``mode``: the labeller's polarity, ``read_as``: acquired or inverted, and with mode
+    ``auto`` both readings' margins).
     """
 
     path: Path
@@ -112,7 +112,12 @@ class LabelResult:
     grid_to_slice: np.ndarray | None = field(default=None, repr=False)
     acquisition: Acquisition | None = None
     warnings: list[str] = field(default_factory=list)
-    polarity: dict | None = None
+    polarity: dict = field(default_factory=lambda: {"mode": "acquired", "read_as": "acquired"})
+
+    @property
+    def read_inverted(self) -> bool:
+        """Whether the discs come from the reading with every slice's contrast inverted."""
+        return self.polarity.get("read_as") == "inverted"
 
     @property
     def numbering(self) -> dict:
@@ -147,14 +152,13 @@ def sweep_positions(n_slices: int, zoom_mm: float, step_mm: float,
 class _Reading:
     """One reading of a volume: ``cache`` {canonical slice: (sample, heatmaps)}, the decoded
     ``chain``, the ``projected`` heatmaps (D, h, w), the spine's ``course`` (h,) mm and the
-    ``first`` slice the network saw whole; ``polarity`` as in :class:`LabelResult`."""
+    ``first`` slice the network saw whole."""
 
     cache: dict
     chain: ChainResult
     projected: np.ndarray
     course: np.ndarray
     first: int
-    polarity: dict | None = None
 
 
 class Labeler:
@@ -227,18 +231,16 @@ class Labeler:
         acquisition = check_acquisition(volume)
         if acquisition.refusal is not None:
             raise RefusedVolume(f"{path}: refused: {acquisition.refusal}")
-        reading = self._read(volume, nii.affine, invert=self.polarity == "inverted")
-        if self.polarity == "inverted":
-            reading.polarity = {"mode": "inverted", "read_as": "inverted"}
-        elif self.polarity == "auto":
+        invert = self.polarity == "inverted"
+        reading = self._read(volume, nii.affine, invert=invert)
+        polarity = {"mode": self.polarity, "read_as": "inverted" if invert else "acquired"}
+        if self.polarity == "auto":
             inverted = self._read(volume, nii.affine, invert=True)
-            reading.polarity = {"mode": self.polarity, "read_as": "acquired",
-                                "margins_nats": {"acquired": json_number(reading.chain.margin),
-                                                 "inverted": json_number(inverted.chain.margin)}}
+            polarity["margins_nats"] = {"acquired": json_number(reading.chain.margin),
+                                        "inverted": json_number(inverted.chain.margin)}
             if prefer_inverted(reading.chain, inverted.chain):
-                inverted.polarity = {**reading.polarity, "read_as": "inverted"}
-                reading = inverted
-        return self._result(loaded, reading, acquisition)
+                reading, polarity["read_as"] = inverted, "inverted"
+        return self._result(loaded, reading, acquisition, polarity)
 
     def _read(self, volume: CanonicalVolume, affine: np.ndarray, invert: bool) -> _Reading:
         """The network's sweeps over ``volume`` and the decoded chain (every slice's contrast
@@ -267,8 +269,8 @@ class Labeler:
                                             FINAL_BAND_HALF_WIDTH_MM)
         return _Reading(cache, chain, projected, course, middle)
 
-    def _result(self, loaded: LoadedVolume, reading: _Reading,
-                acquisition: Acquisition) -> LabelResult:
+    def _result(self, loaded: LoadedVolume, reading: _Reading, acquisition: Acquisition,
+                polarity: dict) -> LabelResult:
         """The discs of ``reading`` in the volume's voxels and world, with what QC shows."""
         path, nii, volume = loaded.path, loaded.nii, loaded.volume
         nx, zoom = volume.data.shape[0], float(volume.zooms[0])
@@ -302,7 +304,7 @@ class Labeler:
                            np.clip(projected, 0, None).sum(axis=0), float(pixel),
                            sorted(cache), nii, spine_mm, volume, g2s, acquisition,
                            [*acquisition.warnings, *outcome_warnings(discs, chain)],
-                           reading.polarity)
+                           polarity)
 
     def save(self, result: LabelResult, output: str | Path) -> tuple[Path, Path]:
         """Write ``result``'s label file at ``output`` (``.nii.gz`` or ``.nii``) and its JSON
@@ -327,7 +329,7 @@ class Labeler:
                       for d in result.discs],
             "numbering": {**numbering_summary(result.chain), "explanation": NUMBERING_NOTE},
             "warnings": list(result.warnings),
-            "polarity": result.polarity or {"mode": "acquired", "read_as": "acquired"},
+            "polarity": result.polarity,
             "acquisition": None if result.acquisition is None else result.acquisition.summary(),
             "sagittal_slice_canonical": result.slice_index,
             "model": {"path": str(self.weights), "sha256": self.sha256,

@@ -185,7 +185,7 @@ def qc_title(result: LabelResult) -> str:
             certainty += ", no anchor (C2, sacrum) in view"
         if chain.margin < CHECK_MARGIN_NATS or not (chain.recognised and chain.anchors):
             certainty += ", check by eye"
-        if result.polarity and result.polarity.get("read_as") == "inverted":
+        if result.read_inverted:
             certainty += ", read with its contrast inverted"
     outcome = {w for w in result.warnings if w.startswith(OUTCOME_WARNING_STARTS)}
     lines = [f"{result.path.name}  slice {result.slice_index}  {len(result.discs)} discs  "
