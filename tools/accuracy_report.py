@@ -65,6 +65,7 @@ LOSO_VARIANTS = {
     "ema seed 123": ["--ema", "0.999", "--seed", "123"],
     "twice the intensity maps": ["--intensity-map-p", "0.5"],
     "tissue contrast": ["--tissue-contrast-p", "1.0"],
+    "inversion consistency": ["--consistency-weight", "1"],
     "120 epochs": ["--epochs", "120", "--schedule", "90"],
     "120 epochs seed 7": ["--epochs", "120", "--schedule", "90", "--seed", "7"],
     "120 epochs seed 123": ["--epochs", "120", "--schedule", "90", "--seed", "123"],
@@ -106,7 +107,9 @@ the recipe plus the identity cross-entropy (``--identity-weight 1e-4``,
 :func:`disclabel.model.loss.identity_loss`), with the same seeds, and a third of that weight; the
 recipe with random intensity curves or inversions on 60 % of the real samples instead of 25 %
 (``--intensity-map-p 0.6``), with seeds 42 and 7; the network 96 or 128 features wide instead
-of 64 (``--features``), with seeds 42 and 7."""
+of 64 (``--features``), with seeds 42 and 7; the recipe with a quarter of every batch shown
+again inverted and pulled towards the original's heatmaps (``--consistency-weight 1``,
+:mod:`disclabel.model.consistency`)."""
 TRAINABLE = tuple(v for v in REAL_VOLUMES if v.trainable)
 
 

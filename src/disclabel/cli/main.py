@@ -71,6 +71,11 @@ def get_parser() -> argparse.ArgumentParser:
                    type=float, default=0.0,
                    help="weight of a cross-entropy on each disc's channel shares, the evidence "
                         "that names it (0 = heatmap loss only)")
+    p.add_argument("--consistency-weight", "--consistency_weight", dest="consistency_weight",
+                   type=float, default=0.0,
+                   help="weight of the inversion consistency: a quarter of every batch is shown "
+                        "again with its contrast inverted inside the body, its heatmaps pulled "
+                        "towards the original's (0 = off)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--workers", type=workers_arg, default="auto",
                    help="data loader worker processes (auto: none on a CPU; on a CUDA GPU one "

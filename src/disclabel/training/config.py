@@ -64,6 +64,7 @@ class TrainConfig:
     negative_ratio: float = NEGATIVE_RATIO
     foreground_weight: float = FOREGROUND_WEIGHT
     identity_weight: float = 0.0     # weight of the identity cross-entropy (model.loss)
+    consistency_weight: float = 0.0  # weight of the inversion consistency (model.consistency)
     seed: int = 42
     workers: int | str = "auto"    # loader processes; auto: distributed.loader_workers
     device: str = "auto"
@@ -115,6 +116,9 @@ def check_config(config: TrainConfig) -> None:
         raise InputError(f"--features {config.features}: must be a multiple of 4")
     if config.lr <= 0 or config.sigma <= 0:
         raise InputError("--lr and --sigma must be positive")
+    for name in ("identity_weight", "consistency_weight"):
+        if getattr(config, name) < 0:
+            raise InputError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be >= 0")
     if not 0 <= config.ema < 1:
         raise InputError(f"--ema {config.ema}: must lie in [0, 1) (0 = off)")
     for name in ("synthetic_ratio", "negative_ratio", "fov_crop_p", "fov_narrow_p",

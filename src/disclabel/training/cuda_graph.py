@@ -56,10 +56,11 @@ class CudaGraphStep:
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer,
                  device: torch.device, fast: FastPath, foreground_weight: float = 0.0,
-                 sigma_mm: float = SIGMA_MM, identity_weight: float = 0.0) -> None:
+                 sigma_mm: float = SIGMA_MM, identity_weight: float = 0.0,
+                 consistency_weight: float = 0.0) -> None:
         self.model, self.optimizer, self.device, self.fast = model, optimizer, device, fast
         self.foreground_weight, self.sigma_mm = foreground_weight, sigma_mm
-        self.identity_weight = identity_weight
+        self.identity_weight, self.consistency_weight = identity_weight, consistency_weight
         self.graph: torch.cuda.CUDAGraph | None = None
         self.stream: torch.cuda.Stream | None = None
         self.static: dict[str, Tensor] | None = None
@@ -78,7 +79,8 @@ class CudaGraphStep:
         return eager_step(self.model, batch, self.optimizer, self.device, self.fast,
                           foreground_weight=self.foreground_weight, sigma_mm=self.sigma_mm,
                           set_to_none=self.static is None,
-                          identity_weight=self.identity_weight)
+                          identity_weight=self.identity_weight,
+                          consistency_weight=self.consistency_weight)
 
     def _side_stream(self) -> torch.cuda.Stream:
         """The stream of the warm-up and of every capture (one stream for both, so that
@@ -115,7 +117,8 @@ class CudaGraphStep:
                                   capture_error_mode="thread_local"):
                 loss = step_loss(self.model, self.static, self.device, self.fast,
                                  self.foreground_weight, self.sigma_mm,
-                                 identity_weight=self.identity_weight)
+                                 identity_weight=self.identity_weight,
+                          consistency_weight=self.consistency_weight)
                 loss.backward()
                 self.optimizer.step()
         except RuntimeError as error:

@@ -182,7 +182,8 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
     if ema is not None and ckpt is not None and ckpt.get("ema"):
         ema.load_state_dict(ckpt["ema"])
     graph_step = (CudaGraphStep(step_model, optimizer, device, fast, config.foreground_weight,
-                                config.sigma, config.identity_weight)
+                                config.sigma, config.identity_weight,
+                                config.consistency_weight)
                   if fast.graphs else None)
     if ddp.active:
         step_model = DistributedDataParallel(
@@ -233,6 +234,7 @@ def _fit(config: TrainConfig, ddp: Distributed) -> tuple[Path, StackedHourglass]
                                     foreground_weight=config.foreground_weight, fast=fast,
                                     scaler=scaler, sigma_mm=config.sigma, stop=stop.requested,
                                     step=graph_step, identity_weight=config.identity_weight,
+                                    consistency_weight=config.consistency_weight,
                                     after_step=None if ema is None else
                                     lambda: ema.update_parameters(model))
             if broadcast_flag(stop.requested(), ddp, device):
