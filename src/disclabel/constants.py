@@ -81,6 +81,10 @@ AUTO_WORKERS_MAX: int = 8
 process (one core each, one core left to the process that drives the GPU). A loader process
 augments about 200-300 windows a second; the fast path's step takes 950-2800 a second on an
 H200 (docs/speed.md). On a CPU ``auto`` means none: the loader shares the cores with the step."""
+LABEL_WORKERS: int = 2
+"""label.py on the CPU with ONNX Runtime labels this many volumes of a batch at a time, the
+cores shared between them: one volume's decoding (NumPy, one core) then overlaps another's
+network, which gains little from a second core (docs/speed.md)."""
 CONFIDENCE_THRESHOLD: float = 0.3
 """A decoded disc whose heatmap peak is below this value is reported absent."""
 CHECK_MARGIN_NATS: float = 3.0

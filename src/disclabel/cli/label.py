@@ -7,24 +7,26 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from disclabel.cli.common import Parser, exit_now, run_main
-from disclabel.constants import CONTRASTS, LABEL_SUFFIX_OUT
-from disclabel.data.io import InputError, nifti_stem, write_json
+from disclabel.constants import CONTRASTS, LABEL_SUFFIX_OUT, LABEL_WORKERS
+from disclabel.data.io import InputError, available_cores, nifti_stem, write_json
 from disclabel.labeling.acquisition import RefusedVolume
 from disclabel.labeling.outcome import NO_SPINE_WARNING
 from disclabel.labeling.polarity import POLARITIES
 from disclabel.labeling.runtime import BACKENDS
-from disclabel.labeling.volumes import default_output, read_volume
+from disclabel.labeling.volumes import LoadedVolume, default_output, read_volume
 
 if TYPE_CHECKING:
-    from disclabel.labeling.labeler import Labeler
+    from disclabel.labeling.labeler import Labeler, LabelResult
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -88,7 +90,8 @@ class VolumeReader:
     the loading of the model. Later volumes are read one job ahead, overlapping the network's work
     on the current one, when ``overlap`` is set (the network runs on a GPU); on the CPU the
     network already uses every core, and a read beside it slowed both (measured on 2 cores: 0.16
-    against 0.14 s per volume), so each is read after the previous volume is done.
+    against 0.14 s per volume), so each is read when the job before it is taken (with several
+    volumes labelled at a time, :func:`outcomes`: when that job is handed to a thread).
     """
 
     def __init__(self, pool: ThreadPoolExecutor, jobs: list[tuple[Path, Path]]) -> None:
@@ -105,6 +108,50 @@ class VolumeReader:
             yield image, output, pending.pop(0)
             if following is not None and not pending:
                 pending.append(self.pool.submit(read_volume, following))
+
+
+@dataclass
+class Outcome:
+    """One job's outcome: its result (written), or the error that stopped it, and its seconds
+    (reading, labelling, writing)."""
+
+    result: LabelResult | None
+    error: InputError | None
+    seconds: float
+
+
+def label_one(labeler: Labeler, loading: Callable[[], LoadedVolume], output: Path) -> Outcome:
+    """Read a volume (``loading()``), label it and write its outputs to ``output``; a bad or
+    refused volume gives its error instead."""
+    tic = time.perf_counter()
+    try:
+        result = labeler.label_volume(loading())
+        labeler.save(result, output)
+    except InputError as exc:  # RefusedVolume too
+        return Outcome(None, exc, time.perf_counter() - tic)
+    return Outcome(result, None, time.perf_counter() - tic)
+
+
+def outcomes(labeler: Labeler, volumes: VolumeReader, workers: int
+             ) -> Iterator[tuple[Path, Path, Outcome]]:
+    """Every job's outcome, in the jobs' order. With ``workers`` > 1 that many volumes are
+    labelled at a time in threads (the network must be ``concurrent``), at most one more read
+    ahead, so that a long batch holds only a few volumes at once."""
+    if workers <= 1:
+        for image, output, loading in volumes:
+            yield image, output, label_one(labeler, loading.result, output)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[tuple[Path, Path, Future]] = deque()
+        for image, output, loading in volumes:
+            pending.append((image, output, pool.submit(label_one, labeler, loading.result,
+                                                       output)))
+            if len(pending) > workers:
+                image, output, done = pending.popleft()
+                yield image, output, done.result()
+        while pending:
+            image, output, done = pending.popleft()
+            yield image, output, done.result()
 
 
 def _is_nifti_name(path: Path) -> bool:
@@ -178,44 +225,40 @@ def _body(args: argparse.Namespace) -> int:
         from disclabel.labeling.runtime import check_weights
 
         weights = check_weights(args.weights)
+        workers = min(LABEL_WORKERS, len(jobs))
         try:
             labeler = Labeler(weights, args.device, backend=args.backend,
-                              polarity=args.polarity)
+                              polarity=args.polarity,
+                              threads=max(1, available_cores() // workers) if workers > 1
+                              else None)
         except ValueError as exc:
             raise InputError(str(exc)) from exc
         volumes.overlap = labeler.network.device != "cpu"
-        return _label_all(args, jobs, deriv, labeler, volumes)
+        if not labeler.network.concurrent:
+            workers = 1
+        return _label_all(args, jobs, deriv, outcomes(labeler, volumes, workers))
 
 
 def _label_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]], deriv: Path | None,
-               labeler: Labeler, volumes: VolumeReader) -> int:
-    """Label every job, writing its outputs; returns the exit code."""
+               done: Iterator[tuple[Path, Path, Outcome]]) -> int:
+    """Report every job's outcome (the labels already written), draw its QC picture; returns
+    the exit code."""
     failures = refused = warned = 0
     qc_pictures: list[np.ndarray] = []
     qc_names: list[str] = []
-    for image_path, output, loading in volumes:
-        tic = time.perf_counter()
-        try:
-            loaded = loading.result()
-            result = labeler.label_volume(loaded)
-        except RefusedVolume as exc:
-            refused += 1
-            print(f"label.py: error: {exc}", file=sys.stderr)
-            continue
-        except InputError as exc:
-            failures += 1
-            print(f"label.py: error: {exc}", file=sys.stderr)
-            continue
-        try:
-            labeler.save(result, output)
-        except InputError as exc:
-            failures += 1
-            print(f"label.py: error: {exc}", file=sys.stderr)
+    for image_path, output, outcome in done:
+        result = outcome.result
+        if result is None:
+            if isinstance(outcome.error, RefusedVolume):
+                refused += 1
+            else:
+                failures += 1
+            print(f"label.py: error: {outcome.error}", file=sys.stderr)
             continue
         names = " ".join(str(d.number) for d in result.discs)
         inverted = " read inverted" if result.read_inverted else ""
         print(f"{image_path}: {len(result.discs)} discs [{names}]{inverted} -> {output} "
-              f"({time.perf_counter() - tic:.2f} s)")
+              f"({outcome.seconds:.2f} s)")
         for warning in result.warnings:
             written = "; wrote an empty label file" if warning == NO_SPINE_WARNING else ""
             print(f"label.py: warning: {image_path}: {warning}{written}", file=sys.stderr)

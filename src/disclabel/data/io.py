@@ -38,6 +38,13 @@ TRAIN_EXTRA_MODULES: tuple[str, ...] = ("torch", "torchvision", "imageio", "onnx
 Runtime needs none of them)."""
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def missing_extra(exc: ImportError, what: str) -> InputError | None:
     """The one-line error for ``what`` when ``exc`` says that a module of the ``train`` extra is
     not installed; None for any other import error (which is then a bug, not a set-up)."""

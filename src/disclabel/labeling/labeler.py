@@ -14,6 +14,7 @@ own affine.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,21 +164,23 @@ class _Reading:
 
 class Labeler:
     """A model loaded once, labeling any number of volumes; ``backend`` (auto, torch, onnx) and
-    ``device`` as in :func:`disclabel.labeling.runtime.load_network`; ``polarity`` one of
-    ``POLARITIES``."""
+    ``device`` as in :func:`disclabel.labeling.runtime.load_network` (``threads`` caps ONNX
+    Runtime's); ``polarity`` one of ``POLARITIES``. Several threads may label at once with a
+    network that is ``concurrent``."""
 
     def __init__(self, weights: str | Path, device: str = "auto",
                  threshold: float = CONFIDENCE_THRESHOLD, backend: str = "auto",
-                 polarity: str = "acquired") -> None:
+                 polarity: str = "acquired", threads: int | None = None) -> None:
         if polarity not in POLARITIES:
             raise ValueError(f"polarity must be one of {', '.join(POLARITIES)}, got {polarity!r}")
         self.polarity = polarity
         self.weights = Path(weights)
         self.sha256 = file_sha256(self.weights)
-        self.network = load_network(self.weights, device, backend, self.sha256)
+        self.network = load_network(self.weights, device, backend, self.sha256, threads)
         self.pixel_mm = self.network.pixel_mm
         self.threshold = threshold
         self.model_seconds = 0.0  # time spent in the network, accumulated over calls
+        self._seconds_lock = threading.Lock()
 
     def _run_slices(self, volume: CanonicalVolume, affine: np.ndarray, xs: list[int],
                     cache: dict, columns: tuple[int, int] | None = None,
@@ -195,7 +198,8 @@ class Labeler:
         first, end = columns or (0, samples[0][0].shape[1])
         tic = time.perf_counter()
         heatmaps = self.network(np.stack([s[0][:, first:end] for s in samples])[:, None])
-        self.model_seconds += time.perf_counter() - tic
+        with self._seconds_lock:
+            self.model_seconds += time.perf_counter() - tic
         if columns is not None:
             full = np.zeros(heatmaps.shape[:3] + (samples[0][0].shape[1] // OUTPUT_STRIDE,),
                             heatmaps.dtype)

@@ -18,11 +18,16 @@ QUIET = 3
 class OnnxNetwork:
     """An ONNX export loaded in an ONNX Runtime session on the CPU: ``(B, 1, H, W)`` float32 ->
     ``(B, D, H / 4, W / 4)`` float32 heatmaps. ``source_sha256`` and ``pixel_mm`` come from the
-    export's metadata."""
+    export's metadata. ``threads`` caps the session's threads (None: ONNX Runtime's choice,
+    every core); several threads may call one network at once."""
 
-    def __init__(self, path: str | Path) -> None:
+    concurrent = True
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
         options = ort.SessionOptions()
         options.log_severity_level = QUIET
+        if threads is not None:
+            options.intra_op_num_threads = threads
         try:
             self.session = ort.InferenceSession(str(path), options,
                                                 providers=["CPUExecutionProvider"])

@@ -37,6 +37,9 @@ class Network(Protocol):
     """Where it runs: ``cpu``, ``cuda:0``, ..."""
     runtime: str
     """The library and its version, e.g. ``onnxruntime 1.32.0``."""
+    concurrent: bool
+    """Whether several threads may run it at once, each with its share of the cores (ONNX
+    Runtime's sessions: yes; PyTorch's thread pool is one per process: no)."""
 
     def __call__(self, batch: np.ndarray) -> np.ndarray: ...
 
@@ -52,14 +55,15 @@ def onnx_path(weights: str | Path) -> Path:
 
 
 def load_network(weights: str | Path, device: str = "auto", backend: str = "auto",
-                 sha256: str | None = None) -> Network:
+                 sha256: str | None = None, threads: int | None = None) -> Network:
     """Load the network of checkpoint ``weights`` (whose checksum is ``sha256``, computed when
     not given) with ``backend`` (one of :data:`BACKENDS`) on ``device`` (auto, cpu, cuda,
     cuda:N). With ``device`` auto or cpu, backend ``auto`` takes ONNX Runtime on the CPU when
     onnxruntime is installed and :func:`onnx_path` holds an export of these very weights, even
     where a GPU is present (module docstring); otherwise, and when an export does not match
     (with a warning), PyTorch on ``device`` (auto: a CUDA GPU if present, else the CPU).
-    Raises :class:`InputError` when ``onnx`` is asked for and cannot be had."""
+    ``threads`` caps ONNX Runtime's threads (None: every core). Raises :class:`InputError` when
+    ``onnx`` is asked for and cannot be had."""
     weights = Path(weights)
     if backend not in BACKENDS:
         raise InputError(f"--backend {backend}: expected one of {', '.join(BACKENDS)}")
@@ -69,7 +73,7 @@ def load_network(weights: str | Path, device: str = "auto", backend: str = "auto
     exported = onnx_path(weights)
     if backend == "onnx" or (backend == "auto" and cpu_allowed and exported.is_file()):
         network = _onnx_network(weights, exported, sha256 or file_sha256(weights),
-                                required=backend == "onnx")
+                                required=backend == "onnx", threads=threads)
         if network is not None:
             return network
     try:
@@ -83,7 +87,8 @@ def load_network(weights: str | Path, device: str = "auto", backend: str = "auto
     return TorchNetwork(weights, device)
 
 
-def _onnx_network(weights: Path, exported: Path, sha256: str, required: bool) -> Network | None:
+def _onnx_network(weights: Path, exported: Path, sha256: str, required: bool,
+                  threads: int | None = None) -> Network | None:
     """The ONNX Runtime network of ``exported``, or None (``required`` False) when onnxruntime
     is missing or the export is not one of ``weights``."""
     try:
@@ -95,7 +100,7 @@ def _onnx_network(weights: Path, exported: Path, sha256: str, required: bool) ->
     if not exported.is_file():
         raise InputError(f"{exported}: no ONNX export of {weights.name} (write one with "
                          f"python tools/export_onnx.py {weights})")
-    network = OnnxNetwork(exported)
+    network = OnnxNetwork(exported, threads)
     if network.source_sha256 == sha256:
         return network
     problem = (f"{exported}: not an export of {weights} (its recorded checksum differs; "

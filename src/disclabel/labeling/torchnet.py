@@ -26,6 +26,8 @@ class TorchNetwork:
     on ``device``; bf16 autocast on CUDA, float32 elsewhere. ``(B, 1, H, W)`` float32 ->
     ``(B, D, H / 4, W / 4)`` float32 heatmaps of the last stack."""
 
+    concurrent = False
+
     def __init__(self, weights: str | Path, device: str = "auto") -> None:
         model, ckpt = model_from_checkpoint(weights)
         self.torch_device = resolve_device(device)

@@ -13,6 +13,7 @@ import torch
 import torch.distributed as dist
 
 from disclabel.constants import AUTO_WORKERS_MAX
+from disclabel.data.io import available_cores
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,6 @@ def setup_distributed(device_name: str) -> Distributed:
     dist.init_process_group("nccl" if cuda else "gloo")
     return Distributed(dist.get_rank(), dist.get_world_size(),
                        int(os.environ.get("LOCAL_RANK", "0")), owns_group=True)
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (its affinity where the system tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def local_processes() -> int:
