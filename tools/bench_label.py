@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """Time label.py on one volume (model work and whole process, start-up included) and per volume
-in a batch of 8, on the CPU by default; also the batch's own time per volume once started (the
-seconds that label.py prints for each volume, reading, labelling and writing, volumes 2 to 8).
+in a batch of 8, on the CPU by default; also each volume's own time in the batch
+(the seconds that label.py prints for each volume, reading, labelling and writing, volumes 2 to
+8; on the CPU with ONNX Runtime two volumes are labelled at a time, so these overlap and are
+longer than the batch's time per volume).
 
     python tools/bench_label.py [--image IMAGE] [--weights W] [--device cpu]
                                 [--backend onnx torch] [--polarity acquired auto]
@@ -82,7 +84,7 @@ def measure(image: Path, weights: Path | None, device: str, backend: str = "auto
             "model_seconds": labeler.model_seconds, "in_process_seconds": in_process,
             "whole_process_seconds": whole, "batch": BATCH,
             "batch_seconds_per_volume": batch / BATCH,
-            "batch_started_seconds_per_volume": float(np.mean(per_volume[1:]))}
+            "batch_seconds_each_volume": float(np.mean(per_volume[1:]))}
 
 
 def report(figures: dict) -> str:
@@ -95,7 +97,8 @@ def report(figures: dict) -> str:
             f"{figures['whole_process_seconds']:.2f} s\n"
             f"batch of {figures['batch']} in one process: "
             f"{figures['batch_seconds_per_volume']:.2f} s per volume (start-up included), "
-            f"{figures['batch_started_seconds_per_volume']:.2f} s per volume once started")
+            f"each volume {figures['batch_seconds_each_volume']:.2f} s from reading to "
+            "writing (two at a time with ONNX Runtime)")
 
 
 def process_seconds(tree: Path, image: Path, weights: Path, device: str, backend: str,
