@@ -16,6 +16,7 @@ from torch import Tensor
 from torchvision.transforms.v2 import functional as tvf
 
 from disclabel.data.contrast import BODY_LEVEL, BODY_SIGMA_PX
+from disclabel.model.loss import pixel_weights
 
 CONSISTENCY_SHARE: float = 0.25
 """Share of each training batch shown again inverted (at least one sample)."""
@@ -49,8 +50,6 @@ def consistency_loss(inverted: Sequence[Tensor], original: Sequence[Tensor], tar
     inverted, original: per stack (K, D, h, w); target (K, D, h, w) and weight (K, D) of the K
     originals, weighting pixels and discs as :func:`disclabel.model.loss.heatmap_loss` does.
     """
-    w = weight[:, :, None, None]
-    if foreground_weight:
-        w = w * (1.0 + foreground_weight * target)
+    w = pixel_weights(target, weight, foreground_weight)
     return sum(((inv.float() - orig.detach().float()) ** 2 * w).mean()
                for inv, orig in zip(inverted, original, strict=True))

@@ -23,13 +23,18 @@ def heatmap_loss(outputs: Sequence[Tensor], target: Tensor, weight: Tensor,
     background, which otherwise drives an untrained network to all-zero maps for a long time.
     0 is the paper's plain MSE.
     """
-    w = weight[:, :, None, None]
-    if foreground_weight:
-        w = w * (1.0 + foreground_weight * target)
+    w = pixel_weights(target, weight, foreground_weight)
     loss = sum(((out.float() - target) ** 2 * w).mean() for out in outputs)
     if identity_weight:
         loss = loss + identity_weight * sum(identity_loss(out, target) for out in outputs)
     return loss
+
+
+def pixel_weights(target: Tensor, weight: Tensor, foreground_weight: float = 0.0) -> Tensor:
+    """(B, D, h, w) weight of each pixel's squared error: the disc's ``weight`` (B, D), times
+    ``1 + foreground_weight * target`` (B, D, h, w) when ``foreground_weight`` is not 0."""
+    w = weight[:, :, None, None]
+    return w * (1.0 + foreground_weight * target) if foreground_weight else w
 
 
 def identity_loss(output: Tensor, target: Tensor) -> Tensor:
