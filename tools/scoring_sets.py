@@ -27,6 +27,9 @@ SYNTHETIC_SETS = {"T1w-like": ("T1w", "preset"), "T2w-like": ("T2w", "preset"),
                   "random contrast": ("T2w", "random")}
 REGION_SEED = SYNTHETIC_SEED + 10_000
 """Seeds of the region test sets (lumbar, thoracolumbar, whole spine) start here."""
+DEVELOPMENT_SEED = 5_000_000
+"""Seeds of the region sets that decoder rules are chosen on (``synthetic_check.py --regions
+--development``), apart from the scoring sets and from training's streams."""
 REGION_CONTRASTS = (("T2w", "preset"), ("T1w", "preset"), ("T2w", "random"))
 """A region set's volumes take these appearances in turn: T2w-like, T1w-like, random."""
 NO_SPINE_KINDS = ("noise", "zeros", "brain only", "knee-like")
@@ -77,11 +80,13 @@ def synthetic_set(folder: Path, name: str, count: int, reuse: bool = False
     return items
 
 
-def region_set(folder: Path, region: str, count: int, reuse: bool = False
-               ) -> list[tuple[str, Path, Path]]:
+def region_set(folder: Path, region: str, count: int, reuse: bool = False,
+               seed: int = REGION_SEED) -> list[tuple[str, Path, Path]]:
     """``count`` synthetic volumes framing one region of the spine (``REGIONS``: lumbar,
     thoracolumbar, whole spine; :func:`disclabel.synthetic.generate_region`), T2w-like, T1w-like
-    and random contrast in turn, written under ``folder``: (name, image, label) triples."""
+    and random contrast in turn, written under ``folder``: (name, image, label) triples.
+    ``seed``: where the sets' seeds start (``REGION_SEED``: the scoring sets;
+    ``DEVELOPMENT_SEED``: the volumes decoder rules are chosen on)."""
     items = []
     for i in range(count):
         contrast, mode = REGION_CONTRASTS[i % len(REGION_CONTRASTS)]
@@ -89,8 +94,8 @@ def region_set(folder: Path, region: str, count: int, reuse: bool = False
         stem = f"{region.replace(' ', '-')}_{look}_{i:03d}"
         image, label = folder / f"{stem}.nii.gz", folder / f"{stem}_labels.nii.gz"
         if not (reuse and image.exists() and label.exists()):
-            seed = REGION_SEED + 1000 * REGIONS.index(region) + i
-            volume = generate_region(seed, region, (contrast,), mode)[contrast]
+            volume = generate_region(seed + 1000 * REGIONS.index(region) + i, region,
+                                     (contrast,), mode)[contrast]
             save(volume.image, volume.affine, image)
             nib.save(nib.Nifti1Image(volume.labels, volume.affine), str(label))
         items.append((stem, image, label))

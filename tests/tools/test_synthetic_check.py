@@ -30,14 +30,19 @@ def test_tally_counts_discs_wholly_right_volumes_and_volumes_without_a_disc(synt
                {"n_identified": 0, "n_ref": 6, "false_positives": 6, "predicted": [5],
                 "reference": [24, 25], "anchors": ["sacrum"]},
                {"n_identified": 0, "n_ref": 6, "false_positives": 0, "predicted": [],
-                "reference": [7, 8], "anchors": []}]
+                "reference": [7, 8], "anchors": []},
+               {"n_identified": 5, "n_ref": 5, "false_positives": 0, "predicted": [21, 25],
+                "reference": [21, 25], "anchors": [], "lowest_disc_taken_as_l5s1": True},
+               {"n_identified": 0, "n_ref": 5, "false_positives": 5, "predicted": [21, 25],
+                "reference": [19, 23], "anchors": [], "lowest_disc_taken_as_l5s1": True}]
     totals: dict[str, list[int]] = {}
     synthetic_check.tally(results, totals, "x")
     synthetic_check.tally(results[:1], totals, "x")
     synthetic_check.tally([], totals, "empty")
-    assert totals["x"] == [24, 36, 2, 5, 1, 4, 1]
+    assert totals["x"] == [29, 46, 3, 7, 1, 4, 1, 2, 1]
     assert synthetic_check.text(totals, ("x", "empty", "absent")) == \
-        "x 24/36 (66.7 %, 2/5 volumes, 1 without a disc, 4 anchored, 1 wrongly)"
+        ("x 29/46 (63.0 %, 3/7 volumes, 1 without a disc, 4 anchored, 1 wrongly, 2 ending at "
+         "L5/S1 by the field of view, 1 without it in view)")
 
 
 def test_synthetic_set_reuses_volumes_already_written(tmp_path) -> None:

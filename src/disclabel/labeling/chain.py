@@ -78,7 +78,7 @@ import numpy as np
 
 from disclabel.constants import CONFIDENCE_THRESHOLD, FIRST_CHAIN_DISC, NUM_DISCS, OUTPUT_STRIDE
 from disclabel.data.heatmaps import as_numpy
-from disclabel.labeling import spacing
+from disclabel.labeling import columnend, spacing
 from disclabel.labeling.anchors import chain_anchors, place_landmarks
 from disclabel.labeling.links import MAX_END_SKIP, best_chain, drop_short_links, relative_numbers
 from disclabel.labeling.nospine import MIN_CHAIN_DISCS, one_ridge, recognised, unnamed_spine
@@ -115,7 +115,9 @@ class ChainResult:
     no chain was voted on; ``recognised``: False when the chain is a spine although the
     network does not recognise its discs (mean identity share below ``MIN_CHAIN_IDENTITY``);
     ``anchors``: the ends of the spine the numbering is counted from (``"C2"``,
-    ``"sacrum"``; empty: from the discs' look and spacing alone).
+    ``"sacrum"``; empty: from the discs' look and spacing alone);
+    ``column_end_mm``: when the lowest disc was taken as L5/S1 because the field of view goes
+    on this far (mm) below it without another disc (:mod:`.columnend`), else None.
     """
 
     coords: np.ndarray
@@ -130,6 +132,7 @@ class ChainResult:
     vote: VoteDetail | None = None
     recognised: bool = True
     anchors: list[str] = field(default_factory=list)
+    column_end_mm: float | None = None
 
     @property
     def numbers(self) -> list[int]:
@@ -147,11 +150,14 @@ def empty_result(num_channels: int = NUM_DISCS) -> ChainResult:
 def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
                  threshold: float = CONFIDENCE_THRESHOLD,
                  stride: int = OUTPUT_STRIDE, depth_mm: np.ndarray | None = None,
-                 landmark_depth_mm: np.ndarray | None = None) -> ChainResult:
+                 landmark_depth_mm: np.ndarray | None = None,
+                 fov_bottom_row: float | None = None) -> ChainResult:
     """Decode one image's heatmaps (D, h, w) (channel ``c`` = disc ``c + 1``) into numbered
     discs; ``pixel_mm`` is the size of an input pixel. In 3-D, ``depth_mm`` (h, w) is the
     left-right position (mm) of every output pixel's disc evidence and ``landmark_depth_mm``
-    (2, h, w) that of the channels of discs 1 and 2. See the module docstring."""
+    (2, h, w) that of the channels of discs 1 and 2. ``fov_bottom_row``: the lowest input row
+    inside the field of view (None: unknown, no chain is counted from its lower end, see
+    :mod:`.columnend`). See the module docstring."""
     maps = as_numpy(heatmaps)
     if maps.ndim != 3 or maps.shape[0] < FIRST_CHAIN_DISC:
         raise ValueError(f"heatmaps must have shape (D >= {FIRST_CHAIN_DISC}, h, w), "
@@ -185,6 +191,10 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     result.vote = VoteDetail(rel, members[:, :2].copy(), shares, votes, prior, points.copy())
     scores = result.vote.scores()
     best, margin, probability = offset_certainty(scores)
+    from_end = columnend.end_offset(points, rel, best, None if fov_bottom_row is None
+                                    else fov_bottom_row * pixel_mm)
+    if from_end is not None and from_end in scores:
+        best, margin, probability = from_end, *_certainty_of(scores, from_end)
     numbers = best + rel
     kept = numbers >= FIRST_CHAIN_DISC  # numbered above C2/C3: not a disc
     if kept.sum() < MIN_CHAIN_DISCS:
@@ -209,4 +219,15 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     if numbers[0] == FIRST_CHAIN_DISC:
         place_landmarks(maps, result, pixel_mm, threshold, stride, landmark_depth_mm)
     result.anchors = chain_anchors(result)
+    if from_end is not None and from_end in scores:
+        result.column_end_mm = float(fov_bottom_row * pixel_mm - points[-1, 0])
     return result
+
+
+def _certainty_of(scores: dict[int, float], offset: int) -> tuple[float, float]:
+    """(score of ``offset`` minus the best other one's, in nats; ``offset``'s probability)."""
+    others = [v for o, v in scores.items() if o != offset]
+    margin = scores[offset] - max(others) if others else math.inf
+    values = np.array(list(scores.values()))
+    probability = float(np.exp(scores[offset] - values.max()) / np.exp(values - values.max()).sum())
+    return float(margin), probability

@@ -66,4 +66,8 @@ def vote_lines(chain: ChainResult, pixel_mm: float, shown: int = 3) -> list[str]
         lines.append("numbering counted from " + (" and ".join(chain.anchors) if chain.anchors
                                                   else "no recognised end of the spine "
                                                        "(neither C2 nor the sacrum)"))
+    if chain.offset is not None and chain.column_end_mm is not None:
+        lines.append(f"the lowest disc was taken as L5/S1: a chain of lumbar-sized links with "
+                     f"the field of view going on {chain.column_end_mm:.0f} mm below it "
+                     f"without another disc (the vote's own best is listed first above)")
     return lines

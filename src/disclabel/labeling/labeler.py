@@ -209,16 +209,18 @@ class Labeler:
             cache[x] = (sample, maps)
 
     def _decode(self, cache: dict, zoom: float, pixel: float, path: np.ndarray | None,
-                band_mm: float = BAND_HALF_WIDTH_MM) -> tuple[ChainResult, np.ndarray]:
+                band_mm: float = BAND_HALF_WIDTH_MM, fov_bottom_row: float | None = None
+                ) -> tuple[ChainResult, np.ndarray]:
         """The chain of every slice's evidence in ``cache`` (limited to ``band_mm`` around the
-        output-row course ``path`` (h,) when given); returns it with the projected heatmaps."""
+        output-row course ``path`` (h,) when given; ``fov_bottom_row`` the lowest grid row in
+        the field of view); returns it with the projected heatmaps."""
         xs = sorted(cache)
         x_mm = np.array(xs, np.float64) * zoom
         maps = np.stack([cache[x][1] for x in xs])
         allowed = None if path is None else volume3d.band_of_rows(x_mm, path, band_mm)
         projected, depth, landmark_depth = volume3d.project(maps, x_mm, allowed)
         chain = decode_chain(projected, pixel, threshold=self.threshold, depth_mm=depth,
-                             landmark_depth_mm=landmark_depth)
+                             landmark_depth_mm=landmark_depth, fov_bottom_row=fov_bottom_row)
         volume3d.place_on_own_slices(chain, maps, x_mm)
         return chain, projected
 
@@ -254,23 +256,24 @@ class Labeler:
         coarse = sweep_positions(nx, zoom, COARSE_STEP_MM)
         middle = coarse[len(coarse) // 2]
         self._run_slices(volume, affine, [middle], cache, None, invert)  # whole: find the spine
-        image, _, _, pixel = cache[middle][0]
+        image, g2s, _, pixel = cache[middle][0]
         height = image.shape[0] // OUTPUT_STRIDE
-        seen, _ = self._decode(cache, zoom, pixel, None)
+        bottom = fov_bottom_row(g2s, volume.data.shape[1], image.shape[0])
+        seen, _ = self._decode(cache, zoom, pixel, None, fov_bottom_row=bottom)
         columns = _columns(seen, image.shape[1])
         self._run_slices(volume, affine, coarse, cache, columns, invert)
         xs = sorted(cache)
         course = volume3d.course_through(np.stack([cache[x][1] for x in xs]),
                                          np.array(xs, np.float64) * zoom)
         self._run_slices(volume, affine, _fine_sweep(nx, zoom, course), cache, columns, invert)
-        chain, projected = self._decode(cache, zoom, pixel, course)
+        chain, projected = self._decode(cache, zoom, pixel, course, fov_bottom_row=bottom)
         refined = _course(chain, height)
         if refined is not None:  # the course moved: fill in the fine sweep around it
             course = refined
             self._run_slices(volume, affine, _fine_sweep(nx, zoom, course), cache,
                              columns or _columns(chain, image.shape[1]), invert)
             chain, projected = self._decode(cache, zoom, pixel, course,
-                                            FINAL_BAND_HALF_WIDTH_MM)
+                                            FINAL_BAND_HALF_WIDTH_MM, bottom)
         return _Reading(cache, chain, projected, course, middle)
 
     def _result(self, loaded: LoadedVolume, reading: _Reading, acquisition: Acquisition,
@@ -341,6 +344,13 @@ class Labeler:
                       "runtime": self.network.runtime, "device": self.network.device},
             "software": {"name": "disclabel", "version": __version__},
         }
+
+
+def fov_bottom_row(g2s: np.ndarray, slice_rows: int, grid_rows: int) -> float:
+    """The lowest grid row (input pixels) inside a sagittal slice of ``slice_rows`` rows, by
+    the grid -> slice map ``g2s`` (3, 3) of :func:`disclabel.data.geometry.grid_to_slice`; at
+    most the grid's last row."""
+    return float(min((slice_rows - 0.5 - g2s[0, 2]) / g2s[0, 0], grid_rows - 1))
 
 
 def _course(chain: ChainResult, height: int) -> np.ndarray | None:

@@ -181,8 +181,10 @@ def qc_title(result: LabelResult) -> str:
             certainty += ", discs not recognised"
         elif chain.anchors:
             certainty += f", from {' and '.join(chain.anchors)}"
-        else:
+        elif chain.column_end_mm is None:
             certainty += ", no anchor (C2, sacrum) in view"
+        if chain.column_end_mm is not None and not chain.anchors:
+            certainty += ", lowest disc taken as L5/S1"
         if chain.margin < CHECK_MARGIN_NATS or not (chain.recognised and chain.anchors):
             certainty += ", check by eye"
         if result.read_inverted:
