@@ -76,6 +76,7 @@ LOSO_VARIANTS = {
     "v8 seed 7": ["--synthetic-style", "v8", "--seed", "7"],
     "v8 seed 123": ["--synthetic-style", "v8", "--seed", "123"],
     "v9": ["--synthetic-style", "v9"],
+    "v11": ["--synthetic-style", "v11"],
     "identity": ["--identity-weight", "1e-4"],
     "identity seed 7": ["--identity-weight", "1e-4", "--seed", "7"],
     "identity seed 123": ["--identity-weight", "1e-4", "--seed", "123"],

@@ -438,25 +438,30 @@ def test_an_uncertain_numbering_is_flagged(weights, tmp_path, capsys, monkeypatc
     assert title_has_check == warned
 
 
-@pytest.mark.parametrize("recognised, anchors, margin, expected", [
-    (True, ["C2"], 9.0, []),
-    (True, [], 9.0, ["numbering not anchored"]),
-    (False, [], 9.0, ["discs not recognised (mean identity share 0.09, below 0.12)"]),
-    (True, ["sacrum"], 1.0, ["numbering uncertain (margin 1.0 nats"]),
-    (False, [], 1.0, ["discs not recognised", "numbering uncertain"]),
+@pytest.mark.parametrize("recognised, anchors, margin, expected, column_end", [
+    (True, ["C2"], 9.0, [], None),
+    (True, [], 9.0, ["numbering not anchored: neither"], None),
+    (False, [], 9.0, ["discs not recognised (mean identity share 0.09, below 0.12)"], None),
+    (True, ["sacrum"], 1.0, ["numbering uncertain (margin 1.0 nats"], None),
+    (False, [], 1.0, ["discs not recognised", "numbering uncertain"], None),
+    (True, [], 9.0, ["numbering not anchored: the lowest disc is taken as L5/S1"], 80.0),
+    (False, [], -2.0, ["discs not recognised", "numbering not anchored: the lowest disc",
+                       "numbering uncertain (margin -2.0 nats"], 80.0),
 ])
 def test_an_unanchored_or_unrecognised_numbering_is_flagged(weights, tmp_path, capsys,
                                                              monkeypatch, recognised, anchors,
-                                                             margin, expected):
+                                                             margin, expected, column_end):
     """The console, the sidecar and the QC title say when the numbering is counted from no
-    recognised end of the spine, or when the network does not recognise the discs at all; a
-    chain anchored at C2 or at the sacrum with a clear margin gets no warning."""
+    recognised end of the spine (or from the lowest disc taken as L5/S1), or when the network
+    does not recognise the discs at all; a chain anchored at C2 or at the sacrum with a clear
+    margin gets no warning."""
     real = labeler_module.decode_chain
 
     def decode(*args, **kwargs):
         result = real(*args, **kwargs)
         if result.offset is not None:
             result.margin, result.recognised, result.anchors = margin, recognised, anchors
+            result.column_end_mm = column_end
             if not recognised:
                 result.identity[np.isfinite(result.coords[:, 0])] = 0.09
         return result
@@ -474,11 +479,13 @@ def test_an_unanchored_or_unrecognised_numbering_is_flagged(weights, tmp_path, c
     assert sidecar["warnings"] == result.warnings
     assert sidecar["numbering"]["anchors"] == anchors
     assert sidecar["numbering"]["discs_recognised"] == recognised
+    assert sidecar["numbering"]["lowest_disc_taken_as_l5s1"] == (column_end is not None)
     title = qc_title(result)
     assert len(title.splitlines()) == 1  # outcome warnings are summed up on the first line
     assert ("check by eye" in title) == bool(expected)
     assert ("from " + " and ".join(anchors) in title) == bool(anchors and recognised)
     assert ("discs not recognised" in title) == (not recognised)
+    assert ("lowest disc taken as L5/S1" in title) == (column_end is not None)
 
 
 def test_explain_prints_the_numbering_vote(weights, tmp_path, capsys):

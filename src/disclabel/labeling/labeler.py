@@ -125,8 +125,10 @@ class LabelResult:
         """How sure the numbering is: the number of the top disc (``top_disc``, None without a
         spine), ``offset_margin_nats`` (best numbering's score minus the second best's; below
         ``CHECK_MARGIN_NATS`` check by eye), ``offset_probability``, ``skipped_discs``,
-        ``anchors`` (the ends of the spine it is counted from: ``"C2"``, ``"sacrum"``) and
-        ``discs_recognised`` (False: a column of discs the network cannot tell apart)."""
+        ``anchors`` (the ends of the spine it is counted from: ``"C2"``, ``"sacrum"``),
+        ``discs_recognised`` (False: a column of discs the network cannot tell apart) and
+        ``lowest_disc_taken_as_l5s1`` (True: a lumbar chain numbered up from its lowest disc
+        because the field of view goes on below it, :mod:`.columnend`)."""
         return numbering_summary(self.chain)
 
     def label_image(self) -> nib.Nifti1Image:

@@ -58,7 +58,8 @@ class Style2D:
     "v10" is v6 with a share ``lateral_share`` of the spine windows cut along a sagittal surface
     that the spine leaves and re-enters (a tilted or scoliotic spine seen on one sagittal
     slice, :mod:`disclabel.synthetic.sample2d`): only the discs within
-    ``LATERAL_PRESENT_MM`` of the surface are labelled.
+    ``LATERAL_PRESENT_MM`` of the surface are labelled. "v11" is v10 with a tenth of the spine
+    windows lumbosacral, as v9 (an experiment: docs/experiments.md step 38).
     """
 
     contrast_probabilities: dict[str, float]
@@ -117,4 +118,5 @@ STYLES_2D["v7"] = replace(STYLES_2D["v6"], head_fov_share=0.5, arc_groups=(0, 3)
 STYLES_2D["v8"] = replace(STYLES_2D["v6"], sacrum_share=0.25)
 STYLES_2D["v9"] = replace(STYLES_2D["v6"], sacrum_share=0.1)
 STYLES_2D["v10"] = replace(STYLES_2D["v6"], lateral_share=0.3)
+STYLES_2D["v11"] = replace(STYLES_2D["v10"], sacrum_share=0.1)
 DEFAULT_STYLE_2D: str = "v6"
