@@ -5,6 +5,7 @@ links, a chain the vote puts in the neck, or an unknown field of view leave the 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from disclabel.labeling import columnend
 from disclabel.labeling.chain import decode_chain
 from disclabel.labeling.explain import vote_lines
 from disclabel.labeling.labeler import Disc, LabelResult, fov_bottom_row
+from disclabel.labeling.numbering import offset_certainty
 from disclabel.labeling.outcome import numbering_summary, outcome_warnings
 from disclabel.viz.qc import qc_title
 
@@ -80,3 +82,11 @@ def test_fov_bottom_row_is_the_last_grid_row_on_the_slice():
     # a slice taller than the grid ends at the grid's last row
     tall = grid_to_slice((300, 80), (1.0, 1.0), (128, 96), 1.0)
     assert fov_bottom_row(tall, 300, 128) == 127
+
+
+def test_offset_certainty_of_a_chosen_offset():
+    scores = {3: -1.0, 4: -3.0, 5: -10.0}
+    total = sum(np.exp(v) for v in scores.values())
+    assert offset_certainty(scores) == pytest.approx((3, 2.0, np.exp(-1.0) / total))
+    assert offset_certainty(scores, 4) == pytest.approx((4, -2.0, np.exp(-3.0) / total))
+    assert offset_certainty({7: 0.0}, 7)[1] == math.inf

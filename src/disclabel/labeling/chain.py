@@ -194,7 +194,7 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     from_end = columnend.end_offset(points, rel, best, None if fov_bottom_row is None
                                     else fov_bottom_row * pixel_mm)
     if from_end is not None and from_end in scores:
-        best, margin, probability = from_end, *_certainty_of(scores, from_end)
+        best, margin, probability = offset_certainty(scores, from_end)
     numbers = best + rel
     kept = numbers >= FIRST_CHAIN_DISC  # numbered above C2/C3: not a disc
     if kept.sum() < MIN_CHAIN_DISCS:
@@ -223,11 +223,3 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
         result.column_end_mm = float(fov_bottom_row * pixel_mm - points[-1, 0])
     return result
 
-
-def _certainty_of(scores: dict[int, float], offset: int) -> tuple[float, float]:
-    """(score of ``offset`` minus the best other one's, in nats; ``offset``'s probability)."""
-    others = [v for o, v in scores.items() if o != offset]
-    margin = scores[offset] - max(others) if others else math.inf
-    values = np.array(list(scores.values()))
-    probability = float(np.exp(scores[offset] - values.max()) / np.exp(values - values.max()).sum())
-    return float(margin), probability

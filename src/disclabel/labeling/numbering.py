@@ -100,11 +100,15 @@ def anchor_weights(shares: np.ndarray, power: float | None = None) -> np.ndarray
     return peak * (len(peak) / peak.sum())
 
 
-def offset_certainty(scores: dict[int, float]) -> tuple[int, float, float]:
-    """(best offset, margin to the second best in nats, probability of the best)."""
+def offset_certainty(scores: dict[int, float], chosen: int | None = None
+                     ) -> tuple[int, float, float]:
+    """(best offset, margin to the second best in nats, probability of the best); with
+    ``chosen``, that offset in place of the best, its margin to the best other one (negative
+    when the vote prefers another) and its probability."""
     ranked = sorted(scores, key=lambda o: (-scores[o], o))
-    best = ranked[0]
-    margin = scores[best] - scores[ranked[1]] if len(ranked) > 1 else math.inf
+    best = ranked[0] if chosen is None else chosen
+    others = [o for o in ranked if o != best]
+    margin = scores[best] - scores[others[0]] if others else math.inf
     values = np.array([scores[o] for o in ranked])
-    probability = float(1.0 / np.exp(values - values[0]).sum())
+    probability = float(np.exp(scores[best] - values[0]) / np.exp(values - values[0]).sum())
     return best, float(margin), probability
