@@ -20,6 +20,7 @@ from disclabel.labeling.explain import vote_lines
 from disclabel.labeling.labeler import Disc, LabelResult, fov_bottom_row
 from disclabel.labeling.numbering import offset_certainty
 from disclabel.labeling.outcome import numbering_summary, outcome_warnings
+from disclabel.labeling.polarity import prefer_inverted
 from disclabel.viz.qc import qc_title
 
 TOP, SPACING = 20.0, 36.0
@@ -90,3 +91,13 @@ def test_offset_certainty_of_a_chosen_offset():
     assert offset_certainty(scores) == pytest.approx((3, 2.0, np.exp(-1.0) / total))
     assert offset_certainty(scores, 4) == pytest.approx((4, -2.0, np.exp(-3.0) / total))
     assert offset_certainty({7: 0.0}, 7)[1] == math.inf
+
+
+def test_polarity_auto_compares_the_votes_own_margins():
+    """A reading numbered up from its lowest disc keeps its vote's margin for ``--polarity
+    auto``: its negative kept margin does not make the other reading look surer."""
+    from_end = _lumbar(fov_bottom_row=255.0)
+    assert from_end.margin < 0 < from_end.vote_margin
+    voted = _lumbar(fov_bottom_row=None)
+    assert voted.vote_margin == voted.margin == pytest.approx(from_end.vote_margin)
+    assert not prefer_inverted(from_end, voted)

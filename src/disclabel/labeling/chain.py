@@ -117,7 +117,8 @@ class ChainResult:
     ``anchors``: the ends of the spine the numbering is counted from (``"C2"``,
     ``"sacrum"``; empty: from the discs' look and spacing alone);
     ``column_end_mm``: when the lowest disc was taken as L5/S1 because the field of view goes
-    on this far (mm) below it without another disc (:mod:`.columnend`), else None.
+    on this far (mm) below it without another disc (:mod:`.columnend`), else None;
+    ``column_vote_margin``: then the vote's own margin (see ``vote_margin``), else None.
     """
 
     coords: np.ndarray
@@ -133,6 +134,14 @@ class ChainResult:
     recognised: bool = True
     anchors: list[str] = field(default_factory=list)
     column_end_mm: float | None = None
+    column_vote_margin: float | None = None
+
+    @property
+    def vote_margin(self) -> float:
+        """The vote's own margin: its best numbering's score minus the second best's, whatever
+        numbering was kept (``margin`` is that of the kept one, which differs when the chain
+        was numbered up from its lowest disc, :mod:`.columnend`)."""
+        return self.margin if self.column_vote_margin is None else self.column_vote_margin
 
     @property
     def numbers(self) -> list[int]:
@@ -221,5 +230,6 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     result.anchors = chain_anchors(result)
     if from_end is not None and from_end in scores:
         result.column_end_mm = float(fov_bottom_row * pixel_mm - points[-1, 0])
+        result.column_vote_margin = offset_certainty(scores)[1]
     return result
 

@@ -25,9 +25,10 @@ one's; on the subject whose acquired reading is one level off, the right inverte
 
 def prefer_inverted(acquired: ChainResult, inverted: ChainResult) -> bool:
     """Whether the inverted reading replaces the acquired one (polarity ``auto``): the acquired
-    reading found a chain and the inverted one numbers its own at least
+    reading found a chain and the inverted one's vote numbers its own at least
     ``POLARITY_SWITCH_NATS`` more surely (a reading without a chain has a NaN margin, one with a
-    single possible numbering an infinite one)."""
+    single possible numbering an infinite one). The votes' own margins are compared
+    (``ChainResult.vote_margin``), not those of a numbering counted up from the lowest disc."""
     if acquired.offset is None or inverted.offset is None:
         return False
-    return bool(inverted.margin - acquired.margin >= POLARITY_SWITCH_NATS)
+    return bool(inverted.vote_margin - acquired.vote_margin >= POLARITY_SWITCH_NATS)
