@@ -38,8 +38,9 @@ PREPARE_ARGS: list[str] = ["--pixel-mm", "1.0"]
 
 
 def flag_value(args: list[str], flag: str) -> str:
-    """The value that follows ``flag`` in a list of ``main.py`` flags."""
-    return args[args.index(flag) + 1]
+    """The value that follows ``flag`` in a list of ``main.py`` flags (its last occurrence, the
+    one that ``main.py`` keeps)."""
+    return args[len(args) - args[::-1].index(flag)]
 
 
 def recipe_args(epochs: int | None = None) -> list[str]:
