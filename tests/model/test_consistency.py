@@ -47,7 +47,7 @@ def test_the_loss_is_zero_for_equal_heatmaps_and_pulls_only_the_inverted_copies(
     original = torch.rand(2, 3, 4, 4, requires_grad=True)
     inverted = torch.rand(2, 3, 4, 4, requires_grad=True)
     target, weight = torch.rand(2, 3, 4, 4), torch.ones(2, 3)
-    assert float(consistency_loss([original.detach()], [original], target, weight)) == 0.0
+    assert float(consistency_loss([original.detach()], [original], target, weight).detach()) == 0.0
     loss = consistency_loss([inverted], [original], target, weight, foreground_weight=10.0)
     loss.backward()
     assert float(loss.detach()) > 0 and inverted.grad.abs().sum() > 0 and original.grad is None
@@ -76,7 +76,7 @@ def test_a_training_step_adds_the_consistency_of_the_inverted_copies():
     torch.manual_seed(1)
     with_pairs = step_loss(model, batch, device, fast, 10.0, consistency_weight=1.0)
     assert seen == [4, 5]                          # one inverted copy in the same pass
-    assert float(with_pairs) != float(plain)
+    assert float(with_pairs.detach()) != float(plain.detach())
     with_pairs.backward()
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
 
