@@ -244,3 +244,22 @@ def test_mosaic_tiles_pictures_with_captions():
     assert mosaic.shape[0] == 2 * (qc.MOSAIC_TILE_PX + canvas.CAPTION_BAND_PX)
     with pytest.raises(ValueError):
         qc.render_mosaic(pictures, ["one caption"])
+
+
+def test_qc_shows_more_under_a_lowest_disc_taken_as_l5s1_and_wraps_a_long_title():
+    image = np.zeros((400, 300), np.float32)
+    discs = np.full((NUM_DISCS, 2), np.nan)
+    discs[20:25] = np.stack([60 + 36 * np.arange(5), np.full(5, 150.0)], axis=1)
+    rows, _ = qc.qc_crop(image.shape, discs, 1.0)
+    deeper, _ = qc.qc_crop(image.shape, discs, 1.0, qc.QC_BELOW_COLUMN_END_MM)
+    assert rows.stop == 204 + qc.QC_MARGIN_MM + 1 and deeper.stop == 204 + 80 + 1
+    assert deeper.start == rows.start
+    conf = np.where(np.isfinite(discs[:, 0]), 0.9, 0.0)
+    short = qc.render_qc(image, discs, conf, 1.0, "title")
+    long = qc.render_qc(image, discs, conf, 1.0, " ".join(["word"] * 60))
+    assert long.shape[1] == short.shape[1] and long.shape[0] > short.shape[0]  # wrapped lines
+    wrapped = qc.wrap_title("a " * 50 + "\nsecond line", 3.0)
+    limit = int(3.0 / qc.TITLE_CHAR_IN)
+    assert all(len(line) <= limit for line in wrapped.splitlines())
+    assert wrapped.split() == ("a " * 50 + "\nsecond line").split()
+    assert wrapped.splitlines()[-1] == "second line"

@@ -8,6 +8,7 @@ Images are ``(H, W)`` in [0, 1] (row 0 superior, column 0 anterior); disc coordi
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,9 @@ QC_PX_PER_MM = 2.5
 """QC pictures draw the spine at this many screen pixels per mm (at least 2)."""
 QC_MARGIN_MM = 35.0
 """QC pictures show the discs' bounding box plus this margin."""
+QC_BELOW_COLUMN_END_MM = 80.0
+"""Shown under the lowest disc when it was taken as L5/S1 (:mod:`disclabel.labeling.columnend`):
+enough for the next disc down, had the network missed L5/S1, and the top of the sacrum."""
 QC_MIN_SIDE_MM = 120.0
 QC_FONT_SIZE = 8
 QC_TITLE_SIZE = 9
@@ -44,6 +48,9 @@ MOSAIC_TILE_PX = 420
 MOSAIC_COLUMNS = 4
 TITLE_LINE_IN = 0.2
 """Height of each line of a QC picture's title, in inches."""
+TITLE_CHAR_IN = 0.6 * QC_TITLE_SIZE / 72
+"""Width of a title character, in inches (a generous mean for the default sans-serif font), so
+that a wrapped title line fits the picture."""
 CORONAL_FRONT_MM = 25.0
 """The coronal view averages the volume from this far in front of the discs' posterior tips
 (the vertebral bodies and discs)..."""
@@ -54,16 +61,17 @@ CORONAL_MIN_MM = 90.0
 so that its caption and the disc numbers fit."""
 
 
-def qc_crop(shape: tuple[int, int], coords: np.ndarray, pixel_mm: float
-            ) -> tuple[slice, slice]:
+def qc_crop(shape: tuple[int, int], coords: np.ndarray, pixel_mm: float,
+            below_mm: float = QC_MARGIN_MM) -> tuple[slice, slice]:
     """Rows and columns of a QC picture: the detected discs' bounding box with a margin of
-    ``QC_MARGIN_MM`` (at least ``QC_MIN_SIDE_MM`` square), inside the image; the whole image
-    when no disc was found."""
+    ``QC_MARGIN_MM`` (``below_mm`` under the lowest disc; at least ``QC_MIN_SIDE_MM`` square),
+    inside the image; the whole image when no disc was found."""
     ok = np.isfinite(coords).all(axis=1)
     if not ok.any():
         return slice(0, shape[0]), slice(0, shape[1])
     margin, half = QC_MARGIN_MM / pixel_mm, 0.5 * QC_MIN_SIDE_MM / pixel_mm
-    lo, hi = coords[ok].min(axis=0) - margin, coords[ok].max(axis=0) + margin
+    lo = coords[ok].min(axis=0) - margin
+    hi = coords[ok].max(axis=0) + np.array([max(below_mm, QC_MARGIN_MM) / pixel_mm, margin])
     centre = 0.5 * (lo + hi)
     lo, hi = np.minimum(lo, centre - half), np.maximum(hi, centre + half)
     r0, c0 = (max(0, int(np.floor(v))) for v in lo)
@@ -74,14 +82,16 @@ def qc_crop(shape: tuple[int, int], coords: np.ndarray, pixel_mm: float
 def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pixel_mm: float,
               title: str, heatmap: np.ndarray | None = None,
               coronal: np.ndarray | None = None,
-              coronal_cols: np.ndarray | None = None) -> np.ndarray:
+              coronal_cols: np.ndarray | None = None,
+              below_mm: float = QC_MARGIN_MM) -> np.ndarray:
     """The QC picture of one labelled volume: the sagittal view cropped to the spine, drawn at
     ``QC_PX_PER_MM`` pixels per mm, every disc marked and named ("C2/C3 (3) 0.98", the last
     number its confidence); with ``heatmap`` (h, w) a panel of the sum of the network's disc
     heatmaps over the same crop; with ``coronal`` (H, X) a coronal view of the spine on the
     same rows (column ``c`` at ``c * pixel_mm`` mm from left to right), every disc marked at
     its column ``coronal_cols`` (25,), so that a person sees whether the discs follow the spine
-    (padded to at least ``CORONAL_MIN_MM`` wide).
+    (padded to at least ``CORONAL_MIN_MM`` wide). ``below_mm``: how much is shown under the
+    lowest disc (:func:`qc_crop`).
 
     ``image`` (H, W) in [0, 1] (row 0 superior, column 0 anterior); ``coords`` (25, 2) (row,
     col), NaN when absent; ``confidence`` (25,). Returns RGB uint8 whose size depends only on
@@ -89,7 +99,7 @@ def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pix
     """
     image = check_image(image)
     coords = check_points(coords, "coords")
-    rows, cols = qc_crop(image.shape, coords, pixel_mm)
+    rows, cols = qc_crop(image.shape, coords, pixel_mm, below_mm)
     crop = image[rows, cols]
     shifted = coords - np.array([rows.start, cols.start])
     widths = [crop.shape[1]] * (2 if heatmap is not None else 1)
@@ -100,8 +110,9 @@ def render_qc(image: np.ndarray, coords: np.ndarray, confidence: np.ndarray, pix
         coronal = np.pad(coronal, ((0, 0), (pad, pad)))  # a narrow volume: black either side
         widths.append(coronal.shape[1])
     scale = QC_PX_PER_MM * pixel_mm / DPI  # inches per image pixel
-    title_in = TITLE_LINE_IN * (title.count("\n") + 1) + 0.2
     total = float(sum(widths))
+    title = wrap_title(title, total * scale)
+    title_in = TITLE_LINE_IN * (title.count("\n") + 1) + 0.2
     fig = new_figure(total * scale, crop.shape[0] * scale + title_in)
     height_frac = crop.shape[0] * scale / (crop.shape[0] * scale + title_in)
     lefts = np.cumsum([0, *widths[:-1]]) / total
@@ -167,6 +178,14 @@ def render_mosaic(pictures: Sequence[np.ndarray], captions: Sequence[str]) -> np
     return out
 
 
+def wrap_title(title: str, width_in: float) -> str:
+    """``title`` with each of its lines wrapped at spaces to fit a picture ``width_in`` inches
+    wide (at least 20 characters a line)."""
+    limit = max(20, int(width_in / TITLE_CHAR_IN))
+    return "\n".join(part for line in title.splitlines()
+                     for part in textwrap.wrap(line, limit, break_long_words=False) or [""])
+
+
 def qc_title(result: LabelResult) -> str:
     """The QC picture's title: file, slice, disc count and how sure the numbering is (its
     margin, what anchors it, "check by eye" when anything makes it uncertain, whether it was
@@ -199,14 +218,16 @@ def qc_title(result: LabelResult) -> str:
 def label_qc(result: LabelResult) -> np.ndarray:
     """The QC picture of a labelled volume (:func:`render_qc` titled by :func:`qc_title`):
     the sagittal view along the spine's course (a curved reformat through each disc's own
-    slice), the disc heatmaps, and the coronal view of the spine. RGB uint8."""
+    slice), the disc heatmaps, and the coronal view of the spine; more of the image under the
+    lowest disc when it was taken as L5/S1. RGB uint8."""
     views = spine_views(result)
+    below = QC_MARGIN_MM if result.chain.column_end_mm is None else QC_BELOW_COLUMN_END_MM
     if views is None:
         return render_qc(result.image, result.coords, result.confidence, result.pixel_mm,
-                         qc_title(result), result.heatmap)
+                         qc_title(result), result.heatmap, below_mm=below)
     sagittal, coronal, across = views
     return render_qc(sagittal, result.coords, result.confidence, result.pixel_mm,
-                     qc_title(result), result.heatmap, coronal, across)
+                     qc_title(result), result.heatmap, coronal, across, below)
 
 
 def spine_views(result: LabelResult) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
