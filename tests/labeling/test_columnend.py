@@ -6,6 +6,7 @@ links, a chain the vote puts in the neck, or an unknown field of view leave the 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,10 @@ def test_the_rule_is_said_in_the_warning_sidecar_explain_and_qc_title():
     assert any(w.startswith("numbering not anchored") and "taken as L5/S1" in w
                for w in warnings)
     assert numbering_summary(chain)["lowest_disc_taken_as_l5s1"] is True
-    assert "taken as L5/S1" in vote_lines(chain, PIXEL_MM)[-1]
+    last = vote_lines(chain, PIXEL_MM)[-1]
+    assert "taken as L5/S1" in last and "(top member L1/L2)" in last
+    kept, best = (float(v) for v in re.findall(r"-?\d+\.\d", last.split("scores")[1]))
+    assert kept - best == pytest.approx(chain.margin, abs=0.11)
     result = LabelResult(Path("lumbar.nii.gz"), (1, 256, 192), discs, 0,
                          np.zeros((256, 192), np.float32), chain.coords, chain.confidence,
                          chain, np.zeros((64, 48), np.float32), PIXEL_MM, warnings=warnings)

@@ -67,7 +67,10 @@ def vote_lines(chain: ChainResult, pixel_mm: float, shown: int = 3) -> list[str]
                                                   else "no recognised end of the spine "
                                                        "(neither C2 nor the sacrum)"))
     if chain.offset is not None and chain.column_end_mm is not None:
+        kept = vote.scores().get(chain.offset, float("nan"))
         lines.append(f"the lowest disc was taken as L5/S1: a chain of lumbar-sized links with "
                      f"the field of view going on {chain.column_end_mm:.0f} mm below it "
-                     f"without another disc (the vote's own best is listed first above)")
+                     f"without another disc; that numbering (top member "
+                     f"{disc_name(chain.offset)}) scores {kept:.1f} against the vote's best "
+                     f"{ranked[0][1]:.1f}")
     return lines
