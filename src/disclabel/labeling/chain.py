@@ -117,8 +117,9 @@ class ChainResult:
     ``anchors``: the ends of the spine the numbering is counted from (``"C2"``,
     ``"sacrum"``; empty: from the discs' look and spacing alone);
     ``column_end_mm``: when the lowest disc was taken as L5/S1 because the field of view goes
-    on this far (mm) below it without another disc (:mod:`.columnend`), else None;
-    ``column_vote_margin``: then the vote's own margin (see ``vote_margin``), else None.
+    on this far (mm) below it without another disc (:mod:`.columnend`) and no anchor is
+    recognised, else None; ``column_vote_margin``: when the chain was numbered up from its
+    lowest disc, the vote's own margin (see ``vote_margin``), else None.
     """
 
     coords: np.ndarray
@@ -200,9 +201,12 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     result.vote = VoteDetail(rel, members[:, :2].copy(), shares, votes, prior, points.copy())
     scores = result.vote.scores()
     best, margin, probability = offset_certainty(scores)
+    vote_margin = margin
     from_end = columnend.end_offset(points, rel, best, None if fov_bottom_row is None
                                     else fov_bottom_row * pixel_mm)
-    if from_end is not None and from_end in scores:
+    if from_end not in scores:
+        from_end = None
+    if from_end is not None:
         best, margin, probability = offset_certainty(scores, from_end)
     numbers = best + rel
     kept = numbers >= FIRST_CHAIN_DISC  # numbered above C2/C3: not a disc
@@ -228,8 +232,8 @@ def decode_chain(heatmaps: np.ndarray | torch.Tensor, pixel_mm: float,
     if numbers[0] == FIRST_CHAIN_DISC:
         place_landmarks(maps, result, pixel_mm, threshold, stride, landmark_depth_mm)
     result.anchors = chain_anchors(result)
-    if from_end is not None and from_end in scores:
-        result.column_end_mm = float(fov_bottom_row * pixel_mm - points[-1, 0])
-        result.column_vote_margin = offset_certainty(scores)[1]
+    if from_end is not None:
+        result.column_vote_margin = vote_margin
+        if not result.anchors:  # a sacrum recognised on that disc says more than the rule
+            result.column_end_mm = float(fov_bottom_row * pixel_mm - points[-1, 0])
     return result
-

@@ -54,7 +54,7 @@ def outcome_warnings(discs: list[Disc], chain: ChainResult) -> list[str]:
         warnings.append(UNRECOGNISED_WARNING.format(share=share, floor=MIN_CHAIN_IDENTITY))
     elif not chain.anchors and chain.column_end_mm is None:
         warnings.append(UNANCHORED_WARNING)
-    if chain.column_end_mm is not None and not chain.anchors:
+    if chain.column_end_mm is not None:
         warnings.append(COLUMN_END_WARNING.format(below=chain.column_end_mm))
     if chain.margin < CHECK_MARGIN_NATS:
         warnings.append(f"numbering uncertain (margin {chain.margin:.1f} nats, below "

@@ -202,7 +202,7 @@ def qc_title(result: LabelResult) -> str:
             certainty += f", from {' and '.join(chain.anchors)}"
         elif chain.column_end_mm is None:
             certainty += ", no anchor (C2, sacrum) in view"
-        if chain.column_end_mm is not None and not chain.anchors:
+        if chain.column_end_mm is not None:
             certainty += ", lowest disc taken as L5/S1"
         if chain.margin < CHECK_MARGIN_NATS or not (chain.recognised and chain.anchors):
             certainty += ", check by eye"
