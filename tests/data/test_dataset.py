@@ -19,9 +19,10 @@ from disclabel.data.augment import (
 )
 from disclabel.data.dataset import PreparedDataset, SyntheticDataset, disc_weights, sigma_output_px
 from disclabel.data.heatmaps import decode_argmax
-from disclabel.data.io import write_npz
+from disclabel.data.io import InputError, write_npz
 from disclabel.data.prepare import Sample, stack_samples
 from disclabel.data.windows import crop_window
+from disclabel.training.config import channel_scale
 
 GRID = (128, 128)
 
@@ -230,6 +231,28 @@ def test_disc_weights():
     assert w[2:10].tolist() == [1.0] * 8
     assert w[1] == pytest.approx(0.1) and w[10] == pytest.approx(0.1)
     assert np.all(disc_weights((0, 0), 0.0) == 0)
+    scale = np.ones(NUM_DISCS, np.float32)
+    scale[24] = 4.0
+    scaled = disc_weights((3, 25), 0.1, scale)
+    assert scaled[24] == pytest.approx(4.0) and scaled[2:24].tolist() == [1.0] * 22
+    assert disc_weights((3, 10), 0.1, scale)[24] == pytest.approx(0.4)
+
+
+def test_channel_scale_from_disc_weight_specs():
+    assert channel_scale([]) is None
+    scale = channel_scale(["25:4", "24:2", "25:3"])  # the last spec of a disc wins
+    assert scale[24] == pytest.approx(3.0) and scale[23] == pytest.approx(2.0)
+    assert np.count_nonzero(scale != 1.0) == 2
+    for bad in ("25", "x:2", "0:2", "25:-1"):
+        with pytest.raises(InputError, match="--disc-weight"):
+            channel_scale([bad])
+
+
+def test_items_carry_the_channel_scale(tmp_path):
+    scale = channel_scale(["5:3"])
+    ds = PreparedDataset(_split_file(tmp_path), sigma_mm=4.0, channel_scale=scale)
+    assert ds[0]["weight"][4].item() == pytest.approx(3.0)  # disc 5 inside the range (3, 9)
+    assert ds[0]["weight"][3].item() == pytest.approx(1.0)
 
 
 def _split_file(tmp_path):

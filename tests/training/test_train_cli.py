@@ -144,6 +144,9 @@ def test_make_res_gif_on_run_folder(run_dir):
     (["--intensity-map-p", "1.5"], "--intensity-map-p"),
     (["--tissue-contrast-p", "-0.1"], "--tissue-contrast-p"),
     (["--oblique-ratio", "1"], "--oblique-ratio"),
+    (["--disc-weight", "25"], "--disc-weight 25"),
+    (["--disc-weight", "26:2"], "--disc-weight 26:2"),
+    (["--disc-weight", "25:0"], "--disc-weight 25:0"),
     (["--device", "cuda:7"] if not torch.cuda.is_available() else ["--epochs", "-1"], "--"),
 ])
 def test_bad_arguments(prepared, tmp_path, capsys, argv, needle):

@@ -76,6 +76,10 @@ def get_parser() -> argparse.ArgumentParser:
                    help="weight of the inversion consistency: a quarter of every batch is shown "
                         "again with its contrast inverted inside the body, its heatmaps pulled "
                         "towards the original's (0 = off)")
+    p.add_argument("--disc-weight", "--disc_weight", dest="disc_weight", nargs="+",
+                   default=[], metavar="N:W",
+                   help="multiply the loss weight of disc N's channel by W (e.g. 25:4, the "
+                        "L5/S1 channel four times; several allowed; default: every channel 1)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--workers", type=workers_arg, default="auto",
                    help="data loader worker processes (auto: none on a CPU; on a CUDA GPU one "

@@ -8,7 +8,8 @@ An item is a dict of tensors:
   device from ``keypoints``, see :func:`disclabel.model.loss.batch_targets`);
 * ``weight``: (D,) float32, 1 for discs inside the sample's labelled range (absent ones there are
   truly absent, and the network learns absence), ``outside_weight`` for the others, whose
-  absence from the label file says nothing;
+  absence from the label file says nothing; each times the dataset's ``channel_scale`` (D,)
+  when it has one (``main.py --disc-weight``);
 * ``keypoints``: (D, 2) float32 (row, col) in input pixels, NaN when absent;
 * ``pixel_mm``: () float32; ``index``: () int64, the sample's row in the split file.
 """
@@ -56,21 +57,24 @@ def sigma_output_px(sigma_mm: float, pixel_mm: float, stride: int = OUTPUT_STRID
     return max(sigma_mm / (pixel_mm * stride), MIN_SIGMA_OUTPUT_PX)
 
 
-def disc_weights(label_range: tuple[int, int], outside_weight: float) -> np.ndarray:
+def disc_weights(label_range: tuple[int, int], outside_weight: float,
+                 channel_scale: np.ndarray | None = None) -> np.ndarray:
     """(D,) loss weights: 1 inside the labelled disc range [lo, hi], ``outside_weight``
-    elsewhere."""
+    elsewhere, each times ``channel_scale`` (D,) when given."""
     weights = np.full(NUM_DISCS, outside_weight, np.float32)
     lo, hi = int(label_range[0]), int(label_range[1])
     if lo >= 1:
         weights[lo - 1:hi] = 1.0
-    return weights
+    return weights if channel_scale is None else weights * channel_scale
 
 
 def make_item(image: np.ndarray, keypoints: np.ndarray, label_range: tuple[int, int],
               pixel_mm: float, index: int, sigma_mm: float, outside_weight: float,
-              target: bool = True) -> dict[str, torch.Tensor]:
+              target: bool = True, channel_scale: np.ndarray | None = None
+              ) -> dict[str, torch.Tensor]:
     """Assemble one training item (see the module docstring) from an image and keypoints;
-    ``target=False`` leaves the heatmaps out."""
+    ``target=False`` leaves the heatmaps out; ``channel_scale`` (D,) multiplies the disc
+    weights."""
     h, w = image.shape
     item = {"target": torch.from_numpy(render_heatmaps(
         keypoints, (h // OUTPUT_STRIDE, w // OUTPUT_STRIDE),
@@ -78,7 +82,7 @@ def make_item(image: np.ndarray, keypoints: np.ndarray, label_range: tuple[int, 
     return {
         **item,
         "image": torch.from_numpy(np.ascontiguousarray(image, np.float32))[None],
-        "weight": torch.from_numpy(disc_weights(label_range, outside_weight)),
+        "weight": torch.from_numpy(disc_weights(label_range, outside_weight, channel_scale)),
         "keypoints": torch.from_numpy(np.asarray(keypoints, np.float32)),
         "pixel_mm": torch.tensor(float(pixel_mm), dtype=torch.float32),
         "index": torch.tensor(index, dtype=torch.int64),
@@ -97,7 +101,8 @@ class PreparedDataset(Dataset):
     def __init__(self, path: str | Path, sigma_mm: float = SIGMA_MM,
                  augment: Compose | None = None, outside_weight: float = OUTSIDE_WEIGHT,
                  negative_ratio: float = 0.0, seed: int = 0,
-                 window: tuple[int, int] | None = None, repeat: int = 1) -> None:
+                 window: tuple[int, int] | None = None, repeat: int = 1,
+                 channel_scale: np.ndarray | None = None) -> None:
         self.path = Path(path)
         self.arrays = read_npz(self.path)
         missing = {"images", "keypoints", "label_range", "pixel_mm"} - set(self.arrays)
@@ -111,6 +116,7 @@ class PreparedDataset(Dataset):
         self.rng = np.random.default_rng(seed)
         self.window = None if window is None else (int(window[0]), int(window[1]))
         self.repeat = max(int(repeat), 1)
+        self.channel_scale = channel_scale
         self.targets = True
 
     def reseed(self, seed: int) -> None:
@@ -129,7 +135,7 @@ class PreparedDataset(Dataset):
             return make_item(negative_image(self.rng, shape),
                              np.full((NUM_DISCS, 2), np.nan, np.float32), (1, NUM_DISCS),
                              float(self.arrays["pixel_mm"][index]), index, self.sigma_mm, 1.0,
-                             self.targets)
+                             self.targets, self.channel_scale)
         image = self.arrays["images"][index]
         keypoints = self.arrays["keypoints"][index]
         if self.window is not None:
@@ -138,7 +144,7 @@ class PreparedDataset(Dataset):
             image, keypoints = self.augment(image, keypoints)
         return make_item(image, keypoints, tuple(self.arrays["label_range"][index]),
                          float(self.arrays["pixel_mm"][index]), index, self.sigma_mm,
-                         self.outside_weight, self.targets)
+                         self.outside_weight, self.targets, self.channel_scale)
 
 
 class SyntheticDataset(Dataset):
@@ -157,9 +163,11 @@ class SyntheticDataset(Dataset):
 
     def __init__(self, length: int, sampler: Callable[[np.random.Generator], tuple],
                  pixel_mm: float, sigma_mm: float = SIGMA_MM, augment: Compose | None = None,
-                 seed: int = 0, pool: int = 0, outside_weight: float = OUTSIDE_WEIGHT) -> None:
+                 seed: int = 0, pool: int = 0, outside_weight: float = OUTSIDE_WEIGHT,
+                 channel_scale: np.ndarray | None = None) -> None:
         self.length = length
         self.outside_weight = outside_weight
+        self.channel_scale = channel_scale
         self.sampler = sampler
         self.pixel_mm = pixel_mm
         self.sigma_mm = sigma_mm
@@ -200,7 +208,7 @@ class SyntheticDataset(Dataset):
         label_range, weight = ((tuple(rest[0]), self.outside_weight) if rest
                                else ((1, NUM_DISCS), 1.0))
         return make_item(image, keypoints, label_range, self.pixel_mm, -1 - index,
-                         self.sigma_mm, weight, self.targets)
+                         self.sigma_mm, weight, self.targets, self.channel_scale)
 
     def fill(self, processes: int = 0) -> None:
         """Draw the whole pool now, with ``processes`` worker processes (0: here), before the

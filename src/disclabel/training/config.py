@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 from torch.utils.data import ConcatDataset, DataLoader
@@ -20,6 +21,7 @@ from disclabel.constants import (
     INTENSITY_MAP_P,
     NARROW_FOV_MM,
     NEGATIVE_RATIO,
+    NUM_DISCS,
     OUTSIDE_WEIGHT,
     SIGMA_MM,
     WINDOW_SHAPE,
@@ -65,6 +67,7 @@ class TrainConfig:
     foreground_weight: float = FOREGROUND_WEIGHT
     identity_weight: float = 0.0     # weight of the identity cross-entropy (model.loss)
     consistency_weight: float = 0.0  # weight of the inversion consistency (model.consistency)
+    disc_weight: list[str] = field(default_factory=list)  # "N:W": disc N's loss weight times W
     seed: int = 42
     workers: int | str = "auto"    # loader processes; auto: distributed.loader_workers
     device: str = "auto"
@@ -119,6 +122,7 @@ def check_config(config: TrainConfig) -> None:
     for name in ("identity_weight", "consistency_weight"):
         if getattr(config, name) < 0:
             raise InputError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be >= 0")
+    channel_scale(config.disc_weight)  # raises on a bad N:W
     if not 0 <= config.ema < 1:
         raise InputError(f"--ema {config.ema}: must lie in [0, 1) (0 = off)")
     for name in ("synthetic_ratio", "negative_ratio", "fov_crop_p", "fov_narrow_p",
@@ -167,6 +171,26 @@ def configure_optimizer(optimizer: torch.optim.Optimizer, fast: FastPath) -> Non
                 state["step"] = state["step"].to(device=param.device, dtype=torch.float32)
 
 
+def channel_scale(specs: list[str]) -> np.ndarray | None:
+    """(D,) float32 factors of each disc channel's loss weight from ``--disc-weight`` specs
+    ``"N:W"`` (disc number N in 1..D, factor W > 0; a later spec of the same disc wins), None
+    without any spec; raises :class:`InputError` on a malformed one."""
+    if not specs:
+        return None
+    scale = np.ones(NUM_DISCS, np.float32)
+    for spec in specs:
+        number, _, factor = str(spec).partition(":")
+        try:
+            n, w = int(number), float(factor)
+        except ValueError:
+            raise InputError(f"--disc-weight {spec}: expected N:W, e.g. 25:4") from None
+        if not 1 <= n <= NUM_DISCS or not w > 0:
+            raise InputError(f"--disc-weight {spec}: N must lie in 1..{NUM_DISCS} and W be "
+                             "positive")
+        scale[n - 1] = w
+    return scale
+
+
 def augment_config(config: TrainConfig, pixel_mm: float) -> AugmentConfig:
     """The augmentation of a training on ``pixel_mm`` pixels: the ``--fov-crop-p``,
     ``--fov-narrow-p``, ``--intensity-map-p`` and ``--tissue-contrast-p`` shares, the narrowed
@@ -190,9 +214,10 @@ def training_set(config: TrainConfig, meta: dict, rank: int = 0
     augmentation = augment_config(config, pixel)
     augment = build_augmenter(augmentation, seed) if config.augment else None
     window = tuple(config.window)
+    scale = channel_scale(config.disc_weight)
     real = PreparedDataset(Path(config.datapath) / "train.npz", config.sigma, augment,
                            config.outside_weight, config.negative_ratio, seed,
-                           window=window, repeat=config.real_repeat)
+                           window=window, repeat=config.real_repeat, channel_scale=scale)
     parts: list[torch.utils.data.Dataset] = [real] if len(real) else []
     if config.oblique_ratio > 0 and len(real):
         volumes = training_volumes(config.datapath)
@@ -200,7 +225,8 @@ def training_set(config: TrainConfig, meta: dict, rank: int = 0
         parts.append(SyntheticDataset(
             count, lambda rng: oblique_sample(rng, volumes, window, pixel), pixel,
             config.sigma, build_augmenter(augmentation, seed + 2) if config.augment else None,
-            config.seed + OBLIQUE_SEED_OFFSET, outside_weight=config.outside_weight))
+            config.seed + OBLIQUE_SEED_OFFSET, outside_weight=config.outside_weight,
+            channel_scale=scale))
     real_items = sum(len(part) for part in parts)
     if config.synthetic_ratio <= 0:
         if not parts:
@@ -215,7 +241,8 @@ def training_set(config: TrainConfig, meta: dict, rank: int = 0
     synth_augment = build_augmenter(augmentation, seed + 1) if config.augment else None
     style = config.synthetic_style
     synth = SyntheticDataset(n_synth, lambda rng: sample_2d(rng, window, pixel, style=style), pixel,
-                             config.sigma, synth_augment, config.seed, config.synthetic_pool)
+                             config.sigma, synth_augment, config.seed, config.synthetic_pool,
+                             channel_scale=scale)
     if ratio >= 1 or not parts:
         return synth, synth
     return ConcatDataset([*parts, synth]), synth
