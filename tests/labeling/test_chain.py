@@ -16,7 +16,7 @@ from disclabel.data.heatmaps import render_heatmaps
 from disclabel.labeling import anchors, nospine, numbering, peaks
 from disclabel.labeling import spacing as prior
 from disclabel.labeling.chain import ChainResult, decode_chain
-from disclabel.labeling.links import relative_numbers
+from disclabel.labeling.links import disc_spacing, drop_short_links, relative_numbers
 from disclabel.labeling.nospine import MIN_CHAIN_DISCS, MIN_CHAIN_IDENTITY
 from disclabel.labeling.numbering import anchor_weights, offset_certainty, vote_offsets
 
@@ -257,6 +257,29 @@ def test_link_valleys_by_hand():
     disc_map[5, 5] = 0.2
     np.testing.assert_allclose(nospine.link_valleys(disc_map, np.array([[2, 5], [8, 5]])), [0.2])
     assert nospine.link_valleys(disc_map, np.array([[2, 5]])).shape == (0,)
+
+
+def test_a_missed_disc_beside_regular_links_does_not_make_them_look_short():
+    """Three discs 30 mm apart, then one across a missed disc (75 mm): the median of a regular
+    link's neighbours would be (30 + 75) / 2 and the link 0.57 of it, "short"; counted as a link
+    across two discs, the missed disc's link is 37.5 mm per disc and every member stays."""
+    points = np.array([[0, 0], [30, 0], [60, 0], [135, 0]], float)
+    strength = np.array([1.0, 1.0, 0.5, 0.5])
+    assert drop_short_links(points, strength, [0, 1, 2, 3]) == [0, 1, 2, 3]
+    assert disc_spacing(np.array([30.0, 30.0, 75.0]), 1) == pytest.approx(33.75)
+    pts = [p for p in _column(range(18, 23), spacing=30.0) if 21 not in p[2]]
+    result = decode_chain(_maps(pts), PIXEL_MM)
+    assert _found(result) == [18, 19, 20, 22] and result.gaps == [21]
+
+
+def test_a_duplicate_is_dropped_even_in_a_short_chain():
+    """A second peak 5 mm below a disc, in a chain of three: its link is short against the other
+    one (30 mm), which is not taken for a link across a missed disc."""
+    points = np.array([[0, 0], [30, 0], [35, 0]], float)
+    assert drop_short_links(points, np.array([1.0, 1.0, 0.4]), [0, 1, 2]) == [0, 1]
+    points = np.array([[0, 0], [30, 0], [35, 0], [65, 0], [95, 0]], float)
+    assert drop_short_links(points, np.array([1.0, 1.0, 0.4, 1.0, 1.0]),
+                            [0, 1, 2, 3, 4]) == [0, 1, 3, 4]
 
 
 def test_two_discs_are_enough_for_a_chain():

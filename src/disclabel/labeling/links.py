@@ -68,15 +68,30 @@ def local_spacing(links: np.ndarray, k: int) -> float:
     return float(np.median(near)) if len(near) else math.nan
 
 
+def disc_spacing(links: np.ndarray, k: int) -> float:
+    """The spacing of one disc near link ``k``: the median of the links near it (itself
+    excluded), each a link across ``round(ratio)`` discs when it is ``GAP_RATIO`` or more times
+    the median of the links near it (itself included), so that a link across a missed disc
+    does not make its neighbours look short; NaN when ``k`` is alone."""
+    lo, hi = max(0, k - SPACING_WINDOW), min(len(links), k + SPACING_WINDOW + 1)
+    typical = float(np.median(links[lo:hi]))
+    near = np.r_[links[lo:k], links[k + 1:hi]]
+    if not len(near):
+        return math.nan
+    ratio = near / typical
+    discs = np.where(ratio >= GAP_RATIO, np.round(ratio), 1.0)
+    return float(np.median(near / discs))
+
+
 def drop_short_links(points_mm: np.ndarray, strength: np.ndarray, chain: list[int]
                      ) -> list[int]:
-    """Remove, one at a time, the weaker end of the link that is shortest relative to the local
-    spacing while it is below ``SHORT_RATIO`` of it (duplicates and insertions); ``points_mm``
-    (N, 2 or 3) in mm."""
+    """Remove, one at a time, the weaker end of the link that is shortest relative to the
+    spacing of one disc near it (:func:`disc_spacing`) while it is below ``SHORT_RATIO`` of it
+    (duplicates and insertions); ``points_mm`` (N, 2 or 3) in mm."""
     chain = list(chain)
     while len(chain) >= 3:
         links = np.linalg.norm(np.diff(points_mm[chain], axis=0), axis=1)
-        ratios = np.array([links[k] / local_spacing(links, k) for k in range(len(links))])
+        ratios = np.array([links[k] / disc_spacing(links, k) for k in range(len(links))])
         k = int(np.nanargmin(ratios))
         if not ratios[k] < SHORT_RATIO:
             break
