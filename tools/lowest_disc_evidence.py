@@ -22,6 +22,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import scoring_sets
+from synthetic_check import DEVELOPMENT_PER_SET, PER_SET
 
 from disclabel.constants import FIRST_CHAIN_DISC, NUM_DISCS, OUTPUT_STRIDE
 from disclabel.labeling.labeler import Labeler
@@ -82,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                              "ones (12)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    seed = scoring_sets.DEVELOPMENT_SEED if args.development else scoring_sets.REGION_SEED
-    count = 24 if args.development else 12
+    count, seed = ((DEVELOPMENT_PER_SET, scoring_sets.DEVELOPMENT_SEED) if args.development
+                   else (PER_SET, scoring_sets.REGION_SEED))
     items = scoring_sets.region_set(args.work, args.region, count, reuse=True, seed=seed)
     labeler = Labeler(args.weights or default_weights(), device="cpu")
     below_sums: dict[str, list[float]] = {}

@@ -61,10 +61,15 @@ def best_chain(points_mm: np.ndarray, strength: np.ndarray) -> list[int]:
     return chain[::-1]
 
 
+def _near_links(links: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The links within ``SPACING_WINDOW`` of link ``k``: with it, and without it."""
+    lo, hi = max(0, k - SPACING_WINDOW), min(len(links), k + SPACING_WINDOW + 1)
+    return links[lo:hi], np.r_[links[lo:k], links[k + 1:hi]]
+
+
 def local_spacing(links: np.ndarray, k: int) -> float:
     """Median length of the links near link ``k`` (itself excluded); NaN when it is alone."""
-    lo, hi = max(0, k - SPACING_WINDOW), min(len(links), k + SPACING_WINDOW + 1)
-    near = np.r_[links[lo:k], links[k + 1:hi]]
+    _, near = _near_links(links, k)
     return float(np.median(near)) if len(near) else math.nan
 
 
@@ -73,12 +78,10 @@ def disc_spacing(links: np.ndarray, k: int) -> float:
     excluded), each a link across ``round(ratio)`` discs when it is ``GAP_RATIO`` or more times
     the median of the links near it (itself included), so that a link across a missed disc
     does not make its neighbours look short; NaN when ``k`` is alone."""
-    lo, hi = max(0, k - SPACING_WINDOW), min(len(links), k + SPACING_WINDOW + 1)
-    typical = float(np.median(links[lo:hi]))
-    near = np.r_[links[lo:k], links[k + 1:hi]]
+    window, near = _near_links(links, k)
     if not len(near):
         return math.nan
-    ratio = near / typical
+    ratio = near / float(np.median(window))
     discs = np.where(ratio >= GAP_RATIO, np.round(ratio), 1.0)
     return float(np.median(near / discs))
 
